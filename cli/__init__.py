@@ -1,0 +1,1 @@
+"""Command-line and console adapters over the newsbot core."""

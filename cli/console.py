@@ -1,0 +1,127 @@
+"""A local chat that behaves like the Discord channel, for trying newsbot without a token.
+
+On a terminal it has line editing and history (readline); otherwise it reads commands line
+by line until EOF, so it can be scripted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from newsbot.answering import answer_question, latest, looks_like_follow_up
+from newsbot.errors import NewsbotError
+from newsbot.library import Library
+from newsbot.render import answer_text
+
+HELP = """Commands (as in the Discord channel):
+  ask QUESTION        answer from the stored news (a bare question works too)
+  latest [DISEASE] [N] newest stories, one line each
+  digest              digest of the last 24 hours
+  status              what is stored, last ingest, mode
+  sources             followed feeds and their state
+  reingest [full]     fetch the followed feeds now
+  help | quit"""
+
+
+def _history_file(library: Library) -> str:
+    return str(library.settings.data_dir / ".console_history")
+
+
+def _setup_readline(library: Library) -> Callable[[], None]:
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - platforms without readline
+        return lambda: None
+    path = _history_file(library)
+    with contextlib.suppress(OSError):
+        readline.read_history_file(path)
+    readline.set_history_length(500)
+    return lambda: readline.write_history_file(path)
+
+
+def handle(library: Library, line: str, chat_model: Any, turns: list[tuple[str, str]]) -> str:
+    """One console command → the text the channel would show."""
+    from newsbot.topics import disease_key
+
+    line = line.strip()
+    if not line:
+        return ""
+    command, _, rest = line.partition(" ")
+    command = command.lower()
+    if command in {"help", "?"}:
+        return HELP
+    if command == "latest":
+        count = 5
+        words = rest.split()
+        if words and words[-1].isdigit():
+            count = min(25, int(words.pop()))
+        disease = disease_key(" ".join(words)) if words else None
+        items = latest(library, disease=disease, count=count)
+        if not items:
+            return "No stories stored yet." if not words else "No recent stories on that."
+        return "\n".join(
+            f"- {a.title} — {a.source}, {(a.published or a.ingested_at):%d %b} {a.url}"
+            for a in items
+        )
+    if command == "digest":
+        from newsbot.digest import build_digest, digest_text
+
+        return digest_text(build_digest(library))
+    if command == "status":
+        from newsbot.status import status, status_text
+
+        return status_text(status(library))
+    if command in {"sources", "feeds"}:
+        from newsbot.feeds import list_feeds
+        from newsbot.status import feed_line
+
+        feeds = list_feeds(library.db)
+        return "\n".join(feed_line(f) for f in feeds) or "No feeds followed."
+    if command == "reingest":
+        from ingest.pipeline import run_ingest
+
+        report = run_ingest(library, None, full=rest.strip().lower() == "full")
+        return report.summary_line()
+    question = rest if command == "ask" else line
+    history = turns[-3:] if turns and looks_like_follow_up(question) else None
+    answer = answer_question(library, question, history=history, chat_model=chat_model)
+    text = answer_text(answer)
+    turns.append((question, text))
+    return text
+
+
+def run_console(library: Library, chat_model: Any = None, stdin: TextIO | None = None,
+                stdout: TextIO | None = None) -> int:
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    interactive = stdin.isatty() and stdout.isatty()
+    save_history = _setup_readline(library) if interactive else (lambda: None)
+    turns: list[tuple[str, str]] = []
+    if interactive:
+        print("newsbot console — ask about immune-reprogramming therapies for autoimmune "
+              "disease.\nType 'help' for commands, 'quit' to leave.", file=stdout)
+    try:
+        while True:
+            try:
+                line = input("newsbot> ") if interactive else stdin.readline()
+            except EOFError:
+                break
+            if not interactive and line == "":
+                break
+            if re.fullmatch(r"\s*(quit|exit)\s*", line):
+                break
+            try:
+                out = handle(library, line, chat_model, turns)
+            except NewsbotError as exc:
+                out = f"Sorry — {exc}"
+            if out:
+                print(out + "\n", file=stdout, flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        save_history()
+    return 0

@@ -1,0 +1,120 @@
+"""`newsbot` command line: ingest, articles, feeds, ask, search, digest, console, bot."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from newsbot.errors import NewsbotError
+from newsbot.settings import Settings, load_settings
+
+log = logging.getLogger("newsbot")
+
+
+def _iso(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date/time: {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsbot",
+        description="Autoimmune immune-reprogramming therapy news: ingest, ask, digest, Discord.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="fetch feeds and store new on-topic articles")
+    p.add_argument("feeds", nargs="*", metavar="FEED", help="feed URLs or files (default: "
+                   "the configured feeds)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--full", action="store_true", help="ignore caches and re-check every item")
+    p.add_argument("--watch", action="store_true",
+                   help="keep running, ingesting every NEWSBOT_INGEST_INTERVAL")
+
+    p = sub.add_parser("articles", help="list stored articles")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--all", action="store_true", help="include off-topic and duplicate items")
+
+    p = sub.add_parser("feeds", help="list, add or remove followed feeds")
+    feeds_sub = p.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    feeds_sub.add_parser("list", help="list followed feeds")
+    add = feeds_sub.add_parser("add", help="follow a feed (checked first)")
+    add.add_argument("url")
+    add.add_argument("--name", default="")
+    remove = feeds_sub.add_parser("remove", help="stop following a feed")
+    remove.add_argument("url")
+
+    p = sub.add_parser("ask", help="answer a question from the stored news")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--days", type=int, help="only news from the last N days")
+    p.add_argument("--since", type=_iso, help="only news since this ISO date")
+    p.add_argument("--disease", help="e.g. lupus, 'myasthenia gravis', MS")
+
+    p = sub.add_parser("search", help="list the articles that best match a query")
+    p.add_argument("query")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("-k", type=int, default=10, help="how many articles")
+    p.add_argument("--days", type=int)
+    p.add_argument("--disease")
+
+    p = sub.add_parser("digest", help="print the digest of recent stories")
+    p.add_argument("--since", type=_iso, help="start of the period (default: 24 h ago)")
+    p.add_argument("--json", action="store_true")
+
+    sub.add_parser("status", help="what is stored and how the last ingest went")
+    sub.add_parser("console", help="a local chat that behaves like the Discord channel")
+    sub.add_parser("demo", help="ingest the bundled sample feeds and open the console")
+    sub.add_parser("bot", help="run the Discord bot (needs DISCORD_TOKEN)")
+    sub.add_parser("start", help="the bot when DISCORD_TOKEN is set, otherwise the demo")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except Exception as exc:  # pydantic ValidationError: a bad .env or variable
+        print(f"newsbot: configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return int(_dispatch(args, settings) or 0)
+    except NewsbotError as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int | None:
+    from cli import commands
+
+    handlers: dict[str, Any] = {
+        "ingest": commands.ingest, "articles": commands.articles, "feeds": commands.feeds,
+        "ask": commands.ask, "search": commands.search, "digest": commands.digest,
+        "status": commands.show_status, "console": commands.console, "demo": commands.demo,
+        "bot": commands.bot, "start": commands.start,
+    }
+    return handlers[args.command](args, settings)
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    raise SystemExit(main())

@@ -1,0 +1,314 @@
+"""One ingestion run: feeds → entries → clean on-topic articles → chunks → Chroma + SQLite."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from ingest.extract import html_to_text, is_safe_link, page_to_text
+from ingest.fetch import fetch, make_client
+from ingest.parse import ParsedFeed, RawEntry, parse_feed
+from ingest.report import FeedReport, IngestReport
+from ingest.stories import load_neighbours, place, to_blob
+from ingest.urls import article_id, normalise_url
+from newsbot import db, feeds
+from newsbot.errors import FeedError
+from newsbot.library import Library
+from newsbot.models import ArticleRecord, Chunk
+from newsbot.text import chunk_sentences, content_hash, split_sentences, truncate
+from newsbot.topics import classify, find_trial_ids
+from newsbot.vectorstore import chunk_metadata
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int, str], None]
+FULL_TEXT_CHARS = 600  # shorter feed content counts as a teaser: fetch the page instead
+FUTURE_TOLERANCE = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class FeedSource:
+    url: str  # http(s) URL or local file path
+    trusted: bool  # operator-given (CLI): skip the private-address guard
+
+
+@dataclass
+class _Prepared:
+    record: ArticleRecord
+    entry_hash: str
+    status: str  # new | updated
+
+
+def configured_sources(library: Library) -> list[FeedSource]:
+    feeds.seed_once(library.db, library.settings.feeds_file)
+    return [FeedSource(f.url, trusted=False) for f in feeds.list_feeds(library.db)]
+
+
+def sources_from_args(args: list[str]) -> list[FeedSource]:
+    out = []
+    for arg in args:
+        if arg.startswith(("http://", "https://")):
+            out.append(FeedSource(arg, trusted=True))
+        else:
+            out.append(FeedSource(str(Path(arg).expanduser().resolve()), trusted=True))
+    return out
+
+
+def run_ingest(
+    library: Library,
+    sources: list[FeedSource] | None = None,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> IngestReport:
+    report = IngestReport(started_at=datetime.now(UTC))
+    report.repaired = library.repair()
+    sources = configured_sources(library) if sources is None else sources
+    seen: set[str] = set()  # the same item in two feeds of one run is a duplicate
+    with make_client(library.settings) as client:
+        for index, source in enumerate(sources):
+            if progress:
+                progress(index, len(sources), source.url)
+            report.feeds.append(_ingest_feed(library, client, source, full, report, now, seen))
+    if progress:
+        progress(len(sources), len(sources), "done")
+    report.finished_at = datetime.now(UTC)
+    with db.transaction(library.db) as conn:
+        db.record_run(conn, report.started_at, report.status, report.to_json())
+    return report
+
+
+def _read_source(library: Library, client: httpx.Client, source: FeedSource, full: bool,
+                 fr: FeedReport) -> ParsedFeed | None:
+    settings = library.settings
+    if not source.url.startswith(("http://", "https://")):
+        path = Path(source.url)
+        if not path.is_file():
+            raise FeedError(f"No feed file at {path}.")
+        if path.stat().st_size > settings.max_feed_bytes:
+            raise FeedError(f"{path} is larger than the {settings.max_feed_bytes:,}-byte limit.")
+        return parse_feed(path.read_bytes(), max_entries=settings.max_entries_per_feed)
+    state = feeds.get_feed(library.db, source.url)
+    result = fetch(
+        client, source.url, settings, max_bytes=settings.max_feed_bytes, trusted=source.trusted,
+        etag=None if full or not state else state.etag,
+        last_modified=None if full or not state else state.last_modified,
+        accept="application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
+    )
+    if result.not_modified:
+        fr.status = "not_modified"
+        feeds.record_success(library.db, source.url, result.etag, result.last_modified)
+        return None
+    parsed = parse_feed(result.content, result.content_type, settings.max_entries_per_feed)
+    feeds.record_success(library.db, source.url, result.etag, result.last_modified,
+                         parsed.title or None)
+    return parsed
+
+
+def _ingest_feed(library: Library, client: httpx.Client, source: FeedSource, full: bool,
+                 report: IngestReport, now: datetime | None, seen: set[str]) -> FeedReport:
+    fr = FeedReport(feed=source.url)
+    feeds.ensure_feed(library.db, source.url)
+    try:
+        parsed = _read_source(library, client, source, full, fr)
+    except FeedError as exc:
+        fr.status, fr.error = "error", str(exc)
+        feeds.record_error(library.db, source.url, str(exc))
+        log.warning("feed %s failed: %s", source.url, exc)
+        return fr
+    if parsed is None:
+        return fr
+    if not source.url.startswith(("http://", "https://")):
+        feeds.record_success(library.db, source.url, None, None, parsed.title or None)
+    fr.name, fr.warning, fr.entries = parsed.title, parsed.problem, len(parsed.entries)
+    prepared: list[_Prepared] = []
+    for entry in parsed.entries:
+        try:
+            item = _prepare(library, client, source, parsed.title, entry, full, fr, seen, now)
+        except Exception as exc:  # one bad entry must not sink the feed
+            fr.errors += 1
+            fr.entry_errors.append(f"{entry.link or entry.guid or entry.title}: {exc}"[:300])
+            log.exception("entry failed in %s", source.url)
+            continue
+        if item:
+            prepared.append(item)
+    report.chunks_embedded += _store_batch(library, prepared, fr)
+    return fr
+
+
+def _entry_hash(entry: RawEntry) -> str:
+    raw = json.dumps([entry.title, entry.link, entry.content_html, entry.summary_html,
+                      entry.published.isoformat() if entry.published else None])
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _extract_text(library: Library, client: httpx.Client, entry: RawEntry) -> str:
+    text = html_to_text(entry.content_html)
+    if len(text) >= FULL_TEXT_CHARS:
+        return text
+    summary = html_to_text(entry.summary_html)
+    settings = library.settings
+    if settings.fetch_article_pages and is_safe_link(entry.link):
+        try:
+            page = fetch(client, entry.link, settings, max_bytes=settings.max_page_bytes,
+                         trusted=False, accept="text/html,application/xhtml+xml")
+            page_text = page_to_text(page.content, page.final_url)
+            if len(page_text) > max(len(text), len(summary)):
+                return page_text
+        except FeedError as exc:
+            log.info("article page %s not used: %s", entry.link, exc)
+    return text if len(text) >= len(summary) else summary
+
+
+def _prepare(library: Library, client: httpx.Client, source: FeedSource, outlet: str,
+             entry: RawEntry, full: bool, fr: FeedReport, seen: set[str],
+             now: datetime | None) -> _Prepared | None:
+    conn = library.db
+    settings = library.settings
+    link = normalise_url(entry.link) if is_safe_link(entry.link) else ""
+    aid = article_id(entry.guid, link, source.url, entry.title)
+    if aid in seen:
+        fr.duplicates += 1
+        return None
+    seen.add(aid)
+    entry_hash = _entry_hash(entry)
+    existing = db.get_article(conn, aid)
+    if existing and db.entry_hash(conn, aid) == entry_hash and not full:
+        fr.unchanged += 1
+        return None
+    if not existing and link:
+        same_link = _find_by_link(conn, normalise_url(link), aid)
+        if same_link:
+            fr.duplicates += 1
+            return None
+
+    text = _extract_text(library, client, entry) or entry.title
+    clock = now or datetime.now(UTC)
+    published = entry.published
+    if published and published > clock + FUTURE_TOLERANCE:
+        published = clock  # a date in the future would pin the item to the top forever
+    decision = classify(entry.title, text, settings.topic_threshold)
+    chash = content_hash(f"{entry.title}\n{text}")
+    record = ArticleRecord(
+        id=aid, guid=entry.guid or link or aid, url=link, title=entry.title or truncate(text, 120),
+        source=outlet or _host(source.url), feed_url=source.url, published=published,
+        ingested_at=existing.ingested_at if existing else clock, text=text, content_hash=chash,
+        on_topic=decision.on_topic, relevance=decision.score, reason=decision.reason,
+        diseases=decision.diseases, therapies=decision.therapies,
+        trial_ids=find_trial_ids(text), story_id=existing.story_id if existing else None,
+    )
+    if existing and existing.content_hash == chash and not full:
+        with db.transaction(conn):
+            conn.execute("UPDATE articles SET entry_hash = ? WHERE id = ?", (entry_hash, aid))
+        fr.unchanged += 1
+        return None
+    status = "updated" if existing else "new"
+    if not decision.on_topic:
+        fr.off_topic += 1
+        _save_without_vectors(library, record, entry_hash)
+        return None
+    original = conn.execute(
+        "SELECT id, story_id FROM articles WHERE content_hash = ? AND id != ? AND on_topic = 1 "
+        "AND duplicate_of IS NULL LIMIT 1", (chash, aid),
+    ).fetchone()
+    if original:
+        fr.duplicates += 1
+        dup = replace(record, duplicate_of=original["id"], story_id=original["story_id"])
+        _save_without_vectors(library, dup, entry_hash)
+        return None
+    return _Prepared(record, entry_hash, status)
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or Path(url).stem
+
+
+def _find_by_link(conn, link: str, aid: str) -> str | None:  # type: ignore[no-untyped-def]
+    for row in conn.execute("SELECT id, url FROM articles WHERE id != ? AND url LIKE ?",
+                            (aid, link.split("?")[0].replace("%", "") + "%")):
+        if normalise_url(row["url"]) == link:
+            return str(row["id"])
+    return None
+
+
+def _save_without_vectors(library: Library, record: ArticleRecord, entry_hash: str) -> None:
+    """Off-topic items and duplicates are recorded (with why) but not embedded."""
+    stale = library.store.ids_for_article(record.id)
+    _journal(library, record, stale)
+    library.store.delete(stale)
+    with db.transaction(library.db) as conn:
+        db.save_article(conn, record, entry_hash=entry_hash, chunks=[], vector=None)
+        conn.execute("DELETE FROM pending WHERE article_id = ?", (record.id,))
+
+
+def _journal(library: Library, record: ArticleRecord, chunk_ids: list[str]) -> None:
+    with db.transaction(library.db) as conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO pending (article_id, content_hash, chunk_ids) VALUES (?,?,?)",
+            (record.id, record.content_hash, json.dumps(chunk_ids)),
+        )
+
+
+def make_chunks(record: ArticleRecord, target_chars: int) -> list[Chunk]:
+    pieces = chunk_sentences(split_sentences(record.text), target_chars) or [record.title]
+    return [Chunk(f"{record.id}-{i}", record.id, i, text) for i, text in enumerate(pieces)]
+
+
+def _store_batch(library: Library, items: list[_Prepared], fr: FeedReport) -> int:
+    """Embed all chunks of the batch at once, then write article by article (journalled)."""
+    if not items:
+        return 0
+    settings = library.settings
+    chunk_lists = [make_chunks(item.record, settings.chunk_chars) for item in items]
+    texts = [f"{item.record.title}. {c.text}" for item, chunks in zip(items, chunk_lists,
+                                                                         strict=True)
+             for c in chunks]
+    vectors = library.embedder.encode(texts)
+    offset = 0
+    for item, chunks in zip(items, chunk_lists, strict=True):
+        chunk_vectors = vectors[offset : offset + len(chunks)]
+        offset += len(chunks)
+        article_vector = chunk_vectors.mean(axis=0)
+        article_vector /= np.linalg.norm(article_vector) or 1.0
+        _place_and_store(library, item, chunks, chunk_vectors, article_vector, fr)
+    return len(texts)
+
+
+def _place_and_store(library: Library, item: _Prepared, chunks: list[Chunk],
+                     chunk_vectors: np.ndarray, article_vector: np.ndarray,
+                     fr: FeedReport) -> None:
+    settings = library.settings
+    record = item.record
+    when = record.published or record.ingested_at
+    neighbours = load_neighbours(library.db, when, settings.story_window_days)
+    placement = place(record.id, record.text, article_vector, neighbours,
+                      settings.story_similarity, settings.near_duplicate_jaccard)
+    if placement.duplicate_of:
+        fr.duplicates += 1
+        dup = replace(record, duplicate_of=placement.duplicate_of, story_id=placement.story_id)
+        _save_without_vectors(library, dup, item.entry_hash)
+        return
+    story_id = record.story_id if record.story_id and placement.story_id == record.id \
+        else placement.story_id
+    record = replace(record, story_id=story_id, chunk_count=len(chunks))
+    old_ids = set(library.store.ids_for_article(record.id))
+    new_ids = [c.id for c in chunks]
+    _journal(library, record, sorted(old_ids | set(new_ids)))
+    library.store.delete(sorted(old_ids - set(new_ids)))
+    library.store.upsert(new_ids, chunk_vectors, [c.text for c in chunks],
+                         [chunk_metadata(record, c) for c in chunks])
+    with db.transaction(library.db) as conn:
+        db.save_article(conn, record, entry_hash=item.entry_hash, chunks=chunks,
+                        vector=to_blob(article_vector))
+        conn.execute("DELETE FROM pending WHERE article_id = ?", (record.id,))
+    setattr(fr, item.status, getattr(fr, item.status) + 1)

@@ -1,0 +1,39 @@
+"""Normalised links and ids, so the same item re-fetched is recognised."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from newsbot.text import stable_id
+
+_TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "ga_")
+_TRACKING_KEYS = {"fbclid", "gclid", "igshid", "ref", "ref_src", "cmpid", "ocid", "sr_share",
+                  "cid", "mkt_tok", "_hsenc", "_hsmi", "spm"}
+
+
+def normalise_url(url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"}:
+        return url
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith(_TRACKING_PREFIXES) and k.lower() not in _TRACKING_KEYS
+    ]
+    path = parts.path.rstrip("/") or "/"
+    host = (parts.hostname or "").lower()
+    if parts.port and parts.port not in {80, 443}:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(("https" if parts.scheme == "https" else "http", host, path,
+                       urlencode(sorted(query)), ""))
+
+
+def article_id(guid: str, link: str, feed_url: str, title: str) -> str:
+    """Deterministic id from the guid (or link); entries with neither use feed + title."""
+    key = guid or link
+    if key.startswith(("http://", "https://")):
+        key = normalise_url(key)
+    if not key:
+        key = f"{feed_url}#{title}"
+    return stable_id(key)

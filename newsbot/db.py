@@ -1,0 +1,281 @@
+"""SQLite in the data dir (WAL): article records, chunk text (with FTS5), feed state, runs.
+
+Chroma holds the vectors; SQLite is the system of record. The `pending` table is an intent
+journal that lets a run killed between the two stores be repaired by the next one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from newsbot.models import ArticleRecord, Chunk
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feeds (
+    url TEXT PRIMARY KEY,
+    name TEXT NOT NULL DEFAULT '',
+    added_at INTEGER NOT NULL,
+    added_by TEXT NOT NULL DEFAULT '',
+    etag TEXT,
+    last_modified TEXT,
+    last_attempt INTEGER,
+    last_success INTEGER,
+    last_error TEXT,
+    error_count INTEGER NOT NULL DEFAULT 0,
+    consecutive_errors INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    guid TEXT NOT NULL,
+    url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    source TEXT NOT NULL,
+    feed_url TEXT NOT NULL,
+    published INTEGER,
+    ingested_at INTEGER NOT NULL,
+    entry_hash TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    on_topic INTEGER NOT NULL,
+    relevance REAL NOT NULL,
+    reason TEXT NOT NULL,
+    diseases TEXT NOT NULL DEFAULT '',
+    therapies TEXT NOT NULL DEFAULT '',
+    trial_ids TEXT NOT NULL DEFAULT '',
+    story_id TEXT,
+    duplicate_of TEXT,
+    chunk_count INTEGER NOT NULL DEFAULT 0,
+    vector BLOB
+);
+CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
+CREATE INDEX IF NOT EXISTS articles_ingested ON articles(ingested_at);
+CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
+CREATE INDEX IF NOT EXISTS articles_story ON articles(story_id);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT UNIQUE NOT NULL,
+    article_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, content='chunks', content_rowid='rowid', tokenize='porter unicode61'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+CREATE TABLE IF NOT EXISTS pending (
+    article_id TEXT PRIMARY KEY,
+    content_hash TEXT NOT NULL,
+    chunk_ids TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    status TEXT NOT NULL,
+    report TEXT
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def now_ts() -> int:
+    return int(datetime.now(UTC).timestamp())
+
+
+def to_ts(value: datetime | None) -> int | None:
+    return int(value.timestamp()) if value else None
+
+
+def from_ts(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _join(values: Iterable[str]) -> str:
+    return ",".join(values)
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v for v in value.split(",") if v)
+
+
+def row_to_article(row: sqlite3.Row) -> ArticleRecord:
+    return ArticleRecord(
+        id=row["id"],
+        guid=row["guid"],
+        url=row["url"],
+        title=row["title"],
+        source=row["source"],
+        feed_url=row["feed_url"],
+        published=from_ts(row["published"]),
+        ingested_at=from_ts(row["ingested_at"]) or datetime.now(UTC),
+        text=row["text"],
+        content_hash=row["content_hash"],
+        on_topic=bool(row["on_topic"]),
+        relevance=row["relevance"],
+        reason=row["reason"],
+        diseases=_split(row["diseases"]),
+        therapies=_split(row["therapies"]),
+        trial_ids=_split(row["trial_ids"]),
+        story_id=row["story_id"],
+        duplicate_of=row["duplicate_of"],
+        chunk_count=row["chunk_count"],
+    )
+
+
+def save_article(
+    conn: sqlite3.Connection,
+    article: ArticleRecord,
+    *,
+    entry_hash: str,
+    chunks: list[Chunk],
+    vector: bytes | None,
+) -> None:
+    """Replace the article's record and chunk text; the caller holds the transaction."""
+    conn.execute("DELETE FROM chunks WHERE article_id = ?", (article.id,))
+    conn.execute(
+        """INSERT OR REPLACE INTO articles (id, guid, url, title, source, feed_url, published,
+        ingested_at, entry_hash, text, content_hash, on_topic, relevance, reason, diseases,
+        therapies, trial_ids, story_id, duplicate_of, chunk_count, vector)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+        (
+            article.id, article.guid, article.url, article.title, article.source,
+            article.feed_url, to_ts(article.published), to_ts(article.ingested_at), entry_hash,
+            article.text, article.content_hash, int(article.on_topic), article.relevance,
+            article.reason, _join(article.diseases), _join(article.therapies),
+            _join(article.trial_ids), article.story_id, article.duplicate_of, len(chunks),
+            vector,
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO chunks (id, article_id, idx, text) VALUES (?,?,?,?)",
+        [(c.id, c.article_id, c.index, c.text) for c in chunks],
+    )
+
+
+def get_article(conn: sqlite3.Connection, article_id: str) -> ArticleRecord | None:
+    row = conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+    return row_to_article(row) if row else None
+
+
+def entry_hash(conn: sqlite3.Connection, article_id: str) -> str | None:
+    row = conn.execute("SELECT entry_hash FROM articles WHERE id = ?", (article_id,)).fetchone()
+    return row[0] if row else None
+
+
+def get_articles(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, ArticleRecord]:
+    ids = list(dict.fromkeys(ids))
+    out: dict[str, ArticleRecord] = {}
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        marks = ",".join("?" * len(batch))
+        for row in conn.execute(f"SELECT * FROM articles WHERE id IN ({marks})", batch):
+            out[row["id"]] = row_to_article(row)
+    return out
+
+
+def get_chunks(conn: sqlite3.Connection, chunk_ids: Iterable[str]) -> dict[str, Chunk]:
+    ids = list(dict.fromkeys(chunk_ids))
+    out: dict[str, Chunk] = {}
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        marks = ",".join("?" * len(batch))
+        for row in conn.execute(
+            f"SELECT id, article_id, idx, text FROM chunks WHERE id IN ({marks})", batch
+        ):
+            out[row["id"]] = Chunk(row["id"], row["article_id"], row["idx"], row["text"])
+    return out
+
+
+def list_articles(
+    conn: sqlite3.Connection,
+    *,
+    include_skipped: bool = False,
+    since: datetime | None = None,
+    ingested_since: datetime | None = None,
+    disease: str | None = None,
+    limit: int | None = None,
+) -> list[ArticleRecord]:
+    clauses: list[str] = []
+    params: list[object] = []
+    if not include_skipped:
+        clauses.append("on_topic = 1 AND duplicate_of IS NULL")
+    if since is not None:
+        clauses.append("COALESCE(published, ingested_at) >= ?")
+        params.append(to_ts(since))
+    if ingested_since is not None:
+        clauses.append("ingested_at > ?")
+        params.append(to_ts(ingested_since))
+    if disease:
+        clauses.append("(',' || diseases || ',') LIKE ?")
+        params.append(f"%,{disease},%")
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    sql = f"SELECT * FROM articles {where} ORDER BY COALESCE(published, ingested_at) DESC"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return [row_to_article(r) for r in conn.execute(sql, params)]
+
+
+def record_run(conn: sqlite3.Connection, started: datetime, status: str, report: dict) -> int:
+    cur = conn.execute(
+        "INSERT INTO runs (started_at, finished_at, status, report) VALUES (?,?,?,?)",
+        (to_ts(started), now_ts(), status, json.dumps(report)),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def last_run(conn: sqlite3.Connection) -> dict | None:
+    row = conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    if not row:
+        return None
+    return {
+        "started_at": from_ts(row["started_at"]),
+        "finished_at": from_ts(row["finished_at"]),
+        "status": row["status"],
+        "report": json.loads(row["report"] or "{}"),
+    }
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    row = conn.execute(
+        """SELECT
+            SUM(on_topic = 1 AND duplicate_of IS NULL) AS articles,
+            COUNT(DISTINCT CASE WHEN on_topic = 1 THEN story_id END) AS stories,
+            SUM(on_topic = 0) AS skipped,
+            SUM(duplicate_of IS NOT NULL) AS duplicates,
+            (SELECT COUNT(*) FROM chunks) AS chunks
+        FROM articles"""
+    ).fetchone()
+    return {k: int(row[k] or 0) for k in ("articles", "stories", "skipped", "duplicates", "chunks")}

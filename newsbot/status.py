@@ -1,0 +1,64 @@
+"""What /status and /sources report: store counts, last run, mode, feeds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from newsbot import __version__, db
+from newsbot.feeds import FeedState, list_feeds
+from newsbot.library import Library
+
+
+@dataclass(frozen=True)
+class Status:
+    version: str
+    articles: int
+    stories: int
+    skipped: int
+    duplicates: int
+    chunks: int
+    last_ingest: datetime | None
+    last_result: str | None
+    mode: str
+    store: str
+    failing_feeds: int
+
+
+def status(library: Library) -> Status:
+    counts = db.counts(library.db)
+    run = db.last_run(library.db)
+    result = None
+    if run:
+        totals = run["report"].get("totals", {})
+        result = (f"{run['status']}: {totals.get('new', 0)} new, {totals.get('updated', 0)} "
+                  f"updated, {totals.get('errors', 0)} entry errors, "
+                  f"{len([f for f in run['report'].get('feeds', []) if f['status'] == 'error'])}"
+                  " feed(s) failed")
+    feeds = list_feeds(library.db)
+    return Status(
+        version=__version__, articles=counts["articles"], stories=counts["stories"],
+        skipped=counts["skipped"], duplicates=counts["duplicates"], chunks=counts["chunks"],
+        last_ingest=run["finished_at"] if run else None, last_result=result,
+        mode=library.settings.describe_llm(), store=library.store.description,
+        failing_feeds=sum(1 for f in feeds if f.consecutive_errors),
+    )
+
+
+def status_text(s: Status) -> str:
+    when = f"{s.last_ingest:%Y-%m-%d %H:%M} UTC" if s.last_ingest else "never"
+    return "\n".join([
+        f"newsbot {s.version} — {s.mode}",
+        f"Stored: {s.articles} articles in {s.stories} stories ({s.chunks} chunks); "
+        f"{s.skipped} skipped as off-topic, {s.duplicates} duplicates collapsed.",
+        f"Last ingest: {when}" + (f" ({s.last_result})" if s.last_result else ""),
+        f"Store: {s.store}; feeds failing: {s.failing_feeds}",
+    ])
+
+
+def feed_line(feed: FeedState) -> str:
+    ok = f"{feed.last_success:%Y-%m-%d %H:%M}" if feed.last_success else "never"
+    state = f"ERROR ({feed.consecutive_errors}x): {feed.last_error}" if feed.consecutive_errors \
+        else "ok"
+    name = f"{feed.name} — " if feed.name else ""
+    return f"{name}{feed.url} | last success {ok} | {feed.article_count} articles | {state}"

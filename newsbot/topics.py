@@ -1,0 +1,176 @@
+"""The vocabulary of the beat: autoimmune diseases, immune-reprogramming therapies, trial ids.
+
+Used by ingest (tagging and the on-topic decision) and by retrieval (disease filters).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# canonical key -> (display name, regex alternatives)
+DISEASES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "lupus": ("Lupus (SLE)", (r"lupus", r"\bSLE\b", r"lupus nephritis")),
+    "myasthenia_gravis": ("Myasthenia gravis", (r"myasthenia", r"\bgMG\b", r"\bMG\b")),
+    "multiple_sclerosis": ("Multiple sclerosis", (r"multiple sclerosis", r"\bMS\b", r"\bRRMS\b")),
+    "systemic_sclerosis": (
+        "Systemic sclerosis",
+        (r"systemic sclerosis", r"scleroderma", r"\bSSc\b"),
+    ),
+    "rheumatoid_arthritis": ("Rheumatoid arthritis", (r"rheumatoid arthritis", r"\bRA\b")),
+    "type1_diabetes": (
+        "Type 1 diabetes",
+        (r"type 1 diabetes", r"type-1 diabetes", r"\bT1D\b", r"juvenile diabetes"),
+    ),
+    "ibd": ("Inflammatory bowel disease", (r"crohn", r"ulcerative colitis", r"\bIBD\b",
+                                           r"inflammatory bowel")),
+    "nmosd": ("NMOSD", (r"neuromyelitis", r"\bNMOSD\b")),
+    "myositis": ("Myositis", (r"myositis", r"dermatomyositis")),
+    "vasculitis": ("Vasculitis", (r"vasculitis", r"\bANCA\b")),
+    "sjogrens": ("Sjögren's disease", (r"sj[öo]gren",)),
+    "celiac": ("Celiac disease", (r"c[oe]eliac",)),
+    "psoriasis": ("Psoriasis", (r"psoria",)),
+    "autoimmune_general": (
+        "Autoimmune disease",
+        (r"autoimmun", r"auto-immun", r"immune[- ]mediated"),
+    ),
+}
+
+THERAPIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "car_t": ("CAR-T", (r"\bCAR[- ]?T\b", r"chimeric antigen receptor", r"\bCAR[- ]NK\b",
+                        r"\bCAR therap")),
+    "t_cell_engager": (
+        "T-cell engager",
+        (r"t[- ]cell engager", r"bispecific", r"\bTCE\b", r"CD19\s?[x×]\s?CD3",
+         r"BCMA\s?[x×]\s?CD3"),
+    ),
+    "treg": ("Treg therapy", (r"\bTregs?\b", r"regulatory t[- ]cells?")),
+    "tolerogenic_vaccine": (
+        "Tolerogenic vaccine",
+        (r"tolerogenic", r"inverse vaccine", r"antigen[- ]specific (?:immune )?tolerance",
+         r"tolerance[- ]inducing"),
+    ),
+    "b_cell_depletion": (
+        "B-cell depletion",
+        (r"b[- ]cell depletion", r"anti-?CD20", r"\bCD19\b", r"\bBCMA\b", r"\bCD20\b",
+         r"rituximab", r"obinutuzumab", r"ocrelizumab"),
+    ),
+    "fcrn": ("FcRn blocker", (r"\bFcRn\b", r"efgartigimod", r"rozanolixizumab", r"nipocalimab")),
+    "stem_cell": ("Stem-cell transplant", (r"stem[- ]cell transplant", r"\bHSCT\b",
+                                           r"immune reset")),
+}
+
+ONCOLOGY = (
+    r"lymphoma", r"leuka?emia", r"myeloma", r"\btumou?rs?\b", r"\bcancers?\b", r"oncolog",
+    r"carcinoma", r"solid tumou?r",
+)
+SCIENCE_CONTEXT = (
+    r"\btrial\b", r"phase [1-3I]+", r"\bFDA\b", r"\bEMA\b", r"approv", r"patients?",
+    r"remission", r"therap", r"treat", r"immune", r"antibod", r"\bcells?\b",
+    r"insurance", r"reimburse", r"\bcost", r"price", r"access", r"ethic",
+)
+
+NCT_RE = re.compile(r"\bNCT\d{8}\b")
+
+
+def _compile(table: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, re.Pattern[str]]:
+    out: dict[str, re.Pattern[str]] = {}
+    for key, (_, alternatives) in table.items():
+        # Acronyms (word-bounded, all caps) are matched case-sensitively; words are not.
+        parts = [f"(?-i:{a})" if a.startswith(r"\b") and a[2:4].isupper() else a
+                 for a in alternatives]
+        out[key] = re.compile("|".join(parts), re.IGNORECASE)
+    return out
+
+
+_DISEASE_RE = _compile(DISEASES)
+_THERAPY_RE = _compile(THERAPIES)
+_ONCOLOGY_RE = re.compile("|".join(ONCOLOGY), re.IGNORECASE)
+_SCIENCE_RE = re.compile("|".join(SCIENCE_CONTEXT), re.IGNORECASE)
+
+
+def count_matches(pattern: re.Pattern[str], text: str) -> int:
+    return sum(1 for _ in pattern.finditer(text))
+
+
+def detect_diseases(text: str) -> tuple[str, ...]:
+    return tuple(k for k, rx in _DISEASE_RE.items() if rx.search(text))
+
+
+def detect_therapies(text: str) -> tuple[str, ...]:
+    return tuple(k for k, rx in _THERAPY_RE.items() if rx.search(text))
+
+
+def find_trial_ids(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(NCT_RE.findall(text)))
+
+
+def disease_key(name: str) -> str | None:
+    """Map what a user typed ("MS", "lupus", "Myasthenia gravis") to a disease key."""
+    cleaned = name.strip()
+    if not cleaned:
+        return None
+    lowered = cleaned.lower().replace("-", "_").replace(" ", "_")
+    if lowered in DISEASES:
+        return lowered
+    for key, (display, _) in DISEASES.items():
+        if display.lower() == cleaned.lower():
+            return key
+    found = detect_diseases(cleaned)
+    return found[0] if found else None
+
+
+def display_disease(key: str) -> str:
+    return DISEASES.get(key, (key, ()))[0]
+
+
+def display_therapy(key: str) -> str:
+    return THERAPIES.get(key, (key, ()))[0]
+
+
+@dataclass(frozen=True)
+class TopicDecision:
+    on_topic: bool
+    score: float
+    reason: str
+    diseases: tuple[str, ...]
+    therapies: tuple[str, ...]
+
+
+def classify(title: str, text: str, threshold: float) -> TopicDecision:
+    """Score how squarely an article sits on the beat, with a reason a moderator can read.
+
+    The title counts double. Autoimmune disease and an immune therapy together score high;
+    oncology terms without any autoimmune mention mark oncology-only news.
+    """
+    body = f"{title}\n{title}\n{text}"
+    disease_hits = {k: count_matches(rx, body) for k, rx in _DISEASE_RE.items()}
+    therapy_hits = {k: count_matches(rx, body) for k, rx in _THERAPY_RE.items()}
+    diseases = tuple(k for k, n in disease_hits.items() if n)
+    therapies = tuple(k for k, n in therapy_hits.items() if n)
+    n_disease = sum(disease_hits.values())
+    n_therapy = sum(therapy_hits.values())
+    n_onc = count_matches(_ONCOLOGY_RE, body)
+    n_science = count_matches(_SCIENCE_RE, body)
+
+    disease_part = min(1.0, n_disease / 3)
+    therapy_part = min(1.0, n_therapy / 3)
+    science_part = min(1.0, n_science / 6)
+    score = 0.5 * disease_part + 0.3 * therapy_part + 0.2 * science_part
+    if not diseases:
+        score = min(score, 0.3)
+    if n_onc and n_onc > 2 * max(n_disease, 1):
+        score *= 0.4  # mostly about cancer: oncology-only unless autoimmunity dominates
+    score = round(score, 3)
+
+    names_d = ", ".join(display_disease(d) for d in diseases) or "none"
+    names_t = ", ".join(display_therapy(t) for t in therapies) or "none"
+    if not diseases and n_onc:
+        reason = f"oncology only (no autoimmune disease mentioned); therapies: {names_t}"
+    elif not diseases:
+        reason = "no autoimmune disease mentioned"
+    elif n_onc and n_onc > 2 * max(n_disease, 1):
+        reason = f"mostly oncology ({n_onc} cancer terms) despite: {names_d}"
+    else:
+        reason = f"diseases: {names_d}; therapies: {names_t}"
+    return TopicDecision(score >= threshold, score, reason, diseases, therapies)

@@ -1,0 +1,181 @@
+"""ChromaDB: embedded PersistentClient in the data dir, or a Chroma server when configured."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from newsbot.errors import StoreLocked, StoreUnavailable
+from newsbot.models import ArticleRecord, Chunk
+from newsbot.settings import Settings
+
+log = logging.getLogger(__name__)
+_HELD_LOCKS: dict[Path, int] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_data_dir(path: Path) -> None:
+    """The embedded store is single-process: a second process gets a clear error."""
+    path.mkdir(parents=True, exist_ok=True)
+    lock_path = (path / ".writer.lock").resolve()
+    with _LOCKS_GUARD:
+        if lock_path in _HELD_LOCKS:
+            return
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            holder = lock_path.read_text(errors="replace").strip() or "another process"
+            raise StoreLocked(
+                f"The news store in {path} is in use by {holder}. The embedded store allows "
+                "one process at a time: stop it, ask through the bot, or configure a Chroma "
+                "server (NEWSBOT_CHROMA_HOST) to share the store."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()}".encode())
+        _HELD_LOCKS[lock_path] = fd
+
+
+def release_lock(path: Path) -> None:
+    with _LOCKS_GUARD:
+        fd = _HELD_LOCKS.pop((path / ".writer.lock").resolve(), None)
+        if fd is not None:
+            os.close(fd)
+
+
+def chunk_metadata(article: ArticleRecord, chunk: Chunk) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "article_id": article.id,
+        "chunk_index": chunk.index,
+        "guid": article.guid[:500],
+        "url": article.url[:1000],
+        "title": article.title[:500],
+        "source": article.source[:200],
+        "published": int((article.published or article.ingested_at).timestamp()),
+        "story_id": article.story_id or article.id,
+        "content_hash": article.content_hash,
+        "diseases": ",".join(article.diseases),
+        "therapies": ",".join(article.therapies),
+        "trial_ids": ",".join(article.trial_ids),
+    }
+    for disease in article.diseases:
+        meta[f"d_{disease}"] = True
+    for therapy in article.therapies:
+        meta[f"t_{therapy}"] = True
+    return meta
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: str
+    similarity: float
+    metadata: dict[str, Any]
+
+
+class VectorStore:
+    def __init__(self, settings: Settings) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        self.description: str
+        try:
+            if settings.chroma_host:
+                self._client = chromadb.HttpClient(
+                    host=settings.chroma_host, port=settings.chroma_port,
+                    settings=chroma_settings,
+                )
+                self.description = f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
+            else:
+                _lock_data_dir(settings.data_dir)
+                self._client = chromadb.PersistentClient(
+                    path=str(settings.chroma_path), settings=chroma_settings
+                )
+                self.description = f"embedded Chroma in {settings.chroma_path}"
+            self._collection = self._client.get_or_create_collection(
+                settings.chroma_collection, metadata={"hnsw:space": "cosine"}
+            )
+        except StoreLocked:
+            raise
+        except Exception as exc:  # chromadb raises many types for "cannot reach/open"
+            raise StoreUnavailable(
+                f"Could not open the vector store ({_where(settings)}): {exc}"
+            ) from exc
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            raise StoreUnavailable(f"Vector store {what} failed: {exc}") from exc
+
+    def upsert(
+        self, ids: Sequence[str], vectors: np.ndarray, documents: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
+        if not ids:
+            return
+        self._call(
+            "write", self._collection.upsert, ids=list(ids), embeddings=vectors.tolist(),
+            documents=list(documents), metadatas=list(metadatas),
+        )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if ids:
+            self._call("delete", self._collection.delete, ids=list(ids))
+
+    def ids_for_article(self, article_id: str) -> list[str]:
+        result = self._call(
+            "read", self._collection.get, where={"article_id": article_id}, include=[]
+        )
+        return list(result["ids"])
+
+    def all_ids(self) -> list[str]:
+        result = self._call("read", self._collection.get, include=[])
+        return list(result["ids"])
+
+    def count(self) -> int:
+        return int(self._call("count", self._collection.count))
+
+    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
+        total = self.count()
+        if total == 0:
+            return []
+        result = self._call(
+            "query", self._collection.query, query_embeddings=[vector.tolist()],
+            n_results=min(k, total), where=where or None, include=["metadatas", "distances"],
+        )
+        hits = []
+        for chunk_id, distance, meta in zip(
+            result["ids"][0], result["distances"][0], result["metadatas"][0], strict=True
+        ):
+            hits.append(Hit(chunk_id, 1.0 - float(distance), dict(meta or {})))
+        return hits
+
+    def heartbeat(self) -> None:
+        self._call("heartbeat", self._client.heartbeat)
+
+
+def _where(settings: Settings) -> str:
+    if settings.chroma_host:
+        return f"server {settings.chroma_host}:{settings.chroma_port}"
+    return f"embedded at {settings.chroma_path}"
+
+
+def embeddings_for(store: VectorStore, ids: Sequence[str]) -> dict[str, np.ndarray]:
+    """Stored vectors of the given chunks (for scoring keyword-only hits)."""
+    if not ids:
+        return {}
+    result = store._call("read", store._collection.get, ids=list(ids), include=["embeddings"])
+    return {
+        chunk_id: np.asarray(vector, dtype=np.float32)
+        for chunk_id, vector in zip(result["ids"], result["embeddings"], strict=True)
+    }

