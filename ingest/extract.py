@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
+import html as htmllib
 import re
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
@@ -12,12 +15,20 @@ from newsbot.text import normalise_whitespace
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "form", "button", "svg", "img",
               "video", "audio", "object", "embed", "nav", "footer", "aside", "template")
 _BLOCK_TAGS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
-               "section", "article", "tr", "ul", "ol", "figure", "figcaption", "header"}
+               "section", "article", "tr", "ul", "ol", "figure", "figcaption", "header",
+               "main", "table", "td", "th", "dl", "dt", "dd", "pre", "hr", "address"}
 _JUNK = re.compile(
     r"^(share (this|on)|subscribe\b|sign up\b|follow us\b|advertisement\b|read more\b|"
     r"click here\b|related( articles| stories)?:?$|copyright\b|©|all rights reserved|"
     r"this article (was|is) (originally )?(published|syndicated)|newsletter\b|"
     r"tweet\b|email this\b|print\b$)",
+    re.IGNORECASE,
+)
+JUNK_MAX_CHARS = 300  # a longer paragraph is prose, whatever its first words
+# Characters lxml refuses (and nobody reads): C0 controls except tab/newline, DEL, surrogates.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_DECLARED_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([a-z0-9_.:-]+)""",
     re.IGNORECASE,
 )
 MAX_TEXT_CHARS = 60_000
@@ -27,12 +38,14 @@ def html_to_text(html: str) -> str:
     """Text of an HTML fragment with paragraphs kept and junk removed."""
     if not html or not html.strip():
         return ""
+    html = _UNSAFE.sub(" ", html)
     if "<" not in html:
-        return drop_junk_lines(normalise_whitespace(html))
+        return drop_junk_lines(normalise_whitespace(htmllib.unescape(html)))[:MAX_TEXT_CHARS]
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
-        return drop_junk_lines(normalise_whitespace(re.sub(r"<[^>]+>", " ", html)))
+        text = htmllib.unescape(re.sub(r"<[^>]+>", " ", html))
+        return drop_junk_lines(normalise_whitespace(text))[:MAX_TEXT_CHARS]
     for bad in root.xpath("|".join(f"//{t}" for t in _DROP_TAGS)):
         bad.drop_tree()
     for element in root.iter():
@@ -45,8 +58,41 @@ def html_to_text(html: str) -> str:
 
 
 def drop_junk_lines(text: str) -> str:
-    paragraphs = [p for p in text.split("\n\n") if p.strip() and not _JUNK.match(p.strip())]
+    """Drop short paragraphs that are page furniture ('Share this article', 'Subscribe …')."""
+    paragraphs = [p for p in text.split("\n\n") if p.strip() and not _is_junk(p.strip())]
     return "\n\n".join(paragraphs)
+
+
+def _is_junk(paragraph: str) -> bool:
+    return len(paragraph) <= JUNK_MAX_CHARS and bool(_JUNK.match(paragraph))
+
+
+def decode_page(data: bytes) -> str:
+    """Bytes of a page as text: UTF-8, else the charset the page declares, else a guess."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    match = _DECLARED_CHARSET.search(data[:4096])
+    if match:
+        declared = (match.group(1) or match.group(2)).decode("ascii").lower()
+        if declared in {"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii"}:
+            declared = "windows-1252"  # what browsers do: cp1252 is a superset in practice
+        try:
+            return data.decode(declared)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:20_000]).best()
+    if best is not None:
+        try:
+            return data.decode(best.encoding)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return data.decode("windows-1252", errors="replace")
 
 
 def page_to_text(html: bytes | str, url: str = "") -> str:
@@ -54,7 +100,8 @@ def page_to_text(html: bytes | str, url: str = "") -> str:
     import trafilatura
 
     if isinstance(html, bytes):
-        html = html.decode("utf-8", errors="replace")
+        html = decode_page(html)
+    html = _UNSAFE.sub(" ", html)
     extracted = trafilatura.extract(
         html, url=url or None, include_comments=False, include_tables=False,
         include_images=False, favor_precision=True, deduplicate=True,
@@ -73,4 +120,13 @@ def page_to_text(html: bytes | str, url: str = "") -> str:
 
 
 def is_safe_link(url: str) -> bool:
-    return url.lower().startswith(("http://", "https://"))
+    """An http(s) link with a host: not javascript:, data:, file: or a malformed URL."""
+    url = url.strip()
+    if not url.lower().startswith(("http://", "https://")) or re.search(r"[\s\x00-\x1f]", url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return bool(parts.hostname)

@@ -61,28 +61,59 @@ def _host_allowed(host: str, addresses: list[str], allow: tuple[str, ...]) -> bo
     return False
 
 
+def _parse_url(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of an http(s) URL; anything unparseable is a FeedError."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:  # bad port, unbalanced IPv6 brackets …
+        raise FeedError(f"Not a valid URL: {url[:200]!r} ({exc}).") from None
+    if parts.scheme not in {"http", "https"} or not host:
+        raise BlockedAddress(f"Only http(s) URLs can be fetched, not {url[:200]!r}.")
+    return parts.scheme, host, port or (443 if parts.scheme == "https" else 80)
+
+
+def _blocked(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def _refusal(host: str, address: str) -> BlockedAddress:
+    return BlockedAddress(
+        f"Refusing to fetch {host}: it resolves to a non-public address ({address}). "
+        "An operator can allow it with NEWSBOT_ALLOW_HOSTS."
+    )
+
+
 def check_public(url: str, allow: tuple[str, ...]) -> None:
     """Refuse URLs that resolve to loopback, private, link-local or metadata addresses."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise BlockedAddress(f"Only http(s) URLs can be fetched, not {url[:200]!r}.")
-    host = parts.hostname
+    _, host, port = _parse_url(url)
     try:
-        infos = socket.getaddrinfo(host, parts.port or 80, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise FeedError(f"Cannot resolve {host}: {exc.strerror}") from exc
+    except UnicodeError as exc:  # e.g. an IDNA label longer than 63 characters
+        raise FeedError(f"Not a valid host name: {host[:200]!r} ({exc}).") from None
     addresses = sorted({info[4][0].split("%")[0] for info in infos})
     if _host_allowed(host, addresses, allow):
         return
     for address in addresses:
-        ip = ipaddress.ip_address(address)
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-            ip = ip.ipv4_mapped
-        if not ip.is_global or ip.is_multicast:
-            raise BlockedAddress(
-                f"Refusing to fetch {host}: it resolves to a non-public address ({address}). "
-                "An operator can allow it with NEWSBOT_ALLOW_HOSTS."
-            )
+        if _blocked(address):
+            raise _refusal(host, address)
+
+
+def _check_peer(response: httpx.Response, host: str, allow: tuple[str, ...]) -> None:
+    """The address actually connected to must be public too: a host name may resolve to a
+    public address for check_public and to a private one a moment later (DNS rebinding)."""
+    stream = response.extensions.get("network_stream")
+    peer = stream.get_extra_info("server_addr") if stream is not None else None
+    if not peer:
+        return
+    address = str(peer[0]).split("%")[0]
+    if _blocked(address) and not _host_allowed(host, [address], allow):
+        raise _refusal(host, address)
 
 
 def fetch(
@@ -104,7 +135,8 @@ def fetch(
                                accept)
         except _Retryable as exc:
             if attempt >= settings.fetch_retries:
-                raise FeedError(str(exc)) from None
+                tries = f" (tried {attempt + 1} times)" if attempt else ""
+                raise FeedError(f"{exc}{tries}") from None
             delay = settings.retry_backoff * (2**attempt)
             log.info("retrying %s in %.2fs: %s", url, delay, exc)
             time.sleep(delay)
@@ -126,10 +158,13 @@ def _fetch_once(
         headers["If-Modified-Since"] = last_modified
     current = url
     for _ in range(settings.max_redirects + 1):
+        _, host, _ = _parse_url(current)
         if not trusted:
             check_public(current, settings.allowed_hosts)
         try:
             with client.stream("GET", current, headers=headers) as response:
+                if not trusted:
+                    _check_peer(response, host, settings.allowed_hosts)
                 if response.status_code in {301, 302, 303, 307, 308}:
                     location = response.headers.get("location")
                     if not location:
@@ -158,6 +193,8 @@ def _fetch_once(
             raise _Retryable(f"{current} timed out after {settings.fetch_timeout:g}s.") from None
         except httpx.DecodingError as exc:
             raise FeedError(f"{current} sent a body that could not be decoded: {exc}") from None
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise FeedError(f"Cannot fetch {current[:200]!r}: {exc}") from None
         except httpx.TransportError as exc:
             raise _Retryable(f"Could not connect to {current}: {exc}") from None
     raise FeedError(f"{url} redirected more than {settings.max_redirects} times.")

@@ -107,7 +107,8 @@ def _read_source(library: Library, client: httpx.Client, source: FeedSource, ful
         fr.status = "not_modified"
         feeds.record_success(library.db, source.url, result.etag, result.last_modified)
         return None
-    parsed = parse_feed(result.content, result.content_type, settings.max_entries_per_feed)
+    parsed = parse_feed(result.content, result.content_type, settings.max_entries_per_feed,
+                        base_url=result.final_url)
     feeds.record_success(library.db, source.url, result.etag, result.last_modified,
                          parsed.title or None)
     return parsed

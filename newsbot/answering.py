@@ -140,6 +140,8 @@ def answer_question(
     retrieval_text = question
     if history:
         retrieval_text = f"{history[-1][0]} {question}"
+    if disease and disease not in detect_diseases(retrieval_text):
+        retrieval_text += f" ({display_disease(disease)})"  # "what's new?" + a disease filter
     query = Query(text=retrieval_text, disease=disease, since=since)
     unknown = unknown_names(library, question)
     passages = [] if unknown else retrieve(library, query, now=now)

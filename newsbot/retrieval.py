@@ -23,8 +23,6 @@ _STOP = set(
     "your about any anything latest recent happening tell show give update updates week today "
     "month year days day past last".split()
 )
-_EXACT_TERM = re.compile(r"^(?:NCT\d{8}|[A-Za-z]+-\d+[A-Za-z]*|[A-Z][A-Za-z]*\d+[A-Za-z0-9]*|"
-                         r"[A-Z]{2,}[a-z]?[A-Z]*)$")
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 _WINDOWS = (
     (re.compile(r"\b(today|last 24 hours|past 24 hours|past day)\b", re.I), 1),
@@ -55,9 +53,27 @@ def query_terms(text: str) -> list[str]:
     return [t for t in _TOKEN.findall(text) if t.lower() not in _STOP and len(t) > 1]
 
 
+def is_code(token: str) -> bool:
+    """Codes, acronyms and trial ids: 'NCT06123456', 'LMR-19', 'CD19', 'FcRn', 'mRNA'."""
+    has_digit = any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
+    return has_digit or sum(c.isupper() for c in token) >= 2
+
+
 def exact_terms(text: str) -> set[str]:
-    """Codes, acronyms and trial ids ('NCT06123456', 'LMR-19', 'CD19', 'FcRn')."""
-    return {t.lower() for t in query_terms(text) if _EXACT_TERM.match(t)}
+    return {t.lower() for t in query_terms(text) if is_code(t)}
+
+
+def rare_terms(library: Library, terms: set[str], share: float = 0.15) -> set[str]:
+    """Of the exact terms, those few chunks contain: a match on them is evidence by itself."""
+    total = library.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0] or 1
+    out = set()
+    for term in terms:
+        hits = library.db.execute(
+            "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{term}"',)
+        ).fetchone()[0]
+        if 0 < hits <= max(3, share * total):
+            out.add(term)
+    return out
 
 
 def _fts_query(terms: list[str]) -> str:
@@ -132,7 +148,7 @@ def retrieve(
         similarity[cid] = float(emb @ vector)
     chunks = db.get_chunks(library.db, fused)
     articles = db.get_articles(library.db, {c.article_id for c in chunks.values()})
-    terms = exact_terms(query.text)
+    terms = rare_terms(library, exact_terms(query.text))
     floor = settings.min_relevance
     named = {d for d in detect_diseases(query.text) if d != "autoimmune_general"}
     passages: list[Passage] = []

@@ -131,6 +131,13 @@ class Settings(BaseSettings):
             raise ValueError("embedding_backend must be 'torch' or 'onnx'")
         return value
 
+    @field_validator("ingest_interval", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+            return float(value)
+        return value
+
     @field_validator("allow_hosts")
     @classmethod
     def _allow_hosts(cls, value: str) -> str:

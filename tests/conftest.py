@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from tests.feed_server import FeedServer
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_FEEDS = ROOT / "data" / "sample_feeds"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAMPLE_NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)  # the sample feeds' "today"
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -84,3 +86,16 @@ def sample_server(feed_server: FeedServer) -> FeedServer:
 
 def sample_urls(server: FeedServer) -> list[str]:
     return [server.url(f"/feeds/{f.name}") for f in sorted(SAMPLE_FEEDS.glob("*.xml"))]
+
+
+@pytest.fixture(scope="session")
+def sample_library(tmp_path_factory: pytest.TempPathFactory, minilm) -> Iterator[Library]:
+    """The bundled sample feeds ingested once with the real MiniLM model (read-only use)."""
+    from ingest.pipeline import run_ingest, sources_from_args
+
+    root = tmp_path_factory.mktemp("sample")
+    lib = Library.open(make_settings(root), embedder=minilm)
+    run_ingest(lib, sources_from_args([str(p) for p in sorted(SAMPLE_FEEDS.glob("*.xml"))]),
+               now=SAMPLE_NOW)
+    yield lib
+    lib.close()

@@ -23,7 +23,7 @@ GUILD = discord.Object(GUILD_ID)
 
 
 def news_commands(bot: "ProbeBot") -> app_commands.Group:
-    """/news ask|ping|topic|twice|slow and /news feeds add: a group with a subcommand group."""
+    """/news ask|status|ping|topic|twice|slow and /news feeds add (a subcommand group)."""
     news = app_commands.Group(name="news", description="News about immune reprogramming")
     feeds = app_commands.Group(name="feeds", description="Manage feeds", parent=news)
 
@@ -38,6 +38,11 @@ def news_commands(bot: "ProbeBot") -> app_commands.Group:
         await interaction.followup.send(
             embed=embed, allowed_mentions=discord.AllowedMentions.none()
         )
+
+    @news.command(name="status", description="Deferred, then the original is edited")
+    async def status(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.edit_original_response(content="all feeds fresh")
 
     @news.command(name="ping", description="Is the bot alive?")
     async def ping(interaction: discord.Interaction) -> None:
@@ -58,9 +63,8 @@ def news_commands(bot: "ProbeBot") -> app_commands.Group:
     @news.command(name="twice", description="Acknowledges twice")
     async def twice(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("first")
-        interaction.response._response_type = (
-            None  # skip the client-side guard: hit Discord's check
-        )
+        # Skip discord.py's own InteractionResponded guard so the request reaches "Discord".
+        interaction.response._response_type = None
         try:
             await interaction.response.send_message("second")
         except discord.HTTPException as exc:
@@ -91,9 +95,9 @@ def news_commands(bot: "ProbeBot") -> app_commands.Group:
 class ProbeBot(commands.Bot):
     """Slash commands above; a mention opens a thread; in its own threads it reads history."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, message_content: bool = True) -> None:
         intents = discord.Intents.default()
-        intents.message_content = True
+        intents.message_content = message_content
         intents.members = True
         super().__init__(command_prefix="!unused ", intents=intents, guild_ready_timeout=0.05)
         self.seen: list[discord.Message] = []
@@ -182,9 +186,8 @@ async def test_slash_defer_then_followup_embed(fake: FakeDiscord) -> None:
         ix = await fake.send_interaction("news ask", {"question": "CAR-T in lupus?"}, user=BOB)
         answer = await ix.wait_answer()
     assert ix.response == {"type": 5}
-    assert (
-        answer["id"] == ix.original["id"]
-    )  # first followup after a defer edits the loading message
+    # Discord: the first followup after a defer edits the loading message.
+    assert answer["id"] == ix.original["id"]
     (embed,) = answer["embeds"]
     assert embed["description"] == "You asked: CAR-T in lupus?"
     assert embed["fields"] == [{"name": "Sources", "value": "3 sources", "inline": True}]
@@ -219,6 +222,27 @@ async def test_mention_opens_thread_and_bot_reads_thread_history(fake: FakeDisco
     starter, *rest = fake.channel_messages(tid)
     assert starter["type"] == 21 and starter["referenced_message"]["id"] == question["id"]
     assert [m["content"] for m in rest] == ["Looking into it", "and in lupus?", reply["content"]]
+
+
+async def test_defer_then_edit_original_ephemeral(fake: FakeDiscord) -> None:
+    async with fake.running(ProbeBot()):
+        ix = await fake.send_interaction("news status")
+        answer = await ix.wait_answer()
+    assert answer["content"] == "all feeds fresh" and answer["flags"] & 64
+    assert ix.edits == [fake.payload_of(answer)] and ix.followups == []
+
+
+async def test_without_message_content_intent_only_mentions_have_content(
+    fake: FakeDiscord,
+) -> None:
+    async with fake.running(ProbeBot(message_content=False)) as bot:
+        await fake.send_message(GENERAL_ID, BOB, "plain chatter")
+        await fake.send_message(GENERAL_ID, BOB, f"{fake.bot_mention} a question")
+        await fake.wait_for_thread()
+    assert [m.content for m in bot.seen if m.author.id == BOB.id] == [
+        "",
+        f"{fake.bot_mention} a question",
+    ]
 
 
 async def test_autocomplete_round_trip(fake: FakeDiscord) -> None:
@@ -311,9 +335,8 @@ async def test_attachments_and_message_limits(fake: FakeDiscord) -> None:
     assert too_long.value.code == 50035
     assert sent.attachments[0].filename == "digest.md" and sent.attachments[0].size == 100
     (upload,) = [r for r in fake.requests if r.files]
-    assert (
-        upload.files[0]["filename"] == "digest.md" and upload.json["content"] == "digest attached"
-    )
+    assert upload.files[0]["filename"] == "digest.md"
+    assert upload.json["content"] == "digest attached"
 
 
 async def test_unhandled_routes_are_recorded(fake: FakeDiscord) -> None:

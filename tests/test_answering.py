@@ -1,0 +1,146 @@
+"""Retrieval quality and grounded answers over the sample feeds, with the real MiniLM model."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+
+from newsbot.answering import answer_question
+from newsbot.errors import EmptyQuestion, QuestionTooLong
+from newsbot.models import SECTION_KEYS
+from newsbot.retrieval import Query, retrieve
+from newsbot.search import search_articles
+from tests.conftest import FIXTURES, SAMPLE_NOW
+
+QUESTIONS = json.loads((FIXTURES / "questions.json").read_text())
+ANSWERABLE = [q for q in QUESTIONS if q["relevant_guids"]]
+NO_ANSWER = [q for q in QUESTIONS if not q["relevant_guids"]]
+pytestmark = pytest.mark.model
+
+
+def top_guids(library, question: str, k: int = 5) -> list[str]:
+    return [h.guid for h in search_articles(library, question, k=k, now=SAMPLE_NOW)]
+
+
+def test_labelled_set_recall_and_mrr(sample_library):
+    recalls, reciprocal = [], []
+    for item in ANSWERABLE:
+        got = top_guids(sample_library, item["question"])
+        relevant = set(item["relevant_guids"])
+        recalls.append(len(relevant & set(got)) / min(len(relevant), 5))
+        rank = next((i for i, g in enumerate(got, 1) if g in relevant), None)
+        reciprocal.append(1 / rank if rank else 0.0)
+        assert rank is not None, f"nothing relevant in top 5 for {item['question']!r}: {got}"
+    assert sum(recalls) / len(recalls) >= 0.8
+    assert sum(reciprocal) / len(reciprocal) >= 0.8
+
+
+@pytest.mark.parametrize("item", [q for q in ANSWERABLE if q["kind"] == "exact_term"],
+                         ids=lambda q: q["question"][:40])
+def test_exact_terms_rank_first(sample_library, item):
+    assert top_guids(sample_library, item["question"], k=3)[0] in item["relevant_guids"]
+
+
+@pytest.mark.parametrize("item", NO_ANSWER, ids=lambda q: q["question"][:40])
+def test_no_answer_says_so_and_suggests(sample_library, item):
+    answer = answer_question(sample_library, item["question"], now=SAMPLE_NOW)
+    assert not answer.found and answer.sources == []
+    assert all(answer.sections[k] == [] for k in SECTION_KEYS)
+    assert "no coverage" in answer.notices[0]
+    assert any("Lupus" in s for s in answer.suggestions)
+
+
+def test_unrelated_question_is_not_padded(sample_library):
+    answer = answer_question(sample_library, "Who won the football match last night?",
+                             now=SAMPLE_NOW)
+    assert not answer.found
+
+
+def test_answer_is_grounded_cited_and_reads_well(sample_library):
+    answer = answer_question(sample_library, "What were the results of the LMR-19 trial?",
+                             now=SAMPLE_NOW)
+    assert answer.found and answer.mode == "extractive"
+    assert list(answer.sections) == list(SECTION_KEYS)
+    numbers = {s.n for s in answer.sources}
+    assert numbers == set(range(1, len(answer.sources) + 1))
+    texts = [s.text for key in SECTION_KEYS for s in answer.sections[key]]
+    assert texts and len(texts) == len(set(texts)), "no sentence twice"
+    stored = " ".join(r["text"] for r in sample_library.db.execute("SELECT text FROM articles"))
+    cited: set[int] = set()
+    for key in SECTION_KEYS:
+        assert len(answer.sections[key]) <= sample_library.settings.section_sentences
+        for statement in answer.sections[key]:
+            assert statement.citations and set(statement.citations) <= numbers
+            cited |= set(statement.citations)
+            assert statement.text[0].isupper() and statement.text[-1] in ".!?”\""
+            # quoted, not invented (a leading "Why it matters:" label may have been dropped)
+            assert statement.text[1:] in stored
+    assert cited == numbers, "every listed source is cited"
+    assert any("LMR-19" in s.title or "Lumora" in s.title for s in answer.sources)
+    whats_next = " ".join(s.text for s in answer.sections["whats_next"])
+    assert "2027" in whats_next
+
+
+def test_story_diversity_limits_one_story(sample_library):
+    passages = retrieve(sample_library, Query("lupus nephritis CAR-T results"), now=SAMPLE_NOW)
+    per_story: dict[str, int] = {}
+    for p in passages:
+        per_story[p.article.story_id] = per_story.get(p.article.story_id, 0) + 1
+    assert max(per_story.values()) <= sample_library.settings.max_chunks_per_story
+    assert len(per_story) >= 3
+
+
+def test_prompt_injection_sentence_never_quoted(sample_library):
+    answer = answer_question(sample_library, "How fast can CAR-T be manufactured for lupus?",
+                             now=SAMPLE_NOW)
+    assert answer.found
+    everything = json.dumps(answer.to_json())
+    assert "Ignore previous instructions" not in everything
+    assert "stop taking" not in everything
+
+
+def test_date_window_filters(sample_library):
+    week = answer_question(sample_library, "What happened in lupus CAR-T this week?",
+                           now=SAMPLE_NOW)
+    cutoff = SAMPLE_NOW - timedelta(days=7)
+    assert all((s.published or SAMPLE_NOW) >= cutoff for s in week.sources)
+    old = search_articles(sample_library, "LMR-19 lupus nephritis", days=3, now=SAMPLE_NOW)
+    assert all("LMR-19" not in h.title for h in old)
+    recent = search_articles(sample_library, "LMR-19 lupus nephritis", days=30, now=SAMPLE_NOW)
+    assert any("LMR-19" in h.title for h in recent)
+
+
+def test_disease_filter(sample_library):
+    answer = answer_question(sample_library, "What is new in CAR-T?", disease="multiple_sclerosis",
+                             now=SAMPLE_NOW)
+    assert answer.found
+    for source in answer.sources:
+        article = sample_library.db.execute("SELECT diseases FROM articles WHERE id = ?",
+                                            (source.article_id,)).fetchone()
+        assert "multiple_sclerosis" in article["diseases"]
+
+
+def test_medical_advice_question_gets_pointer(sample_library):
+    answer = answer_question(sample_library, "Should I stop my lupus medication and get CAR-T?",
+                             now=SAMPLE_NOW)
+    assert answer.advice_pointer and "clinician" in answer.advice_pointer
+
+
+def test_follow_up_uses_history(sample_library):
+    first = "What is new in CAR-T for lupus?"
+    answer = answer_question(sample_library, "What about for MS?", history=[(first, "...")],
+                             now=SAMPLE_NOW)
+    assert answer.found
+    titles = " ".join(s.title for s in answer.sources)
+    assert re.search(r"multiple sclerosis|MS\b", titles, re.I)
+
+
+def test_question_limits(sample_library):
+    with pytest.raises(QuestionTooLong) as exc:
+        answer_question(sample_library, "Is CAR-T safe? " * 400)
+    assert "5,999" in str(exc.value) or "characters" in str(exc.value)
+    with pytest.raises(EmptyQuestion):
+        answer_question(sample_library, "   ")

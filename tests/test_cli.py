@@ -1,0 +1,123 @@
+"""The `newsbot` command line and the local console, end to end over the sample feeds."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli.console import run_console
+from cli.main import main
+from tests.conftest import SAMPLE_FEEDS, sample_urls
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def newsbot(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_help_lists_subcommands():
+    result = subprocess.run([sys.executable, "-m", "cli.main", "--help"], capture_output=True,
+                            text=True, cwd=ROOT, check=True)
+    for command in ("ingest", "articles", "feeds", "ask", "search", "digest", "console", "bot"):
+        assert command in result.stdout
+
+
+@pytest.mark.model
+def test_ingest_json_then_unchanged(capsys, sample_server, monkeypatch):
+    monkeypatch.setenv("NEWSBOT_ALLOW_HOSTS", "127.0.0.1")
+    code, out, _ = newsbot(capsys, "ingest", "--json", *sample_urls(sample_server))
+    assert code == 0
+    report = json.loads(out)
+    assert report["totals"]["new"] == 28 and report["totals"]["off_topic"] == 9
+    assert report["chunks_embedded"] > 0
+    code, out, _ = newsbot(capsys, "ingest", "--json", *sample_urls(sample_server))
+    again = json.loads(out)
+    assert again["chunks_embedded"] == 0
+    assert all(f["status"] == "not_modified" for f in again["feeds"])
+
+    code, out, _ = newsbot(capsys, "articles", "--json", "--all")
+    rows = json.loads(out)
+    assert len(rows) == 38 and {"guid", "on_topic", "relevance", "story_id",
+                                "duplicate_of"} <= set(rows[0])
+    code, out, _ = newsbot(capsys, "articles", "--json")
+    assert len(json.loads(out)) == 28
+
+    code, out, _ = newsbot(capsys, "ask", "--json", "What happened with LMR-19?")
+    answer = json.loads(out)
+    assert answer["found"] and answer["mode"] == "extractive"
+    assert set(answer["sections"]) == {"whats_happening", "why_it_matters", "whats_next",
+                                       "beyond_the_headlines"}
+    assert {"n", "guid", "url", "title", "source", "published"} <= set(answer["sources"][0])
+
+    code, out, _ = newsbot(capsys, "search", "--json", "-k", "3", "FcRn myasthenia")
+    hits = json.loads(out)
+    assert 1 <= len(hits) <= 3 and "FcRn" in hits[0]["title"]
+
+    code, out, _ = newsbot(capsys, "ask", "What happened with LMR-19?")
+    assert "## What's happening" in out and "Sources" in out and "not medical advice" in out
+
+    code, out, err = newsbot(capsys, "ask", "x" * 5000)
+    assert code == 2 and "5,000 characters" in err
+
+
+def test_feeds_add_validates_and_lists(capsys, feed_server):
+    good = feed_server.add_file("/good.xml", SAMPLE_FEEDS / "biowire_daily.xml")
+    feed_server.add("/page.html", __import__("tests.feed_server", fromlist=["Route"]).Route(
+        body=b"<!doctype html><html><body>hi</body></html>", content_type="text/html"))
+    code, _, err = newsbot(capsys, "feeds", "add", "ftp://example.org/feed")
+    assert code == 2 and "http" in err
+    code, _, err = newsbot(capsys, "feeds", "add", feed_server.url("/page.html"))
+    assert code == 2 and "HTML page" in err
+    code, out, _ = newsbot(capsys, "feeds", "add", good)
+    assert code == 0 and "BioWire Daily" in out
+    code, out, _ = newsbot(capsys, "feeds", "list")
+    assert good in out
+    code, out, _ = newsbot(capsys, "feeds", "remove", good)
+    assert code == 0
+    code, out, _ = newsbot(capsys, "feeds", "list")
+    assert good not in out
+
+
+def test_bot_without_token_explains(capsys):
+    code, _, err = newsbot(capsys, "bot")
+    assert code == 2 and "DISCORD_TOKEN" in err and "console" in err
+
+
+def test_bad_configuration_is_reported(capsys, monkeypatch):
+    monkeypatch.setenv("NEWSBOT_EMBEDDING_BACKEND", "gpu")
+    code, _, err = newsbot(capsys, "status")
+    assert code == 2 and "embedding_backend" in err
+
+
+@pytest.mark.model
+def test_console_scripted(sample_library):
+    commands = "\n".join([
+        "help", "What is new with LMR-19?", "what about for MS?", "latest lupus 2", "status",
+        "sources", "digest", "ask " + "y" * 5000, "quit", "ask never reached",
+    ]) + "\n"
+    out = io.StringIO()
+    assert run_console(sample_library, None, io.StringIO(commands), out) == 0
+    text = out.getvalue()
+    assert "Commands" in text
+    assert text.count("## What's happening") >= 2
+    assert "Multiple sclerosis" in text or "multiple sclerosis" in text
+    assert "Stored:" in text and "articles in" in text
+    assert "Sorry — That question is 5,000 characters long" in text
+    assert "never reached" not in text
+
+
+def test_make_run_is_wired():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "newsbot start" in makefile and "pytest" in makefile
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in ci
+    assert os.access(ROOT / ".ci" / "run", os.R_OK)
