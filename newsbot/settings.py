@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import timedelta
-from functools import cached_property
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -146,7 +145,7 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(item, strict=False)
         return value
 
-    @cached_property
+    @property  # not cached: model_copy(update=...) would keep a stale allow-list
     def allowed_hosts(self) -> tuple[str, ...]:
         return tuple(_split(self.allow_hosts))
 
