@@ -204,7 +204,8 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
     """Sample feeds into a separate demo data dir, so real data never mixes with fiction."""
     from ingest.pipeline import run_ingest, sources_from_args
 
-    demo_settings = settings.model_copy(update={"data_dir": settings.data_dir / "demo"})
+    demo_settings = settings.model_copy(
+        update={"data_dir": settings.data_dir / "demo", "fetch_article_pages": False})
     files = sorted(str(p) for p in settings.sample_feeds_dir.glob("*.xml"))
     with opened(demo_settings) as library:
         print(f"Ingesting {len(files)} bundled sample feeds (fictional outlets) …",

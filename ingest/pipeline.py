@@ -165,7 +165,7 @@ def _extract_text(library: Library, client: httpx.Client, entry: RawEntry) -> st
             if len(page_text) > max(len(text), len(summary)):
                 return page_text
         except FeedError as exc:
-            log.info("article page %s not used: %s", entry.link, exc)
+            log.debug("article page %s not used: %s", entry.link, exc)
     return text if len(text) >= len(summary) else summary
 
 

@@ -1,0 +1,128 @@
+"""The bot: a thin adapter holding the long-lived resources it was given, plus its cogs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import discord
+from discord.ext import commands
+
+from bot.checks import Cooldowns
+from bot.embeds import clip
+from bot.errors import NewsTree
+from bot.ingest_runner import IngestRunner
+from newsbot import guilds
+from newsbot.library import Library
+from newsbot.settings import Settings
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
+NONE = discord.AllowedMentions.none()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def intents() -> discord.Intents:
+    """Default intents plus MESSAGE CONTENT, to read questions asked in the bot's threads."""
+    value = discord.Intents.default()
+    value.message_content = True
+    return value
+
+
+class NewsBot(commands.Bot):
+    def __init__(
+        self,
+        library: Library,
+        settings: Settings,
+        *,
+        chat_model: Any | None = None,
+        clock: Callable[[], datetime] | None = None,
+        background: bool = True,
+        progress_interval: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            allowed_mentions=NONE,
+            tree_cls=NewsTree,
+            help_command=None,
+            **kwargs,
+        )
+        self.library = library
+        self.settings = settings
+        self.chat_model = chat_model
+        self.clock = clock or utc_now
+        self.background = background  # the digest and ingestion loops
+        self.ingest = IngestRunner(library, interval=progress_interval)
+        self.cooldowns = Cooldowns()
+
+    # ---- calling the core off the event loop ----------------------------------------------
+
+    async def core(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """fn(library, *args, **kwargs) in a worker thread."""
+        return await asyncio.to_thread(fn, self.library, *args, **kwargs)
+
+    async def db(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """fn(connection, *args, **kwargs) in a worker thread, on that thread's connection."""
+        return await asyncio.to_thread(lambda: fn(self.library.db, *args, **kwargs))
+
+    async def guild_settings(self, guild_id: int) -> guilds.GuildSettings:
+        return await self.db(guilds.get_guild_settings, guild_id)
+
+    async def ask_cooldown(self, guild_id: int | None) -> float:
+        if guild_id is not None:
+            override = (await self.guild_settings(guild_id)).ask_cooldown
+            if override is not None:
+                return override
+        return self.settings.ask_cooldown_seconds
+
+    # ---- start-up --------------------------------------------------------------------------
+
+    async def setup_hook(self) -> None:
+        from bot.cogs import COGS
+
+        await self.db(guilds.ensure_schema)
+        for cog in COGS:
+            await self.add_cog(cog(self))
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        guild_id = self.settings.discord_guild_id
+        if guild_id:
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to guild %s", len(synced), guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d global commands (may take up to an hour to show)", len(synced))
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s (%s) to %d guild(s)", self.user, getattr(self.user, "id", "?"),
+                 len(self.guilds))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: mentions are handled by the ask cog's listener."""
+
+    # ---- sending ---------------------------------------------------------------------------
+
+    async def send_embeds(self, channel: discord.abc.Messageable,
+                          groups: list[list[discord.Embed]]) -> None:
+        for embeds in groups:
+            await channel.send(embeds=embeds, allowed_mentions=NONE)
+
+    async def send_text(self, channel: discord.abc.Messageable, text: str) -> None:
+        await channel.send(clip(text), allowed_mentions=NONE)
+
+
+def create_bot(library: Library, settings: Settings, chat_model: Any | None = None,
+               clock: Callable[[], datetime] | None = None, **kwargs: Any) -> NewsBot:
+    """The bot over already-opened resources (tests pass guild_ready_timeout=0.05)."""
+    return NewsBot(library, settings, chat_model=chat_model, clock=clock, **kwargs)

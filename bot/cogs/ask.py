@@ -1,0 +1,144 @@
+"""/ask, and questions asked by mentioning the bot: answered in a thread that keeps context."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import ask_cooldown
+from bot.embeds import build_messages, embed_text
+from bot.errors import GENERIC, NONE
+from bot.render import answer_cards
+from bot.text import strip_bot_mention
+from newsbot.answering import answer_question, check_question
+from newsbot.errors import NewsbotError
+from newsbot.models import Answer
+from newsbot.topics import DISEASES
+
+if TYPE_CHECKING:
+    from bot.client import NewsBot
+
+log = logging.getLogger(__name__)
+DISEASE_CHOICES = [app_commands.Choice(name=display, value=key)
+                   for key, (display, _) in DISEASES.items()]
+HISTORY_MESSAGES = 50  # how far back a thread is read for context
+HISTORY_TURNS = 3  # how many earlier question/answer pairs are passed on
+ANSWERABLE = (discord.MessageType.default, discord.MessageType.reply)
+
+
+def thread_name(question: str) -> str:
+    name = " ".join(question.split())[:90] or "question"
+    return f"Q: {name}"
+
+
+def turns_from_history(messages: list[discord.Message], bot_id: int,
+                       ) -> list[tuple[str, str]]:
+    """(question, answer) pairs from a thread's messages, oldest first: each answer of the bot
+    (its embeds) paired with the question asked before it (a user message, the thread's
+    starter message, or failing both the question in the answer's title)."""
+    turns: list[tuple[str, str]] = []
+    question: str | None = None
+    for message in messages:
+        if message.type is discord.MessageType.thread_starter_message:
+            starter = message.reference.resolved if message.reference else None
+            if isinstance(starter, discord.Message):
+                question = strip_bot_mention(starter.content, bot_id) or question
+        elif message.author.id == bot_id:
+            if not message.embeds:
+                continue
+            answer = "\n".join(embed_text(e) for e in message.embeds)
+            first = message.embeds[0].title or ""
+            asked = question or (first[3:] if first.startswith("Q: ") else "")
+            if asked:
+                turns.append((asked, answer))
+            question = None
+        elif message.content:
+            question = strip_bot_mention(message.content, bot_id)
+    return turns[-HISTORY_TURNS:]
+
+
+class AskCog(commands.Cog):
+    def __init__(self, bot: NewsBot) -> None:
+        self.bot = bot
+
+    async def answer(self, question: str, *, disease: str | None = None, days: int | None = None,
+                     history: list[tuple[str, str]] | None = None) -> Answer:
+        return await self.bot.core(
+            answer_question, question, disease=disease, days=days, history=history or None,
+            chat_model=self.bot.chat_model, now=self.bot.clock(),
+        )
+
+    @app_commands.command(name="ask", description="Ask about immune-reprogramming therapy news")
+    @app_commands.describe(question="Your question, e.g. 'What is new in CAR-T for lupus?'",
+                           disease="Only news about this disease",
+                           days="Only news from the last N days")
+    @app_commands.choices(disease=DISEASE_CHOICES)
+    @app_commands.guild_only()
+    @ask_cooldown()
+    async def ask(self, interaction: discord.Interaction, question: str,
+                  disease: str | None = None,
+                  days: app_commands.Range[int, 1, 3650] | None = None) -> None:
+        check_question(question, self.bot.settings.max_question_chars)  # before deferring
+        await interaction.response.defer(thinking=True)
+        answer = await self.answer(question, disease=disease, days=days)
+        for embeds in build_messages(answer_cards(answer)):
+            await interaction.followup.send(embeds=embeds, allowed_mentions=NONE)
+
+    # ---- mentions and threads ---------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        if me is None or message.author.bot or message.type not in ANSWERABLE:
+            return
+        channel = message.channel
+        own_thread = isinstance(channel, discord.Thread) and channel.owner_id == me.id
+        mentioned = any(user.id == me.id for user in message.mentions)
+        if not (own_thread or mentioned):
+            return
+        if message.guild is None:
+            await self.bot.send_text(channel, "I answer in servers: mention me in a channel or "
+                                              "use /ask there.")
+            return
+        try:
+            await self.converse(message, strip_bot_mention(message.content, me.id))
+        except Exception:
+            log.exception("answering a message failed")
+            await self.bot.send_text(channel, GENERIC)
+
+    async def converse(self, message: discord.Message, question: str) -> None:
+        """Answer in the message's thread, or in a new thread started from the message."""
+        channel = message.channel
+        wait = self.bot.cooldowns.hit((message.guild and message.guild.id, message.author.id),
+                                      await self.bot.ask_cooldown(message.guild.id))
+        if wait is not None:
+            await message.reply(f"Easy there: you can ask again in {wait:.0f} s.",
+                                mention_author=False, allowed_mentions=NONE)
+            return
+        if isinstance(channel, discord.Thread):
+            target: discord.abc.Messageable = channel
+            messages = [m async for m in channel.history(limit=HISTORY_MESSAGES, before=message)]
+            history = turns_from_history(messages[::-1], self.bot.user.id)
+        else:
+            target = await self._thread_for(message, question)
+            history = []
+        try:
+            async with target.typing():
+                answer = await self.answer(question, history=history)
+        except NewsbotError as exc:
+            await self.bot.send_text(target, str(exc))
+            return
+        await self.bot.send_embeds(target, build_messages(answer_cards(answer)))
+
+    async def _thread_for(self, message: discord.Message, question: str,
+                          ) -> discord.abc.Messageable:
+        try:
+            return await message.create_thread(name=thread_name(question),
+                                               auto_archive_duration=1440)
+        except discord.HTTPException as exc:  # no thread permission: answer in the channel
+            log.warning("could not open a thread (%s); answering in the channel", exc)
+            return message.channel

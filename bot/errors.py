@@ -1,0 +1,55 @@
+"""The one place where errors become what the user reads: short, ephemeral, never a trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from newsbot.errors import NewsbotError
+
+log = logging.getLogger(__name__)
+NONE = discord.AllowedMentions.none()
+GENERIC = "Something went wrong; the moderators can check the logs."
+
+
+def user_message(error: BaseException) -> str:
+    """What to tell the user about `error`; unexpected errors are logged with their trace."""
+    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
+        inner = error.__cause__ if isinstance(error, app_commands.TransformerError) else None
+        error = inner or getattr(error, "original", error)
+    if isinstance(error, NewsbotError):
+        return str(error)
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return (f"Easy there: you can ask again in {error.retry_after:.0f} s "
+                "(a short pause keeps the bot responsive for everyone).")
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command works in a server, not in direct messages."
+    if isinstance(error, app_commands.CheckFailure) and str(error):
+        return str(error)
+    if isinstance(error, app_commands.TransformerError):
+        return f"I could not understand the value {error.value!r}."
+    log.error("command failed", exc_info=(type(error), error, error.__traceback__))
+    return GENERIC
+
+
+async def send_ephemeral(interaction: discord.Interaction[Any], text: str) -> None:
+    """Answer privately, whether or not the interaction was already acknowledged."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)
+        else:
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
+    except discord.HTTPException as exc:  # expired interaction, Discord trouble: log only
+        log.warning("could not send an error reply: %s", exc)
+
+
+class NewsTree(app_commands.CommandTree):
+    async def on_error(self, interaction: discord.Interaction[Any],
+                       error: app_commands.AppCommandError) -> None:
+        command = interaction.command.qualified_name if interaction.command else "?"
+        if not isinstance(error, app_commands.CheckFailure):
+            log.info("/%s by user %s failed: %s", command, interaction.user.id, type(error).__name__)
+        await send_ephemeral(interaction, user_message(error))

@@ -1,0 +1,81 @@
+"""One ingestion at a time, off the event loop, with throttled progress reports.
+
+/reingest and the scheduled ingestion share one `IngestRunner`: a second run while one is
+going raises `IngestBusy`. The pipeline calls its progress callback from the worker thread;
+the runner hops back to the loop and forwards at most one report per `interval` seconds,
+and none once the run is over (so the final message is never overwritten by a late one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from ingest.pipeline import run_ingest
+from ingest.report import IngestReport
+from newsbot.errors import IngestBusy
+from newsbot.library import Library
+
+log = logging.getLogger(__name__)
+OnProgress = Callable[[int, int, str], Awaitable[None]]
+
+
+class _Forwarder:
+    def __init__(self, callback: OnProgress, interval: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._callback, self._interval = callback, interval
+        self._last = float("-inf")
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    def from_thread(self, done: int, total: int, current: str) -> None:
+        """Called by the pipeline in its worker thread; never blocks it, never raises."""
+        now = time.monotonic()
+        if now - self._last < self._interval:
+            return
+        self._last = now
+        with contextlib.suppress(RuntimeError):  # the loop is closing: drop the report
+            asyncio.run_coroutine_threadsafe(self._send(done, total, current), self._loop)
+
+    async def _send(self, done: int, total: int, current: str) -> None:
+        async with self._lock:
+            if self._closed:
+                return
+            try:
+                await self._callback(done, total, current)
+            except Exception:  # a failed progress edit must not stop the run
+                log.warning("could not report ingestion progress", exc_info=True)
+
+    async def close(self) -> None:
+        async with self._lock:
+            self._closed = True
+
+
+class IngestRunner:
+    def __init__(self, library: Library, *, interval: float = 1.0) -> None:
+        self.library = library
+        self.interval = interval
+        self._lock = asyncio.Lock()
+
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+    async def run(self, *, full: bool = False, on_progress: OnProgress | None = None,
+                  ) -> IngestReport:
+        """Ingest the followed feeds in a worker thread; IngestBusy if a run is going."""
+        if self._lock.locked():
+            raise IngestBusy()
+        async with self._lock:
+            forwarder = _Forwarder(on_progress, self.interval) if on_progress else None
+            progress = forwarder.from_thread if forwarder else None
+            try:
+                return await asyncio.to_thread(
+                    run_ingest, self.library, None, full=full, progress=progress
+                )
+            finally:
+                if forwarder:
+                    await forwarder.close()

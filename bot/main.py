@@ -1,0 +1,62 @@
+"""Composition root: open the long-lived resources once, build the bot with them, run it.
+
+`newsbot bot` calls `run_bot(settings)`. Nothing heavy happens at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import Any
+
+import discord
+
+from bot.client import NewsBot, create_bot
+from newsbot.library import Library
+from newsbot.settings import Settings
+
+__all__ = ["NewsBot", "create_bot", "main", "run_bot"]
+log = logging.getLogger(__name__)
+NO_TOKEN = (
+    "DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications "
+    "(see docs/discord.md), put DISCORD_TOKEN=... in .env, and run again. To try newsbot "
+    "without Discord: `newsbot console`."
+)
+
+
+def _chat_model(settings: Settings) -> Any | None:
+    if not settings.llm_model:
+        return None
+    from newsbot.llm import make_chat_model
+
+    return make_chat_model(settings)
+
+
+async def main(settings: Settings) -> int:
+    if settings.discord_token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    library = await asyncio.to_thread(Library.open, settings)
+    try:
+        chat_model = await asyncio.to_thread(_chat_model, settings)
+        log.info("answer mode: %s; store: %s", settings.describe_llm(), library.store.description)
+        async with create_bot(library, settings, chat_model=chat_model) as bot:
+            await bot.start(settings.discord_token.get_secret_value())
+    finally:
+        await asyncio.to_thread(library.close)
+    return 0
+
+
+def run_bot(settings: Settings) -> int:
+    """Run until interrupted; a rejected token or missing intent ends with advice, not a trace."""
+    try:
+        return asyncio.run(main(settings))
+    except discord.LoginFailure:
+        log.error("Discord rejected the token: check DISCORD_TOKEN (Bot page → Reset Token).")
+    except discord.PrivilegedIntentsRequired:
+        log.error("Enable MESSAGE CONTENT INTENT on the Bot page of the developer portal "
+                  "(see docs/discord.md), then start again.")
+    except KeyboardInterrupt:
+        return 130
+    return 2

@@ -1,0 +1,127 @@
+"""Answers, article lists, feeds and status as embed cards. Pure: core objects in, cards out.
+
+Every string that came from a feed, a model or a user is passed through `escape()`; the
+bot's own labels are written here and are safe as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from bot.embeds import FIELD_VALUE_LIMIT, Card
+from bot.text import escape, link, shorten
+from newsbot.feeds import FeedState
+from newsbot.guilds import Subscription
+from newsbot.models import NO_SUPPORT, NOT_ADVICE, SECTION_KEYS, SECTION_TITLES, Answer, Source
+from newsbot.render import cite
+from newsbot.status import Status, feed_line
+
+TITLE_CHARS = 200  # longest feed title shown in a link, so a source line fits a field
+
+
+def date_text(when: datetime | None) -> str:
+    return f"{when:%d %b %Y}" if when else "undated"
+
+
+def source_line(source: Source) -> str:
+    """`[n] [title](url) — outlet, date (also in …)`, short enough for one embed field."""
+    title = shorten(escape(source.title) or "Untitled", TITLE_CHARS)
+    also = f" (also in {escape(', '.join(source.also_in))})" if source.also_in else ""
+    tail = f" — {escape(source.source)}, {date_text(source.published)}{also}"
+    line = f"[{source.n}] {link(title, source.url)}{tail}"
+    if len(line) > FIELD_VALUE_LIMIT - 24:  # an absurdly long URL: show the title unlinked
+        line = shorten(f"[{source.n}] {title}{tail}", FIELD_VALUE_LIMIT - 24)
+    return line
+
+
+def sources_value(sources: Iterable[Source]) -> str:
+    return "\n".join(source_line(s) for s in sources)
+
+
+def sections_text(sections: dict, *, bullet: str = "•") -> str:
+    """The four sections with bold titles and one cited statement per line."""
+    lines: list[str] = []
+    for key in SECTION_KEYS:
+        lines.append(f"**{SECTION_TITLES[key]}**")
+        statements = sections.get(key) or []
+        if not statements:
+            lines.append(f"{bullet} {NO_SUPPORT}")
+        for statement in statements:
+            lines.append(f"{bullet} {escape(statement.text)} {cite(statement.citations)}".rstrip())
+        lines.append("")
+    return "\n".join(lines).strip()
+
+
+def answer_cards(answer: Answer) -> list[Card]:
+    """An /ask answer: the question as title, notices, four sections, Sources, footer."""
+    lines: list[str] = []
+    if answer.advice_pointer:
+        lines += [f"⚠️ {escape(answer.advice_pointer)}", ""]
+    lines += [f"*{escape(n)}*" for n in answer.notices]
+    if answer.notices:
+        lines.append("")
+    mode = "LLM summary" if answer.mode == "llm" else "extractive summary"
+    footer = f"{NOT_ADVICE[:-1]} · {mode}"
+    card = Card(title=f"Q: {escape(answer.question)}", footer=footer)
+    if not answer.found:
+        if answer.suggestions:
+            covered = "; ".join(escape(s) for s in answer.suggestions)
+            lines.append(f"The news I follow covers, for example: {covered}.")
+        lines.append("Try rephrasing, naming a disease or therapy, or see `/latest`.")
+        card.description = "\n".join(lines).strip()
+        card.footer = NOT_ADVICE
+        return [card]
+    lines.append(sections_text(answer.sections))
+    card.description = "\n".join(lines).strip()
+    card.fields = [("Sources", sources_value(answer.sources))]
+    return [card]
+
+
+def latest_card(articles: Sequence, title: str) -> Card:
+    lines = []
+    for article in articles:
+        headline = shorten(escape(article.title) or "Untitled", TITLE_CHARS)
+        when = date_text(article.published or article.ingested_at)
+        lines.append(f"• {link(headline, article.url)} — {escape(article.source)}, {when}")
+    description = "\n".join(lines) or "No stored stories match yet."
+    return Card(title=title, description=description, footer=NOT_ADVICE)
+
+
+def sources_card(feeds: Sequence[FeedState]) -> Card:
+    lines = [f"• {escape(feed_line(feed))}" for feed in feeds]
+    failing = sum(1 for f in feeds if f.consecutive_errors)
+    summary = f"{len(feeds)} feed(s) followed; {failing} failing."
+    return Card(title="Feeds followed", description="\n".join([summary, "", *lines]))
+
+
+def subscription_line(sub: Subscription) -> str:
+    where = f"<#{sub.channel_id}> at {sub.post_time:%H:%M} {sub.timezone}"
+    if not sub.enabled:
+        return f"{where} — disabled: {escape(sub.last_error or 'by a moderator')}"
+    if sub.last_error:
+        return f"{where} — failing ({sub.failures}x): {escape(sub.last_error)}"
+    last = f"last posted {sub.last_post_at:%Y-%m-%d %H:%M} UTC" if sub.last_post_at else "not yet"
+    return f"{where} — ok, {last}"
+
+
+def status_card(s: Status, subscriptions: Sequence[Subscription], ingest_running: bool) -> Card:
+    when = f"{s.last_ingest:%Y-%m-%d %H:%M} UTC" if s.last_ingest else "never"
+    last = f"{when} ({escape(s.last_result)})" if s.last_result else when
+    if ingest_running:
+        last += "\nAn ingestion run is in progress."
+    stored = (f"{s.articles} articles in {s.stories} stories ({s.chunks} chunks); "
+              f"{s.skipped} skipped as off-topic, {s.duplicates} duplicates collapsed.")
+    fields = [
+        ("Stored", stored),
+        ("Last ingest", last),
+        ("Mode", escape(s.mode)),
+        ("Store", f"{escape(s.store)}; feeds failing: {s.failing_feeds}"),
+    ]
+    failing = [x for x in subscriptions if x.last_error or not x.enabled]
+    healthy = [x for x in subscriptions if x not in failing]
+    if healthy:
+        fields.append(("Digest subscriptions", "\n".join(map(subscription_line, healthy))))
+    if failing:
+        fields.append(("Failing digests", "\n".join(map(subscription_line, failing))))
+    return Card(title=f"newsbot {escape(s.version)}", fields=fields)
