@@ -135,8 +135,10 @@ def fetch(
                                accept)
         except _Retryable as exc:
             if attempt >= settings.fetch_retries:
-                tries = f" (tried {attempt + 1} times)" if attempt else ""
-                raise FeedError(f"{exc}{tries}") from None
+                message = str(exc)
+                if attempt:
+                    message = f"{message.rstrip('.')} (tried {attempt + 1} times)."
+                raise FeedError(message) from None
             delay = settings.retry_backoff * (2**attempt)
             log.info("retrying %s in %.2fs: %s", url, delay, exc)
             time.sleep(delay)

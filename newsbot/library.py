@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from newsbot import db
 from newsbot.embedding import Embedder, load_embedder
+from newsbot.errors import StoreUnavailable
 from newsbot.settings import Settings
 from newsbot.vectorstore import VectorStore
 
@@ -26,16 +27,24 @@ class Library:
     _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Library:
+    def open(cls, settings: Settings, embedder: Embedder | None = None, *,
+             tolerate_store_down: bool = False) -> Library:
+        """Open everything. A long-running process (the bot) passes tolerate_store_down so it
+        starts while a Chroma server is down and recovers when it is back."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = VectorStore(settings)
+        store = VectorStore(settings, connect=not tolerate_store_down)
         if embedder is None:
             embedder = load_embedder(
                 settings.embedding_model, settings.embed_batch_size,
                 settings.embedding_backend, settings.data_dir / "models",
             )
         library = cls(settings=settings, store=store, embedder=embedder)
-        library.repair()
+        try:
+            library.repair()
+        except StoreUnavailable as exc:
+            if not tolerate_store_down:
+                raise
+            log.warning("vector store unavailable at start; will retry on use: %s", exc)
         return library
 
     @property

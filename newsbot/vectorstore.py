@@ -82,40 +82,64 @@ class Hit:
 
 
 class VectorStore:
-    def __init__(self, settings: Settings) -> None:
+    """Chroma behind a small interface. A server that is down is reconnected on next use,
+    so the bot recovers without a restart once Chroma is back."""
+
+    def __init__(self, settings: Settings, *, connect: bool = True) -> None:
+        self.settings = settings
+        self._client: Any = None
+        self._collection_obj: Any = None
+        self._guard = threading.Lock()
+        if settings.chroma_host:
+            self.description = f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
+        else:
+            _lock_data_dir(settings.data_dir)
+            self.description = f"embedded Chroma in {settings.chroma_path}"
+        if connect:
+            self._connect()
+
+    def _connect(self) -> Any:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-        self.description: str
-        try:
-            if settings.chroma_host:
-                self._client = chromadb.HttpClient(
-                    host=settings.chroma_host, port=settings.chroma_port,
-                    settings=chroma_settings,
+        with self._guard:
+            if self._collection_obj is not None:
+                return self._collection_obj
+            settings = self.settings
+            chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+            try:
+                if settings.chroma_host:
+                    self._client = chromadb.HttpClient(
+                        host=settings.chroma_host, port=settings.chroma_port,
+                        settings=chroma_settings,
+                    )
+                else:
+                    self._client = chromadb.PersistentClient(
+                        path=str(settings.chroma_path), settings=chroma_settings
+                    )
+                self._collection_obj = self._client.get_or_create_collection(
+                    settings.chroma_collection, metadata={"hnsw:space": "cosine"}
                 )
-                self.description = f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
-            else:
-                _lock_data_dir(settings.data_dir)
-                self._client = chromadb.PersistentClient(
-                    path=str(settings.chroma_path), settings=chroma_settings
-                )
-                self.description = f"embedded Chroma in {settings.chroma_path}"
-            self._collection = self._client.get_or_create_collection(
-                settings.chroma_collection, metadata={"hnsw:space": "cosine"}
-            )
-        except StoreLocked:
-            raise
-        except Exception as exc:  # chromadb raises many types for "cannot reach/open"
-            raise StoreUnavailable(
-                f"Could not open the vector store ({_where(settings)}): {exc}"
-            ) from exc
+            except Exception as exc:  # chromadb raises many types for "cannot reach/open"
+                self._client = None
+                raise StoreUnavailable(
+                    f"Could not open the vector store ({_where(settings)}): {exc}"
+                ) from exc
+            return self._collection_obj
 
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    @property
+    def _collection(self) -> Any:
+        return self._collection_obj if self._collection_obj is not None else self._connect()
+
+    def _call(self, what: str, fn_name: str, *args: Any, **kwargs: Any) -> Any:
+        target = self._client if fn_name == "heartbeat" else self._collection
         try:
-            return fn(*args, **kwargs)
+            return getattr(target, fn_name)(*args, **kwargs)
         except Exception as exc:
-            raise StoreUnavailable(f"Vector store {what} failed: {exc}") from exc
+            if self.settings.chroma_host:
+                self._collection_obj = None  # reconnect on next use
+            raise StoreUnavailable(f"Vector store {what} failed ({_where(self.settings)}): "
+                                   f"{exc}") from exc
 
     def upsert(
         self, ids: Sequence[str], vectors: np.ndarray, documents: Sequence[str],
@@ -124,33 +148,31 @@ class VectorStore:
         if not ids:
             return
         self._call(
-            "write", self._collection.upsert, ids=list(ids), embeddings=vectors.tolist(),
+            "write", "upsert", ids=list(ids), embeddings=vectors.tolist(),
             documents=list(documents), metadatas=list(metadatas),
         )
 
     def delete(self, ids: Sequence[str]) -> None:
         if ids:
-            self._call("delete", self._collection.delete, ids=list(ids))
+            self._call("delete", "delete", ids=list(ids))
 
     def ids_for_article(self, article_id: str) -> list[str]:
-        result = self._call(
-            "read", self._collection.get, where={"article_id": article_id}, include=[]
-        )
+        result = self._call("read", "get", where={"article_id": article_id}, include=[])
         return list(result["ids"])
 
     def all_ids(self) -> list[str]:
-        result = self._call("read", self._collection.get, include=[])
+        result = self._call("read", "get", include=[])
         return list(result["ids"])
 
     def count(self) -> int:
-        return int(self._call("count", self._collection.count))
+        return int(self._call("count", "count"))
 
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
         total = self.count()
         if total == 0:
             return []
         result = self._call(
-            "query", self._collection.query, query_embeddings=[vector.tolist()],
+            "query", "query", query_embeddings=[vector.tolist()],
             n_results=min(k, total), where=where or None, include=["metadatas", "distances"],
         )
         hits = []
@@ -161,7 +183,8 @@ class VectorStore:
         return hits
 
     def heartbeat(self) -> None:
-        self._call("heartbeat", self._client.heartbeat)
+        self._connect()
+        self._call("heartbeat", "heartbeat")
 
 
 def _where(settings: Settings) -> str:
@@ -174,7 +197,7 @@ def embeddings_for(store: VectorStore, ids: Sequence[str]) -> dict[str, np.ndarr
     """Stored vectors of the given chunks (for scoring keyword-only hits)."""
     if not ids:
         return {}
-    result = store._call("read", store._collection.get, ids=list(ids), include=["embeddings"])
+    result = store._call("read", "get", ids=list(ids), include=["embeddings"])
     return {
         chunk_id: np.asarray(vector, dtype=np.float32)
         for chunk_id, vector in zip(result["ids"], result["embeddings"], strict=True)

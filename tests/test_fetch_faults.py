@@ -105,7 +105,7 @@ FAULTS = [
                        settings={"max_feed_bytes": MIB}, max_seconds=3),
                  id="gzip-bomb-capped-after-decoding"),
     pytest.param(Fault(lambda _: Route(body=GOOD.read_bytes(), delay=3),
-                       r"timed out after 0\.5s \(tried 2 times\)$",
+                       r"timed out after 0\.5s \(tried 2 times\)\.$",
                        settings={"fetch_timeout": 0.5, "fetch_retries": 1}, hits=2,
                        max_seconds=2.8),
                  id="slow-server-timeout"),
@@ -113,7 +113,7 @@ FAULTS = [
     pytest.param(Fault(lambda _: Route(status=410, body=b"gone", content_type="text/plain"),
                        r"answered HTTP 410\.$"), id="gone-410"),
     pytest.param(Fault(lambda _: Route(status=500, body=b"oops", content_type="text/plain"),
-                       r"answered HTTP 500\. \(tried 3 times\)$",
+                       r"answered HTTP 500 \(tried 3 times\)\.$",
                        settings={"fetch_retries": 2, "retry_backoff": 0.1}, hits=3,
                        min_seconds=0.3),
                  id="http-500-retried-with-backoff"),
@@ -229,7 +229,7 @@ FIXTURE_CASES = [
         articles={
             "Lupus CAR-T trial enrols first children": {"url": "https://fixture.example/b1"},
             "CAR-T remission in lupus nephritis holds at two years": {
-                "text~": "two years. More to come."},
+                "text~": "two years.\n\nMore to come."},
         }), id="bozo-with-recoverable-entries"),
     pytest.param("no_link_no_date.xml", Expect(entries=3, articles={
         "CAR-T for lupus: no link on this item": {"url": "", "guid": "odd-no-link"},
@@ -414,4 +414,4 @@ def test_connection_refused_is_retried_then_reported(lib):
     lib.settings = lib.settings.model_copy(update={"fetch_retries": 1})
     report = run_ingest(lib, [untrusted(f"http://127.0.0.1:{port}/feed.xml")], now=NOW)
     assert report.status == "failed"
-    assert re.search(r"^Could not connect to .*\(tried 2 times\)$", report.feeds[0].error or "")
+    assert re.search(r"^Could not connect to .*\(tried 2 times\)\.$", report.feeds[0].error or "")

@@ -124,7 +124,7 @@ class AdminCog(commands.Cog):
                            ask_cooldown="Seconds each member waits between questions")
     @app_commands.guild_only()
     @moderator_only()
-    async def bot_settings(self, interaction: discord.Interaction,
+    async def server_settings(self, interaction: discord.Interaction,
                            moderator_role: discord.Role | None = None,
                            ask_cooldown: app_commands.Range[float, 0, 3600] | None = None,
                            ) -> None:
