@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     ingest_interval: timedelta = Field(
         timedelta(hours=1), description="Scheduled ingestion interval (seconds or HH:MM:SS)."
     )
+    bot_ingests: bool = Field(
+        True, description="The bot runs scheduled ingestion; false when a worker does it."
+    )
     digest_top_stories: int = Field(5, description="Stories summarised in full per digest.")
     digest_skip_empty: bool = Field(False, description="Skip the post when nothing is new.")
     digest_catchup_hours: float = Field(
