@@ -68,7 +68,7 @@ def _is_junk(paragraph: str) -> bool:
 
 
 def decode_page(data: bytes) -> str:
-    """Bytes of a page as text: UTF-8, else the charset the page declares, else a guess."""
+    """Bytes of a page as text: UTF-8, else the charset the page declares, else cp1252."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", errors="replace")
     try:
@@ -84,14 +84,7 @@ def decode_page(data: bytes) -> str:
             return data.decode(declared)
         except (LookupError, UnicodeDecodeError):
             pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data[:20_000]).best()
-    if best is not None:
-        try:
-            return data.decode(best.encoding)
-        except (LookupError, UnicodeDecodeError):
-            pass
+    # Undeclared and not UTF-8: what browsers assume for Western pages.
     return data.decode("windows-1252", errors="replace")
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -20,7 +22,7 @@ from ingest.report import FeedReport, IngestReport
 from ingest.stories import load_neighbours, place, to_blob
 from ingest.urls import article_id, normalise_url
 from newsbot import db, feeds
-from newsbot.errors import FeedError
+from newsbot.errors import FeedError, NewsbotError
 from newsbot.library import Library
 from newsbot.models import ArticleRecord, Chunk
 from newsbot.text import chunk_sentences, content_hash, split_sentences, truncate
@@ -77,7 +79,13 @@ def run_ingest(
         for index, source in enumerate(sources):
             if progress:
                 progress(index, len(sources), source.url)
-            report.feeds.append(_ingest_feed(library, client, source, full, report, now, seen))
+            try:
+                fr = _ingest_feed(library, client, source, full, report, now, seen)
+            except Exception as exc:  # e.g. the store went away: this feed fails, not the run
+                log.exception("feed %s failed", source.url)
+                fr = FeedReport(feed=source.url, status="error", error=describe(exc))
+                _record_feed_error(library, source.url, fr.error or "")
+            report.feeds.append(fr)
     if progress:
         progress(len(sources), len(sources), "done")
     report.finished_at = datetime.now(UTC)
@@ -135,14 +143,35 @@ def _ingest_feed(library: Library, client: httpx.Client, source: FeedSource, ful
         try:
             item = _prepare(library, client, source, parsed.title, entry, full, fr, seen, now)
         except Exception as exc:  # one bad entry must not sink the feed
-            fr.errors += 1
-            fr.entry_errors.append(f"{entry.link or entry.guid or entry.title}: {exc}"[:300])
-            log.exception("entry failed in %s", source.url)
+            _entry_failed(fr, entry.link or entry.guid or entry.title, exc)
             continue
         if item:
             prepared.append(item)
     report.chunks_embedded += _store_batch(library, prepared, fr)
     return fr
+
+
+def describe(exc: BaseException) -> str:
+    """A reason a moderator can act on, for errors that are not already worded for users."""
+    if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+        return "the data disk is full; nothing was stored for this item"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "the data disk is full; nothing was stored for this item"
+    return str(exc) or type(exc).__name__
+
+
+def _record_feed_error(library: Library, url: str, error: str) -> None:
+    try:
+        feeds.record_error(library.db, url, error)
+    except sqlite3.Error:
+        log.warning("could not record the error of %s", url)
+
+
+def _entry_failed(fr: FeedReport, what: str, exc: BaseException) -> None:
+    fr.errors += 1
+    fr.entry_errors.append(f"{what}: {describe(exc)}"[:300])
+    log.warning("item %s failed in %s: %s", what, fr.feed, describe(exc),
+                exc_info=not isinstance(exc, NewsbotError | sqlite3.Error))
 
 
 def _entry_hash(entry: RawEntry) -> str:
@@ -281,7 +310,10 @@ def _store_batch(library: Library, items: list[_Prepared], fr: FeedReport) -> in
         offset += len(chunks)
         article_vector = chunk_vectors.mean(axis=0)
         article_vector /= np.linalg.norm(article_vector) or 1.0
-        _place_and_store(library, item, chunks, chunk_vectors, article_vector, fr)
+        try:
+            _place_and_store(library, item, chunks, chunk_vectors, article_vector, fr)
+        except Exception as exc:  # the journal lets the next run repair a half-write
+            _entry_failed(fr, item.record.url or item.record.guid, exc)
     return len(texts)
 
 
