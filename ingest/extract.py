@@ -97,7 +97,8 @@ def page_to_text(html: bytes | str, url: str = "") -> str:
     html = _UNSAFE.sub(" ", html)
     extracted = trafilatura.extract(
         html, url=url or None, include_comments=False, include_tables=False,
-        include_images=False, favor_precision=True, deduplicate=True,
+        include_images=False, favor_precision=True,
+        deduplicate=False,  # its cache spans calls: a page seen twice would lose paragraphs
     )
     if extracted and len(extracted) > 200:
         return drop_junk_lines(normalise_whitespace(extracted.replace("\n", "\n\n")))[

@@ -7,6 +7,7 @@ import ipaddress
 import logging
 import socket
 import time
+import zlib
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -204,17 +205,43 @@ def _fetch_once(
 
 def _read_capped(response: httpx.Response, max_bytes: int, total_timeout: float,
                  url: str) -> bytes:
+    """Read at most max_bytes of *decoded* body, decompressing in bounded steps so a gzip
+    bomb never expands in memory, and give up after total_timeout on a slow stream."""
     declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if not encoding and declared and declared.isdigit() and int(declared) > max_bytes:
         raise TooLarge(f"{url} is {int(declared):,} bytes; the limit is {max_bytes:,}.")
+    decompressor = _decompressor(encoding, url)
     deadline = time.monotonic() + total_timeout
     parts: list[bytes] = []
     size = 0
-    for part in response.iter_bytes():
-        size += len(part)
-        if size > max_bytes:
-            raise TooLarge(f"{url} is larger than the {max_bytes:,}-byte limit; not read further.")
+    for raw in response.iter_raw():
         if time.monotonic() > deadline:
             raise FeedError(f"{url} took longer than {total_timeout:g}s to download.")
-        parts.append(part)
+        pending = raw
+        while pending or (decompressor and decompressor.unconsumed_tail):
+            if decompressor is None:
+                part, pending = pending, b""
+            else:
+                data = decompressor.unconsumed_tail + pending
+                part = decompressor.decompress(data, max_bytes - size + 1)
+                pending = b""
+                if not part:
+                    break
+            size += len(part)
+            if size > max_bytes:
+                raise TooLarge(
+                    f"{url} is larger than the {max_bytes:,}-byte limit; not read further."
+                )
+            parts.append(part)
     return b"".join(parts)
+
+
+def _decompressor(encoding: str, url: str) -> zlib._Decompress | None:
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    raise FeedError(f"{url} used an unsupported content encoding {encoding!r}.")

@@ -89,8 +89,11 @@ def run_ingest(
     if progress:
         progress(len(sources), len(sources), "done")
     report.finished_at = datetime.now(UTC)
-    with db.transaction(library.db) as conn:
-        db.record_run(conn, report.started_at, report.status, report.to_json())
+    try:
+        with db.transaction(library.db) as conn:
+            db.record_run(conn, report.started_at, report.status, report.to_json())
+    except sqlite3.Error as exc:
+        log.warning("could not record the run: %s", describe(exc))
     return report
 
 

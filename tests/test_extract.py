@@ -174,3 +174,10 @@ def test_page_text_from_str_and_undeclared_charset():
     undeclared = undeclared.replace("}}", "}").replace("“", '"').replace("”", '"')
     text = page_to_text(undeclared.replace("–", "-").encode("cp1252"))
     assert "\ufffd" not in text and "complete renal response" in text
+
+
+def test_same_page_extracted_again_keeps_every_paragraph():
+    """A long-running bot sees a page again (an update, a syndicated copy): same text."""
+    page = PAGE.format(charset="utf-8").encode()
+    first = page_to_text(page)
+    assert all(page_to_text(page) == first for _ in range(4))

@@ -41,7 +41,7 @@ def timezone_choices(zones: tuple[str, ...], current: str) -> list[app_commands.
 
 def progress_text(done: int, total: int, current: str) -> str:
     if total and done >= total:
-        return f"Ingesting feeds… {done}/{total} read; storing the results."
+        return f"Ingesting feeds… {done}/{total} read; finishing up."
     where = f" — now reading <{current}>" if current.startswith(("http://", "https://")) else ""
     return f"Ingesting feeds… {done}/{total} read{where}"
 
