@@ -71,5 +71,4 @@ async def test_event_loop_lag_stays_low_during_ingest_and_asks(
         library.close()
     assert len(answers) == len(QUESTIONS) and all(a["embeds"] for a in answers)
     assert len(lags) > 50
-    print("MAXLAG", max(lags), len(lags))
     assert max(lags) < 0.1, f"max event-loop lag {max(lags) * 1000:.0f} ms"
