@@ -16,7 +16,7 @@ export TOKENIZERS_PARALLELISM := false
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet $(FIND_LINKS) -e ".[dev,bench]"
+	$(PY) -m pip install --quiet $(FIND_LINKS) -e ".[dev,bench,chart]"
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -51,5 +51,6 @@ class NewsTree(app_commands.CommandTree):
                        error: app_commands.AppCommandError) -> None:
         command = interaction.command.qualified_name if interaction.command else "?"
         if not isinstance(error, app_commands.CheckFailure):
-            log.info("/%s by user %s failed: %s", command, interaction.user.id, type(error).__name__)
+            log.info("/%s by user %s failed: %s", command, interaction.user.id,
+                     type(error).__name__)
         await send_ephemeral(interaction, user_message(error))

@@ -215,26 +215,40 @@ def _read_capped(response: httpx.Response, max_bytes: int, total_timeout: float,
     deadline = time.monotonic() + total_timeout
     parts: list[bytes] = []
     size = 0
-    for raw in response.iter_raw():
-        if time.monotonic() > deadline:
-            raise FeedError(f"{url} took longer than {total_timeout:g}s to download.")
-        pending = raw
-        while pending or (decompressor and decompressor.unconsumed_tail):
-            if decompressor is None:
-                part, pending = pending, b""
-            else:
-                data = decompressor.unconsumed_tail + pending
-                part = decompressor.decompress(data, max_bytes - size + 1)
-                pending = b""
-                if not part:
-                    break
-            size += len(part)
-            if size > max_bytes:
-                raise TooLarge(
-                    f"{url} is larger than the {max_bytes:,}-byte limit; not read further."
-                )
-            parts.append(part)
+    started = False
+    try:
+        for raw in response.iter_raw():
+            if time.monotonic() > deadline:
+                raise FeedError(f"{url} took longer than {total_timeout:g}s to download.")
+            if not started and raw and encoding == "deflate":
+                decompressor = _deflate_for(raw)
+            started = started or bool(raw)
+            pending = raw
+            while pending or (decompressor and decompressor.unconsumed_tail):
+                if decompressor is None:
+                    part, pending = pending, b""
+                else:
+                    data = decompressor.unconsumed_tail + pending
+                    part = decompressor.decompress(data, max_bytes - size + 1)
+                    pending = b""
+                    if not part:
+                        break
+                size += len(part)
+                if size > max_bytes:
+                    raise TooLarge(
+                        f"{url} is larger than the {max_bytes:,}-byte limit; not read further."
+                    )
+                parts.append(part)
+    except zlib.error as exc:
+        raise FeedError(f"{url} sent a body that could not be decoded ({encoding}): {exc}"
+                        ) from None
     return b"".join(parts)
+
+
+def _deflate_for(first: bytes) -> zlib._Decompress:
+    """'deflate' is zlib-wrapped by the standard, raw in many servers: tell by the header."""
+    zlib_header = len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
+    return zlib.decompressobj() if zlib_header else zlib.decompressobj(-zlib.MAX_WBITS)
 
 
 def _decompressor(encoding: str, url: str) -> zlib._Decompress | None:

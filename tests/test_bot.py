@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
+from pathlib import Path
 
 import pytest
 
 from newsbot import db, guilds
-from newsbot.embedding import HashingEmbedder
 from newsbot.feeds import add_feed, list_feeds
 from newsbot.library import Library
 from newsbot.models import SECTION_TITLES
 from tests.conftest import sample_urls
-from tests.discord_fake import ALICE, BOB, DIGEST_ID, GENERAL_ID, GUILD_ID, FakeDiscord
+from tests.discord_fake import ALICE, BOB, DIGEST_ID, GENERAL_ID, GUILD_ID, FakeDiscord, Member
 from tests.feed_server import FeedServer
 from tests.test_bot_support import (
     CITATION,
     LINK,
+    SlowEmbedder,
     all_text,
     embed_total,
     fake,
@@ -52,7 +52,7 @@ def assert_no_pings(fake: FakeDiscord) -> None:
 
 
 async def ephemeral_text(fake: FakeDiscord, command: str, options: dict | None = None,
-                         user=ALICE) -> str:  # noqa: ANN001
+                         user: Member = ALICE) -> str:
     ix = await fake.send_interaction(command, options or {}, user=user)
     answer = await ix.wait_answer(timeout=10)
     assert answer["flags"] & EPHEMERAL, answer
@@ -147,20 +147,8 @@ async def test_reingest_refused_for_non_moderators(fake: FakeDiscord,
     assert sample_library.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == runs
 
 
-class SlowEmbedder(HashingEmbedder):
-    """Sleeps in the worker thread: a long ingestion that must not block the loop."""
-
-    def __init__(self, delay: float) -> None:
-        super().__init__()
-        self.delay = delay
-
-    def encode(self, texts: list[str]):  # noqa: ANN201
-        time.sleep(self.delay)
-        return super().encode(texts)
-
-
 async def test_reingest_reports_progress_and_refuses_a_second_run(
-    fake: FakeDiscord, tmp_path, sample_server: FeedServer  # noqa: ANN001
+    fake: FakeDiscord, tmp_path: Path, sample_server: FeedServer
 ) -> None:
     library = open_library(tmp_path, fetch_article_pages=False)
     library.embedder = SlowEmbedder(0.05)
@@ -202,8 +190,8 @@ async def test_ask_cooldown_with_guild_override(fake: FakeDiscord,
     assert guilds.get_guild_settings(sample_library.db, GUILD_ID).ask_cooldown == 60.0
 
 
-async def test_long_answer_is_split_within_limits(fake: FakeDiscord, tmp_path,  # noqa: ANN001
-                                                  sample_template) -> None:  # noqa: ANN001
+async def test_long_answer_is_split_within_limits(fake: FakeDiscord, tmp_path: Path,
+                                                  sample_template: Path) -> None:
     library = open_library(tmp_path, sample_template, answer_sources=40, section_sentences=40,
                            retrieval_candidates=80, max_chunks_per_story=6)
     try:
@@ -244,7 +232,7 @@ and researchers will follow patients for fifteen years to look for late effects 
 </description></item></channel></rss>"""
 
 
-async def test_feed_text_cannot_ping_or_inject(fake: FakeDiscord, tmp_path,  # noqa: ANN001
+async def test_feed_text_cannot_ping_or_inject(fake: FakeDiscord, tmp_path: Path,
                                                feed_server: FeedServer) -> None:
     from ingest.pipeline import run_ingest, sources_from_args
     from tests.feed_server import Route
@@ -285,7 +273,7 @@ async def test_feeds_add_with_invalid_url_is_a_clear_error(fake: FakeDiscord,
     assert text == "Feeds must be http:// or https:// URLs, not 'ftp://example.org/feed'."
 
 
-async def test_feeds_add_list_remove_by_a_moderator(fake: FakeDiscord, tmp_path,  # noqa: ANN001
+async def test_feeds_add_list_remove_by_a_moderator(fake: FakeDiscord, tmp_path: Path,
                                                     sample_server: FeedServer) -> None:
     library = open_library(tmp_path)
     url = sample_urls(sample_server)[0]
@@ -309,8 +297,8 @@ async def test_feeds_add_list_remove_by_a_moderator(fake: FakeDiscord, tmp_path,
     assert "I don't follow" in missing
 
 
-async def test_digest_subscription_survives_a_restart(fake: FakeDiscord, tmp_path,  # noqa: ANN001
-                                                      sample_template) -> None:  # noqa: ANN001
+async def test_digest_subscription_survives_a_restart(fake: FakeDiscord, tmp_path: Path,
+                                                      sample_template: Path) -> None:
     library = open_library(tmp_path, sample_template)
     try:
         async with running(fake, library):
@@ -355,7 +343,7 @@ async def test_status_and_sources(fake: FakeDiscord, sample_library: Library) ->
     assert_no_pings(fake)
 
 
-async def test_moderator_role_from_settings(tmp_path, sample_template) -> None:  # noqa: ANN001
+async def test_moderator_role_from_settings(tmp_path, sample_template: Path) -> None:
     from tests.discord_fake import Guild, Member, Role, default_guild
 
     guild: Guild = default_guild()

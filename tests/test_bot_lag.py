@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from newsbot.embedding import HashingEmbedder
 from newsbot.feeds import add_feed
 from tests.conftest import sample_urls
 from tests.discord_fake import ALICE, BOB, FakeDiscord
 from tests.feed_server import FeedServer
-from tests.test_bot_support import fake, open_library, running
+from tests.test_bot_support import SlowEmbedder, fake, open_library, running
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 __all__ = ["fake"]
@@ -25,14 +22,6 @@ QUESTIONS = [
     "Any news on Treg therapy for type 1 diabetes?",
     "How much will CAR-T cost?",
 ]
-
-
-class SlowEmbedder(HashingEmbedder):
-    """Blocks its worker thread like a real model would (time.sleep releases the GIL)."""
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        time.sleep(0.15)  # a blocking call of this length on the loop fails the test
-        return super().encode(texts)
 
 
 async def measure_lag(stop: asyncio.Event, lags: list[float]) -> None:
@@ -47,7 +36,7 @@ async def test_event_loop_lag_stays_low_during_ingest_and_asks(
     fake: FakeDiscord, tmp_path: Path, sample_server: FeedServer
 ) -> None:
     library = open_library(tmp_path, fetch_article_pages=False)
-    library.embedder = SlowEmbedder()
+    library.embedder = SlowEmbedder(0.15)  # a blocking call this long on the loop would fail
     for url in sample_urls(sample_server):
         add_feed(library.db, url, "", "test")
     stop, lags = asyncio.Event(), []

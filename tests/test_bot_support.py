@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import pytest_asyncio
 
@@ -37,6 +39,18 @@ LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
 
 def sample_files() -> list[str]:
     return [str(p) for p in sorted(SAMPLE_FEEDS.glob("*.xml"))]
+
+
+class SlowEmbedder(HashingEmbedder):
+    """Blocks its worker thread like a real model would (time.sleep releases the GIL)."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        time.sleep(self.delay)
+        return super().encode(texts)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -104,6 +105,13 @@ FAULTS = [
                        r"larger than the 1,048,576-byte limit",
                        settings={"max_feed_bytes": MIB}, max_seconds=3),
                  id="gzip-bomb-capped-after-decoding"),
+    pytest.param(Fault(lambda _: Route(body=b"\x1f\x8b\x08\x00not really gzip" * 20,
+                                       headers={"Content-Encoding": "gzip"}),
+                       r"sent a body that could not be decoded \(gzip\): Error -3"),
+                 id="corrupt-gzip"),
+    pytest.param(Fault(lambda _: Route(body=b"...", headers={"Content-Encoding": "br"}),
+                       r"used an unsupported content encoding 'br'\.$"),
+                 id="unasked-for-encoding"),
     pytest.param(Fault(lambda _: Route(body=GOOD.read_bytes(), delay=3),
                        r"timed out after 0\.5s \(tried 2 times\)\.$",
                        settings={"fetch_timeout": 0.5, "fetch_retries": 1}, hits=2,
@@ -200,6 +208,16 @@ def test_redirect_to_good_feed(lib, feed_server: FeedServer):
     articles = db.list_articles(lib.db, include_skipped=True)
     assert articles and {a.feed_url for a in articles} == {moved}, "filed under the followed URL"
     assert final not in {a.feed_url for a in articles}
+
+
+@pytest.mark.parametrize("wbits", [zlib.MAX_WBITS, -zlib.MAX_WBITS], ids=["zlib", "raw"])
+def test_deflate_encoded_feed(lib, feed_server: FeedServer, wbits: int):
+    """'deflate' should be zlib-wrapped; many servers send raw deflate. Both are read."""
+    packer = zlib.compressobj(wbits=wbits)
+    body = packer.compress(GOOD.read_bytes()) + packer.flush()
+    url = feed_server.add("/deflate.xml", Route(body=body, headers={"Content-Encoding": "deflate"}))
+    fr = run_ingest(lib, [untrusted(url)], now=NOW).feeds[0]
+    assert fr.status == "ok" and fr.entries == 7 and fr.new + fr.off_topic == 7
 
 
 def test_gzip_encoded_feed(lib, feed_server: FeedServer):

