@@ -24,7 +24,8 @@ def rss(items: str, title: str = "Hostile") -> bytes:
 def item(n: int, title: str = "CAR-T for lupus", link: str | None = None,
          body: str = LUPUS * 3) -> str:
     link = link if link is not None else f"https://h.example/{n}"
-    return (f"<item><title>{title} {n}</title><link>{link}</link><guid isPermaLink='false'>g-{n}</guid>"
+    return (f"<item><title>{title} {n}</title><link>{link}</link>"
+            f"<guid isPermaLink='false'>g-{n}</guid>"
             f"<pubDate>Tue, 10 Nov 2026 10:00:00 GMT</pubDate>"
             f"<description><![CDATA[{body}]]></description></item>")
 
