@@ -16,6 +16,8 @@ from bot.embeds import clip
 from bot.errors import NewsTree
 from bot.ingest_runner import IngestRunner
 from newsbot import guilds
+from newsbot.chart import disease_chart_png
+from newsbot.digest import Digest
 from newsbot.library import Library
 from newsbot.settings import Settings
 
@@ -62,6 +64,7 @@ class NewsBot(commands.Bot):
         self.background = background  # the digest and ingestion loops
         self.ingest = IngestRunner(library, interval=progress_interval)
         self.cooldowns = Cooldowns()
+        self._chart_lock = asyncio.Lock()  # pyplot keeps global state: one chart at a time
 
     # ---- calling the core off the event loop ----------------------------------------------
 
@@ -82,6 +85,13 @@ class NewsBot(commands.Bot):
             if override is not None:
                 return override
         return self.settings.ask_cooldown_seconds
+
+    async def digest_chart(self, digest: Digest) -> bytes | None:
+        """The optional articles-per-disease PNG (settings.digest_chart), or None."""
+        if not self.settings.digest_chart or digest.empty:
+            return None
+        async with self._chart_lock:
+            return await self.core(disease_chart_png, digest.until)
 
     # ---- start-up --------------------------------------------------------------------------
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, tzinfo
+
+import discord
 
 from bot.embeds import Card
 from bot.render import TITLE_CHARS, sections_text, sources_value
@@ -11,6 +14,7 @@ from newsbot.digest import Digest, DigestStory
 from newsbot.models import NOT_ADVICE
 
 HEADER_COLOR = 0x3A506B
+CHART_NAME = "articles-per-disease.png"
 
 
 def _when(moment: datetime, zone: tzinfo) -> str:
@@ -69,3 +73,11 @@ def digest_cards(d: Digest, zone: tzinfo | None = None) -> list[Card]:
         cards.append(others_card(d))
     cards[-1].footer = NOT_ADVICE
     return cards
+
+
+def attach_chart(groups: list[list[discord.Embed]], png: bytes | None) -> discord.File | None:
+    """Show the chart in the header embed; the file goes with the first message."""
+    if not png or not groups:
+        return None
+    groups[0][0].set_image(url=f"attachment://{CHART_NAME}")
+    return discord.File(io.BytesIO(png), filename=CHART_NAME)

@@ -196,28 +196,25 @@ def entry_hash(conn: sqlite3.Connection, article_id: str) -> str | None:
     return row[0] if row else None
 
 
+def _rows_by_id(conn: sqlite3.Connection, select: str, ids: Iterable[str]) -> list[sqlite3.Row]:
+    """`select` ends with `WHERE id IN`; ids are sent in batches under SQLite's variable cap."""
+    unique = list(dict.fromkeys(ids))
+    rows: list[sqlite3.Row] = []
+    for start in range(0, len(unique), 500):
+        batch = unique[start : start + 500]
+        rows += conn.execute(f"{select} ({','.join('?' * len(batch))})", batch).fetchall()
+    return rows
+
+
 def get_articles(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, ArticleRecord]:
-    ids = list(dict.fromkeys(ids))
-    out: dict[str, ArticleRecord] = {}
-    for start in range(0, len(ids), 500):
-        batch = ids[start : start + 500]
-        marks = ",".join("?" * len(batch))
-        for row in conn.execute(f"SELECT * FROM articles WHERE id IN ({marks})", batch):
-            out[row["id"]] = row_to_article(row)
-    return out
+    rows = _rows_by_id(conn, "SELECT * FROM articles WHERE id IN", ids)
+    return {row["id"]: row_to_article(row) for row in rows}
 
 
 def get_chunks(conn: sqlite3.Connection, chunk_ids: Iterable[str]) -> dict[str, Chunk]:
-    ids = list(dict.fromkeys(chunk_ids))
-    out: dict[str, Chunk] = {}
-    for start in range(0, len(ids), 500):
-        batch = ids[start : start + 500]
-        marks = ",".join("?" * len(batch))
-        for row in conn.execute(
-            f"SELECT id, article_id, idx, text FROM chunks WHERE id IN ({marks})", batch
-        ):
-            out[row["id"]] = Chunk(row["id"], row["article_id"], row["idx"], row["text"])
-    return out
+    rows = _rows_by_id(conn, "SELECT id, article_id, idx, text FROM chunks WHERE id IN", chunk_ids)
+    return {row["id"]: Chunk(row["id"], row["article_id"], row["idx"], row["text"])
+            for row in rows}
 
 
 def list_articles(

@@ -7,11 +7,14 @@ import importlib
 import os
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 DIMENSIONS = 384
+
+if TYPE_CHECKING:
+    from newsbot.onnx_export import OnnxEncoder
 
 
 class Embedder(Protocol):
@@ -32,7 +35,11 @@ def model_path(spec: str) -> Path:
 
 
 class SentenceTransformerEmbedder:
-    """Loads once, encodes in batches; thread-safe (torch inference releases the GIL)."""
+    """Loads once, encodes in batches; thread-safe (torch and onnxruntime release the GIL).
+
+    backend "torch" runs sentence-transformers; "onnx" runs the model exported once into
+    `cache_dir` (the data dir's models/) with onnxruntime, without importing torch.
+    """
 
     def __init__(self, spec: str, batch_size: int = 64, backend: str = "torch",
                  cache_dir: Path | None = None) -> None:
@@ -41,25 +48,27 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from sentence_transformers import SentenceTransformer
-
         path = model_path(spec)
         self.batch_size = batch_size
         self.name = f"{path.name if path.name != 'model' else spec}:{backend}"
         self._lock = threading.Lock()
+        self._onnx: OnnxEncoder | None = None
         if backend == "onnx":
-            from newsbot.onnx_export import onnx_model_dir
+            # exported once into the data dir, then run by onnxruntime (see onnx_export)
+            from newsbot.onnx_export import OnnxEncoder, onnx_model_dir
 
-            self._model = SentenceTransformer(
-                str(onnx_model_dir(path, cache_dir or path)), backend="onnx", device="cpu",
-                local_files_only=True,
-            )
+            exported = onnx_model_dir(path, cache_dir or Path("data") / "models")
+            self._onnx = OnnxEncoder(exported, batch_size)
         else:
+            from sentence_transformers import SentenceTransformer
+
             self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        if self._onnx is not None:
+            return self._onnx.encode(texts)
         with self._lock:
             vectors = self._model.encode(
                 texts, batch_size=self.batch_size, normalize_embeddings=True,

@@ -47,10 +47,7 @@ def seed_once(conn: sqlite3.Connection, feeds_file: Path) -> None:
     if conn.execute("SELECT 1 FROM meta WHERE key = 'feeds_seeded'").fetchone():
         return
     for url, name in read_feeds_file(feeds_file):
-        conn.execute(
-            "INSERT OR IGNORE INTO feeds (url, name, added_at, added_by) VALUES (?,?,?,?)",
-            (url, name, now_ts(), "feeds.toml"),
-        )
+        add_feed(conn, url, name, "feeds.toml")
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('feeds_seeded', '1')")
 
 
@@ -97,10 +94,7 @@ def get_feed(conn: sqlite3.Connection, url: str) -> FeedState | None:
 
 
 def ensure_feed(conn: sqlite3.Connection, url: str) -> None:
-    conn.execute(
-        "INSERT OR IGNORE INTO feeds (url, name, added_at, added_by) VALUES (?,?,?,?)",
-        (url, "", now_ts(), "command line"),
-    )
+    add_feed(conn, url, "", "command line")
 
 
 def record_success(

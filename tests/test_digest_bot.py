@@ -193,3 +193,31 @@ async def test_loops_start_with_the_cog_and_stop_with_the_bot(fake: FakeDiscord,
         assert not cog.digest_loop.is_running() and not cog.ingest_loop.is_running()
     finally:
         library.close()
+
+
+async def test_chart_is_attached_when_enabled(fake: FakeDiscord, tmp_path: Path,
+                                              sample_template: Path) -> None:
+    library = open_library(tmp_path, sample_template, digest_chart=True)
+    now = datetime.now(UTC)
+    subscribe_just_due(library, now)
+    try:
+        async with running(fake, library) as bot:
+            await scheduler(bot).tick(now)
+    finally:
+        library.close()
+    first, *rest = fake.bot_messages(DIGEST_ID)
+    (attachment,) = first["attachments"]
+    assert attachment["filename"] == "articles-per-disease.png" and attachment["size"] > 1000
+    assert first["embeds"][0]["image"]["url"] == "attachment://articles-per-disease.png"
+    assert all(not m["attachments"] for m in rest)
+
+
+async def test_no_scheduled_ingestion_when_a_worker_ingests(fake: FakeDiscord,
+                                                            tmp_path: Path) -> None:
+    library = open_library(tmp_path, bot_ingests=False)
+    try:
+        async with running(fake, library, background=True) as bot:
+            cog = scheduler(bot)
+            assert cog.digest_loop.is_running() and not cog.ingest_loop.is_running()
+    finally:
+        library.close()

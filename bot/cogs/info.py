@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.ask import DISEASE_CHOICES
-from bot.digest_cards import digest_cards
+from bot.digest_cards import attach_chart, digest_cards
 from bot.embeds import build_messages
 from bot.errors import NONE
 from bot.render import latest_card, sources_card, status_card
@@ -53,7 +53,11 @@ class InfoCog(commands.Cog):
         await interaction.response.defer(thinking=True)
         now = self.bot.clock()
         result = await self.bot.core(build_digest, since=now - timedelta(hours=24), now=now)
-        await self._send(interaction, build_messages(digest_cards(result)))
+        groups = build_messages(digest_cards(result))
+        chart = attach_chart(groups, await self.bot.digest_chart(result))
+        for index, embeds in enumerate(groups):
+            extra = {"file": chart} if chart and index == 0 else {}
+            await interaction.followup.send(embeds=embeds, allowed_mentions=NONE, **extra)
 
     @app_commands.command(name="sources", description="The feeds followed and their health")
     @app_commands.guild_only()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands, tasks
 
-from bot.digest_cards import digest_cards
+from bot.digest_cards import attach_chart, digest_cards
 from bot.embeds import build_messages
 from newsbot import guilds, schedule
 from newsbot.digest import build_digest
@@ -44,8 +44,10 @@ class SchedulerCog(commands.Cog):
         if not self.bot.background:
             return
         self.digest_loop.start()
-        self.ingest_loop.change_interval(seconds=self.bot.settings.ingest_interval.total_seconds())
-        self.ingest_loop.start()
+        if self.bot.settings.bot_ingests:  # false when a separate worker ingests
+            interval = self.bot.settings.ingest_interval.total_seconds()
+            self.ingest_loop.change_interval(seconds=interval)
+            self.ingest_loop.start()
 
     async def cog_unload(self) -> None:
         self.digest_loop.cancel()
@@ -87,12 +89,14 @@ class SchedulerCog(commands.Cog):
             await self.bot.db(guilds.record_post, cid, now, now)
             return Delivery(cid, "skipped", "nothing new")
         groups = build_messages(digest_cards(digest, sub.tz))
+        chart = attach_chart(groups, await self.bot.digest_chart(digest))
         sent = 0
         try:
             channel = self.bot.get_channel(cid) or await self.bot.fetch_channel(cid)
             for embeds in groups:
+                extra = {"file": chart} if chart and not sent else {}
                 await channel.send(embeds=embeds,  # type: ignore[union-attr]
-                                   allowed_mentions=discord.AllowedMentions.none())
+                                   allowed_mentions=discord.AllowedMentions.none(), **extra)
                 sent += 1
         except discord.NotFound as exc:
             return await self._failed(sub, exc, disable=sent == 0, now=now, sent=sent)
