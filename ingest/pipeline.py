@@ -72,7 +72,8 @@ def run_ingest(
     now: datetime | None = None,
 ) -> IngestReport:
     report = IngestReport(started_at=datetime.now(UTC))
-    report.repaired = library.repair()
+    report.repaired = library.repair() + library.repaired_unreported
+    library.repaired_unreported = 0
     sources = configured_sources(library) if sources is None else sources
     seen: set[str] = set()  # the same item in two feeds of one run is a duplicate
     with make_client(library.settings) as client:

@@ -25,6 +25,7 @@ class Library:
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _connections: list[sqlite3.Connection] = field(default_factory=list, repr=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    repaired_unreported: int = 0  # repaired at open, reported by the next ingest run
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None, *,
@@ -40,7 +41,7 @@ class Library:
             )
         library = cls(settings=settings, store=store, embedder=embedder)
         try:
-            library.repair()
+            library.repaired_unreported = library.repair()
         except StoreUnavailable as exc:
             if not tolerate_store_down:
                 raise

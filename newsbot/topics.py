@@ -28,7 +28,7 @@ DISEASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "myositis": ("Myositis", (r"myositis", r"dermatomyositis")),
     "vasculitis": ("Vasculitis", (r"vasculitis", r"\bANCA\b")),
     "sjogrens": ("Sjögren's disease", (r"sj[öo]gren",)),
-    "celiac": ("Celiac disease", (r"c[oe]eliac",)),
+    "celiac": ("Celiac disease", (r"co?eliac",)),
     "psoriasis": ("Psoriasis", (r"psoria",)),
     "autoimmune_general": (
         "Autoimmune disease",

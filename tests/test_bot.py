@@ -24,16 +24,16 @@ from tests.test_bot_support import (
     LINK,
     SlowEmbedder,
     all_text,
+    bot_library,
     embed_total,
     fake,
     open_library,
     running,
-    sample_library,
     sample_template,
 )
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
-__all__ = ["fake", "sample_library", "sample_template"]  # fixtures used by name
+__all__ = ["fake", "bot_library", "sample_template"]  # fixtures used by name
 EPHEMERAL = 64
 QUESTION = "What did the LUMEN-2 trial show?"
 
@@ -59,8 +59,8 @@ async def ephemeral_text(fake: FakeDiscord, command: str, options: dict | None =
     return all_text(answer)
 
 
-async def test_ask_round_trip(fake: FakeDiscord, sample_library: Library) -> None:
-    async with running(fake, sample_library):
+async def test_ask_round_trip(fake: FakeDiscord, bot_library: Library) -> None:
+    async with running(fake, bot_library):
         ix = await fake.send_interaction("ask", {"question": QUESTION}, user=BOB)
         answer = await ix.wait_answer(timeout=10)
     assert ix.response == {"type": 5}  # deferred at once
@@ -84,8 +84,8 @@ async def test_ask_round_trip(fake: FakeDiscord, sample_library: Library) -> Non
 
 
 async def test_ask_not_found_says_so_and_suggests(fake: FakeDiscord,
-                                                  sample_library: Library) -> None:
-    async with running(fake, sample_library):
+                                                  bot_library: Library) -> None:
+    async with running(fake, bot_library):
         ix = await fake.send_interaction("ask", {"question": "Any news on Zorblatt therapy?"})
         text = all_text(await ix.wait_answer(timeout=10))
     assert "I found no coverage of “Zorblatt”" in text
@@ -94,25 +94,25 @@ async def test_ask_not_found_says_so_and_suggests(fake: FakeDiscord,
 
 
 async def test_ask_advice_pointer_and_disease_option(fake: FakeDiscord,
-                                                     sample_library: Library) -> None:
+                                                     bot_library: Library) -> None:
     question = "Should I stop my medication for CAR-T?"
-    async with running(fake, sample_library):
+    async with running(fake, bot_library):
         ix = await fake.send_interaction("ask", {"question": question, "disease": "lupus"})
         text = all_text(await ix.wait_answer(timeout=10))
     assert "⚠️ I can't give personal medical advice" in text
 
 
 async def test_too_long_question_is_refused_privately(fake: FakeDiscord,
-                                                      sample_library: Library) -> None:
-    async with running(fake, sample_library):
+                                                      bot_library: Library) -> None:
+    async with running(fake, bot_library):
         text = await ephemeral_text(fake, "ask", {"question": "why " * 400})
     assert "please keep it under 1,000" in text
 
 
 async def test_mention_opens_thread_and_follow_up_uses_its_history(
-    fake: FakeDiscord, sample_library: Library
+    fake: FakeDiscord, bot_library: Library
 ) -> None:
-    async with running(fake, sample_library):
+    async with running(fake, bot_library):
         asked = await fake.send_message(GENERAL_ID, ALICE, f"{fake.bot_mention} CAR-T for lupus")
         thread = await fake.wait_for_thread(parent_id=GENERAL_ID)
         tid = int(thread["id"])
@@ -137,14 +137,14 @@ async def test_mention_opens_thread_and_follow_up_uses_its_history(
 
 
 async def test_reingest_refused_for_non_moderators(fake: FakeDiscord,
-                                                   sample_library: Library) -> None:
-    runs = sample_library.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
-    async with running(fake, sample_library) as bot:
+                                                   bot_library: Library) -> None:
+    runs = bot_library.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    async with running(fake, bot_library) as bot:
         text = await ephemeral_text(fake, "reingest", user=BOB)
         assert not bot.ingest.busy
         feeds = await ephemeral_text(fake, "feeds list", user=BOB)
     assert "moderators only" in text and "moderators only" in feeds
-    assert sample_library.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == runs
+    assert bot_library.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == runs
 
 
 async def test_reingest_reports_progress_and_refuses_a_second_run(
@@ -176,8 +176,8 @@ async def test_reingest_reports_progress_and_refuses_a_second_run(
 
 
 async def test_ask_cooldown_with_guild_override(fake: FakeDiscord,
-                                                sample_library: Library) -> None:
-    async with running(fake, sample_library):
+                                                bot_library: Library) -> None:
+    async with running(fake, bot_library):
         settings = await ephemeral_text(fake, "bot-settings", {"ask_cooldown": 60.0})
         first = await fake.send_interaction("ask", {"question": QUESTION}, user=BOB)
         await first.wait_answer(timeout=10)
@@ -187,7 +187,7 @@ async def test_ask_cooldown_with_guild_override(fake: FakeDiscord,
     assert "/ask cooldown: 60 s" in settings
     assert "you can ask again in 6" in refused  # 59-60 s
     assert other.response == {"type": 5}  # the cooldown is per user
-    assert guilds.get_guild_settings(sample_library.db, GUILD_ID).ask_cooldown == 60.0
+    assert guilds.get_guild_settings(bot_library.db, GUILD_ID).ask_cooldown == 60.0
 
 
 async def test_long_answer_is_split_within_limits(fake: FakeDiscord, tmp_path: Path,
@@ -255,8 +255,8 @@ async def test_feed_text_cannot_ping_or_inject(fake: FakeDiscord, tmp_path: Path
 
 
 async def test_bot_survives_disconnect_and_resume(fake: FakeDiscord,
-                                                  sample_library: Library) -> None:
-    async with running(fake, sample_library) as bot:
+                                                  bot_library: Library) -> None:
+    async with running(fake, bot_library) as bot:
         resumed = asyncio.ensure_future(bot.wait_for("resumed", timeout=5))
         await fake.disconnect(code=4000)
         await resumed
@@ -267,8 +267,8 @@ async def test_bot_survives_disconnect_and_resume(fake: FakeDiscord,
 
 
 async def test_feeds_add_with_invalid_url_is_a_clear_error(fake: FakeDiscord,
-                                                           sample_library: Library) -> None:
-    async with running(fake, sample_library):
+                                                           bot_library: Library) -> None:
+    async with running(fake, bot_library):
         text = await ephemeral_text(fake, "feeds add", {"url": "ftp://example.org/feed"})
     assert text == "Feeds must be http:// or https:// URLs, not 'ftp://example.org/feed'."
 
@@ -314,6 +314,7 @@ async def test_digest_subscription_survives_a_restart(fake: FakeDiscord, tmp_pat
         library.close()
     assert zones == ["Europe/Paris"]
     assert text.startswith(f"The daily digest will be posted in <#{DIGEST_ID}> at 08:00")
+    assert "⚠️" not in text  # the bot may post embeds there
     assert "not a time of day" in bad
     second = open_library(tmp_path)  # a new process would do the same: reopen the data dir
     try:
@@ -328,9 +329,9 @@ async def test_digest_subscription_survives_a_restart(fake: FakeDiscord, tmp_pat
     assert gone == f"No more daily digests in <#{DIGEST_ID}>."
 
 
-async def test_status_and_sources(fake: FakeDiscord, sample_library: Library) -> None:
-    counts = db.counts(sample_library.db)
-    async with running(fake, sample_library):
+async def test_status_and_sources(fake: FakeDiscord, bot_library: Library) -> None:
+    counts = db.counts(bot_library.db)
+    async with running(fake, bot_library):
         ix = await fake.send_interaction("status", {}, user=BOB)
         status = all_text(await ix.wait_answer(timeout=10))
         ix = await fake.send_interaction("sources", {}, user=BOB)
@@ -356,6 +357,7 @@ async def test_moderator_role_from_settings(tmp_path, sample_template: Path) -> 
         async with FakeDiscord([guild]) as server, running(server, library):
             allowed = await ephemeral_text(server, "feeds list", user=carol)
             refused = await ephemeral_text(server, "feeds list", user=BOB)
+        assert server.unhandled == []
     finally:
         library.close()
     assert "feed(s) followed" in allowed and "moderators only" in refused

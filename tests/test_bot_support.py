@@ -23,7 +23,7 @@ from bot.main import NewsBot, create_bot
 from ingest.pipeline import run_ingest, sources_from_args
 from newsbot.embedding import HashingEmbedder
 from newsbot.library import Library
-from tests.conftest import SAMPLE_FEEDS, make_settings
+from tests.conftest import SAMPLE_FEEDS, SAMPLE_NOW, make_settings
 from tests.discord_fake import GUILD_ID, FakeDiscord
 
 FIXED_NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -55,11 +55,11 @@ class SlowEmbedder(HashingEmbedder):
 
 @pytest.fixture(scope="session")
 def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir holding the ingested sample feeds, made once per session."""
+    """A data dir holding the sample feeds ingested at SAMPLE_NOW, made once per session."""
     root = tmp_path_factory.mktemp("sample-template")
     library = Library.open(make_settings(root), embedder=HashingEmbedder())
     try:
-        run_ingest(library, sources_from_args(sample_files()))
+        run_ingest(library, sources_from_args(sample_files()), now=SAMPLE_NOW)
     finally:
         library.close()
     return root / "data"
@@ -75,7 +75,8 @@ def open_library(tmp_path: Path, template: Path | None = None, **overrides: Any)
 
 
 @pytest.fixture
-def sample_library(tmp_path: Path, sample_template: Path) -> Iterator[Library]:
+def bot_library(tmp_path: Path, sample_template: Path) -> Iterator[Library]:
+    """A private copy of the sample data, opened with the bot settings."""
     library = open_library(tmp_path, sample_template)
     yield library
     library.close()

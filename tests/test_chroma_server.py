@@ -74,7 +74,9 @@ def start_chroma(path: Path) -> ChromaServer:
         if process.poll() is not None:
             raise RuntimeError(f"chroma run exited with {process.returncode}; see {log.name}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).is_success:
+            beat = httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1,
+                             trust_env=False)
+            if beat.is_success:
                 return server
         except httpx.TransportError:
             pass

@@ -1,12 +1,12 @@
 """Digest delivery through the fake Discord: `SchedulerCog.tick(now)` with a controlled clock.
 
-Articles carry the real ingestion time, so `now` is taken from the real clock right after the
-sample data is copied; the subscription is made so that its daily slot has just passed.
+The sample data was ingested at SAMPLE_NOW; each subscription is made so that its daily slot
+has just passed at NOW, two hours later.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,19 +16,21 @@ from bot.main import NewsBot
 from newsbot import guilds
 from newsbot.library import Library
 from newsbot.models import SECTION_TITLES
+from tests.conftest import SAMPLE_NOW
 from tests.discord_fake import DIGEST_ID, GUILD_ID, FakeDiscord
 from tests.test_bot_support import (
     CITATION,
     all_text,
+    bot_library,
     fake,
     open_library,
     running,
-    sample_library,
     sample_template,
 )
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
-__all__ = ["fake", "sample_library", "sample_template"]
+__all__ = ["fake", "bot_library", "sample_template"]
+NOW = SAMPLE_NOW + timedelta(hours=2)
 LUMORA = "Lumora Bio’s CD19 CAR-T LMR-19 clears lupus nephritis"
 NOT_YET_POSTED = "2020-01-01"
 
@@ -56,10 +58,10 @@ def posted_text(fake: FakeDiscord) -> str:
 
 
 async def test_tick_posts_the_digest_with_header_and_sections(fake: FakeDiscord,
-                                                              sample_library: Library) -> None:
-    now = datetime.now(UTC)
-    subscribe_just_due(sample_library, now)
-    async with running(fake, sample_library) as bot:
+                                                              bot_library: Library) -> None:
+    now = NOW
+    subscribe_just_due(bot_library, now)
+    async with running(fake, bot_library) as bot:
         results = await scheduler(bot).tick(now)
         again = await scheduler(bot).tick(now + timedelta(minutes=1))
     assert [(r.channel_id, r.outcome) for r in results] == [(DIGEST_ID, "posted")]
@@ -77,15 +79,15 @@ async def test_tick_posts_the_digest_with_header_and_sections(fake: FakeDiscord,
     assert CITATION.search(first["description"])
     assert first["fields"][0]["name"] == "Sources"
     assert all(fake.payload_of(m)["allowed_mentions"] == {"parse": []} for m in messages)
-    sub = subscription(sample_library)
+    sub = subscription(bot_library)
     assert sub.last_post_at == now.replace(microsecond=0) and sub.last_error is None
 
 
 async def test_one_story_from_three_outlets_is_listed_once(fake: FakeDiscord,
-                                                           sample_library: Library) -> None:
-    now = datetime.now(UTC)
-    subscribe_just_due(sample_library, now)
-    async with running(fake, sample_library) as bot:
+                                                           bot_library: Library) -> None:
+    now = NOW
+    subscribe_just_due(bot_library, now)
+    async with running(fake, bot_library) as bot:
         await scheduler(bot).tick(now)
     text = posted_text(fake)
     (story,) = [e for m in fake.bot_messages(DIGEST_ID) for e in m["embeds"]
@@ -102,11 +104,11 @@ async def test_one_story_from_three_outlets_is_listed_once(fake: FakeDiscord,
 
 
 async def test_second_digest_for_the_same_period_says_nothing_new(
-    fake: FakeDiscord, sample_library: Library
+    fake: FakeDiscord, bot_library: Library
 ) -> None:
-    now = datetime.now(UTC)
-    subscribe_just_due(sample_library, now)
-    async with running(fake, sample_library) as bot:
+    now = NOW
+    subscribe_just_due(bot_library, now)
+    async with running(fake, bot_library) as bot:
         await scheduler(bot).tick(now)
         count = len(fake.bot_messages(DIGEST_ID))
         (result,) = await scheduler(bot).tick(now + timedelta(days=1))
@@ -119,7 +121,7 @@ async def test_second_digest_for_the_same_period_says_nothing_new(
 async def test_empty_digest_is_skipped_when_configured(fake: FakeDiscord, tmp_path: Path,
                                                        sample_template: Path) -> None:
     library = open_library(tmp_path, sample_template, digest_skip_empty=True)
-    now = datetime.now(UTC)
+    now = NOW
     subscribe_just_due(library, now)
     try:
         async with running(fake, library) as bot:
@@ -136,13 +138,13 @@ async def test_empty_digest_is_skipped_when_configured(fake: FakeDiscord, tmp_pa
 
 
 async def test_missing_permission_is_reported_then_retried(fake: FakeDiscord,
-                                                           sample_library: Library) -> None:
-    now = datetime.now(UTC)
-    subscribe_just_due(sample_library, now)
-    async with running(fake, sample_library) as bot:
+                                                           bot_library: Library) -> None:
+    now = NOW
+    subscribe_just_due(bot_library, now)
+    async with running(fake, bot_library) as bot:
         fake.fail_channel(DIGEST_ID, 403, times=1)
         (failed,) = await scheduler(bot).tick(now)
-        failing = subscription(sample_library)
+        failing = subscription(bot_library)
         ix = await fake.send_interaction("status", {})
         status = all_text(await ix.wait_answer(timeout=10))
         (retried,) = await scheduler(bot).tick(now + timedelta(minutes=1))
@@ -152,25 +154,25 @@ async def test_missing_permission_is_reported_then_retried(fake: FakeDiscord,
     assert "Failing digests" in status
     assert f"<#{DIGEST_ID}> at" in status and "failing (1x): 403 Missing Permissions" in status
     assert retried.outcome == "posted" and fake.bot_messages(DIGEST_ID)
-    assert subscription(sample_library).last_error is None
+    assert subscription(bot_library).last_error is None
 
 
 async def test_deleted_channel_disables_the_subscription(fake: FakeDiscord,
-                                                         sample_library: Library) -> None:
-    now = datetime.now(UTC)
-    subscribe_just_due(sample_library, now)
-    async with running(fake, sample_library) as bot:
+                                                         bot_library: Library) -> None:
+    now = NOW
+    subscribe_just_due(bot_library, now)
+    async with running(fake, bot_library) as bot:
         fake.fail_channel(DIGEST_ID, 404)
         (result,) = await scheduler(bot).tick(now)
         assert await scheduler(bot).tick(now + timedelta(minutes=1)) == []
     assert result.outcome == "disabled"
-    sub = subscription(sample_library)
+    sub = subscription(bot_library)
     assert not sub.enabled and sub.last_error == "404 Unknown Channel"
     assert fake.bot_messages(DIGEST_ID) == []
 
 
-async def test_digest_command_on_demand(fake: FakeDiscord, sample_library: Library) -> None:
-    async with running(fake, sample_library, clock=lambda: datetime.now(UTC)):
+async def test_digest_command_on_demand(fake: FakeDiscord, bot_library: Library) -> None:
+    async with running(fake, bot_library, clock=lambda: NOW):
         ix = await fake.send_interaction("digest", {})
         await ix.wait_answer(timeout=10)
     text = "\n".join(all_text(m) for m in ix.followups)
@@ -198,7 +200,7 @@ async def test_loops_start_with_the_cog_and_stop_with_the_bot(fake: FakeDiscord,
 async def test_chart_is_attached_when_enabled(fake: FakeDiscord, tmp_path: Path,
                                               sample_template: Path) -> None:
     library = open_library(tmp_path, sample_template, digest_chart=True)
-    now = datetime.now(UTC)
+    now = NOW
     subscribe_just_due(library, now)
     try:
         async with running(fake, library) as bot:

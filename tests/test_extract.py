@@ -11,7 +11,8 @@ FRAGMENT = """
 <script>window.track('pageview'); document.write('<p>INJECTED</p>');</script>
 <style>.promo { display: block }</style>
 <img src="https://px.example/pixel.gif?u=1" width="1" height="1" alt="tracking pixel">
-<p>Safety &amp; tolerability:&nbsp;CRS in 60%&nbsp;&middot; grade&nbsp;1&ndash;2 &raquo; no deaths.</p>
+<p>Safety &amp; tolerability:&nbsp;CRS in 60%&nbsp;&middot; grade&nbsp;1&ndash;2 &raquo; no
+deaths.</p>
 <!-- an editor's comment that readers never see -->
 <noscript><img src="https://px.example/noscript.gif"></noscript>
 <iframe src="https://video.example/embed/1">Video</iframe>
@@ -33,8 +34,8 @@ def test_fragment_keeps_paragraphs_and_drops_scripts_pixels_and_junk():
 
 
 @pytest.mark.parametrize(("html", "expected"), [
-    pytest.param("Fish &amp; chips&nbsp;for&#160;two &#8212; &lt;b&gt;", "Fish & chips for two — <b>",
-                 id="entities-in-text-without-tags"),
+    pytest.param("Fish &amp; chips&nbsp;for&#160;two &#8212; &lt;b&gt;",
+                 "Fish & chips for two — <b>", id="entities-in-text-without-tags"),
     pytest.param("<p>a&nbsp;&nbsp; b</p><p>\u00a0</p><p>c\u2003d</p>", "a b\n\nc d",
                  id="nbsp-and-unicode-spaces"),
     pytest.param("<p>bell\x07 null\x00 esc\x1b del\x7f</p><p>ok\x0b</p>", "bell null esc del\n\nok",
