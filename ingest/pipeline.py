@@ -22,7 +22,7 @@ from ingest.report import FeedReport, IngestReport
 from ingest.stories import load_neighbours, place, to_blob
 from ingest.urls import article_id, normalise_url
 from newsbot import db, feeds
-from newsbot.errors import FeedError, NewsbotError
+from newsbot.errors import FeedError, NewsbotError, StoreUnavailable
 from newsbot.library import Library
 from newsbot.models import ArticleRecord, Chunk
 from newsbot.text import chunk_sentences, content_hash, split_sentences, truncate
@@ -72,7 +72,11 @@ def run_ingest(
     now: datetime | None = None,
 ) -> IngestReport:
     report = IngestReport(started_at=datetime.now(UTC))
-    report.repaired = library.repair() + library.repaired_unreported
+    try:
+        report.repaired = library.repair() + library.repaired_unreported
+    except StoreUnavailable as exc:
+        _record_run(library, report, "failed", str(exc))
+        raise
     library.repaired_unreported = 0
     sources = configured_sources(library) if sources is None else sources
     seen: set[str] = set()  # the same item in two feeds of one run is a duplicate
@@ -82,20 +86,32 @@ def run_ingest(
                 progress(index, len(sources), source.url)
             try:
                 fr = _ingest_feed(library, client, source, full, report, now, seen)
-            except Exception as exc:  # e.g. the store went away: this feed fails, not the run
+            except StoreUnavailable as exc:  # no point trying the other feeds
+                report.feeds.append(FeedReport(feed=source.url, status="error", error=str(exc)))
+                _record_run(library, report, "failed", str(exc))
+                raise
+            except Exception as exc:  # one broken feed fails, not the run
                 log.exception("feed %s failed", source.url)
                 fr = FeedReport(feed=source.url, status="error", error=describe(exc))
                 _record_feed_error(library, source.url, fr.error or "")
             report.feeds.append(fr)
     if progress:
         progress(len(sources), len(sources), "done")
+    _record_run(library, report, report.status)
+    return report
+
+
+def _record_run(library: Library, report: IngestReport, status: str,
+                error: str | None = None) -> None:
     report.finished_at = datetime.now(UTC)
+    data = report.to_json()
+    if error:
+        data["error"] = error
     try:
         with db.transaction(library.db) as conn:
-            db.record_run(conn, report.started_at, report.status, report.to_json())
+            db.record_run(conn, report.started_at, status, data)
     except sqlite3.Error as exc:
         log.warning("could not record the run: %s", describe(exc))
-    return report
 
 
 def _read_source(library: Library, client: httpx.Client, source: FeedSource, full: bool,
@@ -146,6 +162,8 @@ def _ingest_feed(library: Library, client: httpx.Client, source: FeedSource, ful
     for entry in parsed.entries:
         try:
             item = _prepare(library, client, source, parsed.title, entry, full, fr, seen, now)
+        except StoreUnavailable:
+            raise
         except Exception as exc:  # one bad entry must not sink the feed
             _entry_failed(fr, entry.link or entry.guid or entry.title, exc)
             continue
@@ -316,6 +334,8 @@ def _store_batch(library: Library, items: list[_Prepared], fr: FeedReport) -> in
         article_vector /= np.linalg.norm(article_vector) or 1.0
         try:
             _place_and_store(library, item, chunks, chunk_vectors, article_vector, fr)
+        except StoreUnavailable:
+            raise
         except Exception as exc:  # the journal lets the next run repair a half-write
             _entry_failed(fr, item.record.url or item.record.guid, exc)
     return len(texts)

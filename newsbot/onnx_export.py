@@ -193,7 +193,8 @@ def check_against_torch(model_path: Path, model_dir: Path, onnx_file: Path | Non
     texts = texts or ["CAR-T therapy put lupus into drug-free remission in 7 of 9 patients.",
                       "A short one.", "Enrolment opens in January 2027 (NCT07567890)."]
     reference = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
-    expected = reference.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    expected = reference.encode(texts, normalize_embeddings=True, convert_to_numpy=True,
+                                show_progress_bar=False)
     got = OnnxEncoder(model_dir, onnx_file=onnx_file).encode(texts)
     return float(np.min(np.sum(expected * got, axis=1)))
 

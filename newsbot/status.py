@@ -29,7 +29,9 @@ def status(library: Library) -> Status:
     counts = db.counts(library.db)
     run = db.last_run(library.db)
     result = None
-    if run:
+    if run and run["report"].get("error"):
+        result = f"{run['status']}: {run['report']['error']}"
+    elif run:
         totals = run["report"].get("totals", {})
         result = (f"{run['status']}: {totals.get('new', 0)} new, {totals.get('updated', 0)} "
                   f"updated, {totals.get('errors', 0)} entry errors, "

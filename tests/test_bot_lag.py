@@ -45,6 +45,12 @@ async def test_event_loop_lag_stays_low_during_ingest_and_asks(
     loop.slow_callback_duration = 0.05
     import logging
     logging.getLogger("asyncio").setLevel(logging.WARNING)
+    import gc, time as _t
+    gcs = []
+    def cb(phase, info, _s=[0]):
+        if phase == "start": _s[0] = _t.perf_counter()
+        else: gcs.append((info["generation"], _t.perf_counter() - _s[0]))
+    gc.callbacks.append(cb)
     try:
         async with running(fake, library) as bot:
             probe = asyncio.create_task(measure_lag(stop, lags))
@@ -65,5 +71,6 @@ async def test_event_loop_lag_stays_low_during_ingest_and_asks(
         library.close()
     assert len(answers) == len(QUESTIONS) and all(a["embeds"] for a in answers)
     assert len(lags) > 50
-    print("LAGS", sorted(lags)[-3:])
+    print("LAGS", sorted(lags)[-3:], "GC", sorted(d for g, d in gcs)[-3:], [g for g, d in gcs if d > 0.05])
+    gc.callbacks.remove(cb)
     assert max(lags) < 0.1, f"max event-loop lag {max(lags) * 1000:.0f} ms"
