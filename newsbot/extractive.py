@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from newsbot.models import SECTION_KEYS, Passage, Source, Statement
+from newsbot.safety import is_unsafe
 from newsbot.text import jaccard, shingles, split_sentences, words
 
 CUES: dict[str, re.Pattern[str]] = {
@@ -39,12 +40,6 @@ CUES: dict[str, re.Pattern[str]] = {
 _FACTUAL = re.compile(
     r"\b(reported|announced|showed|found|results?|trial|study|approved|approval|treated|"
     r"enrolled|patients|data|presented|published|granted|cleared|received|infused|phase)\b",
-    re.I,
-)
-_UNSAFE = re.compile(
-    r"(ignore (all |any )?(previous|prior|above) instructions|system prompt|"
-    r"you are (an? )?(ai|assistant|language model)|\bstop (taking )?(their|your) medication|"
-    r"disregard .{0,40}instructions)",
     re.I,
 )
 _DANGLING_START = re.compile(r"^(this|these|that|those|it|they|he|she|but|and|also|however|"
@@ -96,7 +91,7 @@ def usable(sentence: str) -> bool:
         return False
     if s.endswith("?"):
         return False
-    return not _UNSAFE.search(s)
+    return not is_unsafe(s)
 
 
 def _idf(passages: list[Passage]) -> dict[str, float]:

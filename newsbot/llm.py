@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from newsbot.errors import LLMUnavailable
 from newsbot.models import SECTION_KEYS, Passage, Source, Statement
 from newsbot.prompts import render
+from newsbot.safety import is_unsafe
 from newsbot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -362,8 +363,8 @@ def _verify(item: Any, valid_numbers: set[int]) -> Statement | None:
         return None
     citations = tuple(sorted({n for n in raw.citations if n in valid_numbers}))
     text = " ".join(_INLINE_CITATION.sub("", raw.text).split())
-    if not citations or not text:
-        return None
+    if not citations or not text or is_unsafe(text):
+        return None  # uncited, empty, or an injected instruction / prompt leak / advice
     return Statement(text=_shorten(text), citations=citations)
 
 
