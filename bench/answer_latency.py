@@ -41,6 +41,7 @@ from bench.common import (
     SAMPLE_NOW,
     bench_settings,
     current_rss_mb,
+    default_backend,
     offline_env,
     peak_rss_mb,
     percentile,
@@ -191,8 +192,13 @@ def measure_store(data_dir: Path, rounds: int = 3, backend: str = "torch",
 
     offline_env()
     settings = bench_settings(data_dir, embedding_backend=backend)
+    if embedder is None:  # as Library.open would, but with the ONNX export cached in bench/out
+        from newsbot.embedding import load_embedder
+
+        embedder = load_embedder(settings.embedding_model, settings.embed_batch_size, backend,
+                                 OUT_DIR / "models")
     with quiet_logs():
-        library = Library.open(settings, embedder=embedder)  # None: the configured model
+        library = Library.open(settings, embedder=embedder)
         try:
             asked = questions()
             for q in asked:  # warm-up: model, Chroma index and SQLite pages
@@ -245,7 +251,7 @@ def _measure_in_subprocess(data_dir: Path, rounds: int, backend: str,
 
 def run(sizes: list[int], rounds: int = 3, backend: str = "torch", seed: int = 0,
         embedder: Any = None, in_process: bool = False, profile_dir: Path | None = None,
-        workdir: Path | None = None) -> list[dict[str, Any]]:
+        workdir: Path | None = None, keep: Path | None = None) -> list[dict[str, Any]]:
     """Build the growing store and measure each size. The smoke test passes a hashing
     embedder and `in_process=True`."""
     offline_env()
@@ -255,7 +261,9 @@ def run(sizes: list[int], rounds: int = 3, backend: str = "torch", seed: int = 0
         embedder = load_embedder(MODEL, 64, backend, OUT_DIR / "models")
     results = []
     with tempfile.TemporaryDirectory(dir=workdir) as tmp, quiet_logs():
-        data_dir = Path(tmp) / "store"
+        data_dir = keep or Path(tmp) / "store"
+        if keep and keep.exists():
+            raise SystemExit(f"{keep} exists: --keep wants a new directory")
         builder = StoreBuilder(data_dir, embedder, seed)
         try:
             for size in sorted(sizes):
@@ -319,11 +327,13 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--sizes", default="1000,10000,50000",
                         help="store sizes in articles, comma-separated (1000,10000,50000)")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds of questions (3)")
-    parser.add_argument("--backend", choices=("torch", "onnx"), default="torch",
-                        help="query encoder backend (torch, the current default)")
+    parser.add_argument("--backend", choices=("torch", "onnx"), default=default_backend(),
+                        help="query encoder backend (default: the settings default)")
     parser.add_argument("--seed", type=int, default=0, help="generator seed (0)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="write a cProfile of the asks at each size into DIR")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="build the store in DIR (new) and keep it, for profiling")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # child process
     parser.add_argument("--profile-file", type=Path, help=argparse.SUPPRESS)
@@ -335,7 +345,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    results = run(sizes, args.rounds, args.backend, args.seed, profile_dir=args.profile)
+    results = run(sizes, args.rounds, args.backend, args.seed, profile_dir=args.profile,
+                  keep=args.keep)
     print(report(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

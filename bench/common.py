@@ -47,11 +47,18 @@ def bench_settings(data_dir: Path, **overrides: Any) -> Any:
         "fetch_article_pages": False,
         "chroma_collection": "bench",
         "chroma_host": None,
-        "embedding_backend": "torch",
+        "embedding_backend": default_backend(),
         "log_level": "WARNING",
     }
     base.update(overrides)
     return Settings(_env_file=None, **base)  # type: ignore[call-arg]
+
+
+def default_backend() -> str:
+    """The embedding backend newsbot uses by default (settings): the figures follow it."""
+    from newsbot.settings import Settings
+
+    return str(Settings.model_fields["embedding_backend"].default)
 
 
 def timed(fn: Callable[[], T]) -> tuple[float, T]:

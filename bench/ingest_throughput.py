@@ -34,6 +34,7 @@ from bench.common import (
     OUT_DIR,
     SAMPLE_NOW,
     bench_settings,
+    default_backend,
     median,
     offline_env,
     progress,
@@ -300,8 +301,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--n", type=int, default=500, help="articles in the corpus (500)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats, median reported (3)")
     parser.add_argument("--seed", type=int, default=0, help="corpus seed (0)")
-    parser.add_argument("--backend", choices=("torch", "onnx"), default="torch",
-                        help="newsbot's embedding backend (torch)")
+    parser.add_argument("--backend", choices=("torch", "onnx"), default=default_backend(),
+                        help="newsbot's embedding backend (default: the settings default)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     result = measure(args.n, args.repeats, args.seed, backend=args.backend)

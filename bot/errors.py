@@ -50,6 +50,9 @@ class NewsTree(app_commands.CommandTree):
     async def on_error(self, interaction: discord.Interaction[Any],
                        error: app_commands.AppCommandError) -> None:
         command = interaction.command.qualified_name if interaction.command else "?"
+        if interaction.type is discord.InteractionType.autocomplete:  # no reply possible
+            log.error("autocomplete for /%s failed", command, exc_info=error)
+            return
         if not isinstance(error, app_commands.CheckFailure):
             log.info("/%s by user %s failed: %s", command, interaction.user.id,
                      type(error).__name__)

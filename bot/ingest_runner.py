@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -59,23 +60,30 @@ class IngestRunner:
         self.library = library
         self.interval = interval
         self._lock = asyncio.Lock()
+        self._work: asyncio.Future[IngestReport] | None = None  # the worker thread's run
 
     @property
     def busy(self) -> bool:
-        return self._lock.locked()
+        return self._lock.locked() or (self._work is not None and not self._work.done())
+
+    async def idle(self) -> None:
+        """Wait for a run's thread to finish, e.g. before closing the library at shutdown:
+        the thread of a cancelled run keeps going until it is done."""
+        if self._work is not None and not self._work.done():
+            await asyncio.wait({self._work})
 
     async def run(self, *, full: bool = False, on_progress: OnProgress | None = None,
                   ) -> IngestReport:
         """Ingest the followed feeds in a worker thread; IngestBusy if a run is going."""
-        if self._lock.locked():
+        if self.busy:
             raise IngestBusy()
         async with self._lock:
             forwarder = _Forwarder(on_progress, self.interval) if on_progress else None
             progress = forwarder.from_thread if forwarder else None
+            job = functools.partial(run_ingest, self.library, None, full=full, progress=progress)
+            self._work = asyncio.get_running_loop().run_in_executor(None, job)
             try:
-                return await asyncio.to_thread(
-                    run_ingest, self.library, None, full=full, progress=progress
-                )
+                return await asyncio.shield(self._work)
             finally:
                 if forwarder:
                     await forwarder.close()

@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from typing import Any
 
@@ -37,13 +39,23 @@ async def main(settings: Settings) -> int:
     if settings.discord_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
+    task = asyncio.current_task()
+    if task is not None:  # `docker stop`/systemd: shut down cleanly, releasing the store
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     library = await asyncio.to_thread(Library.open, settings)
+    bot: NewsBot | None = None
     try:
         chat_model = await asyncio.to_thread(_chat_model, settings)
         log.info("answer mode: %s; store: %s", settings.describe_llm(), library.store.description)
-        async with create_bot(library, settings, chat_model=chat_model) as bot:
+        bot = create_bot(library, settings, chat_model=chat_model)
+        async with bot:
             await bot.start(settings.discord_token.get_secret_value())
     finally:
+        if bot is not None:  # let a running ingestion finish its writes (up to a minute)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(60):
+                    await bot.ingest.idle()
         await asyncio.to_thread(library.close)
     return 0
 
@@ -59,4 +71,7 @@ def run_bot(settings: Settings) -> int:
                   "(see docs/discord.md), then start again.")
     except KeyboardInterrupt:
         return 130
+    except asyncio.CancelledError:  # SIGTERM
+        log.info("stopped")
+        return 0
     return 2

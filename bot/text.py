@@ -53,6 +53,12 @@ def safe_url(url: str | None) -> str | None:
     return quote(url, safe="/:?#[]@!$&'*+,;=%~-._")  # encodes ( ) < > spaces and quotes
 
 
+def url_text(url: str) -> str:
+    """A URL shown without a preview (`<url>`), or as escaped text when it is not linkable."""
+    target = safe_url(url)
+    return f"<{target}>" if target else shorten(escape(url), 200)
+
+
 def link(label: str, url: str | None) -> str:
     """`[label](url)` with an already-escaped label; just the label when the URL is unsafe."""
     target = safe_url(url)

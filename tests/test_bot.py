@@ -10,6 +10,7 @@ import asyncio
 import re
 from pathlib import Path
 
+import discord
 import pytest
 
 from newsbot import db, guilds
@@ -39,7 +40,8 @@ QUESTION = "What did the LUMEN-2 trial show?"
 
 
 def assert_no_pings(fake: FakeDiscord) -> None:
-    """Every message body the bot sent carried allowed_mentions {"parse": []}."""
+    """Every message body the bot sent carried allowed_mentions {"parse": []} (replies add
+    "replied_user": False) and so can ping no one."""
     bodies = []
     for request in fake.requests:
         body = request.json if isinstance(request.json, dict) else {}
@@ -48,7 +50,8 @@ def assert_no_pings(fake: FakeDiscord) -> None:
         if request.method in ("POST", "PATCH") and ("content" in body or "embeds" in body):
             bodies.append(body)
     assert bodies
-    assert all(b.get("allowed_mentions") == {"parse": []} for b in bodies), bodies
+    quiet = ({"parse": []}, {"parse": [], "replied_user": False})
+    assert all(b.get("allowed_mentions") in quiet for b in bodies), bodies
 
 
 async def ephemeral_text(fake: FakeDiscord, command: str, options: dict | None = None,
@@ -136,6 +139,17 @@ async def test_mention_opens_thread_and_follow_up_uses_its_history(
     assert_no_pings(fake)
 
 
+async def test_bare_mention_gets_a_hint_and_no_thread(fake: FakeDiscord,
+                                                      bot_library: Library) -> None:
+    async with running(fake, bot_library):
+        asked = await fake.send_message(GENERAL_ID, BOB, f"{fake.bot_mention}  ")
+        reply = await fake.wait_for_message(channel_id=GENERAL_ID, after=int(asked["id"]))
+    assert reply["content"].startswith("Please ask a question")
+    assert str(reply["message_reference"]["message_id"]) == asked["id"]
+    assert fake.threads == {}
+    assert fake.payload_of(reply)["allowed_mentions"] == {"parse": [], "replied_user": False}
+
+
 async def test_reingest_refused_for_non_moderators(fake: FakeDiscord,
                                                    bot_library: Library) -> None:
     runs = bot_library.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
@@ -173,6 +187,28 @@ async def test_reingest_reports_progress_and_refuses_a_second_run(
     assert contents[0].startswith("Ingesting feeds… 0/7 read")
     assert contents[-1].startswith("Ingestion finished (") and "28 new" in contents[-1]
     assert all(e.get("allowed_mentions") == {"parse": []} for e in ix.edits)
+
+
+async def test_ingest_runner_survives_a_failing_progress_report(library: Library) -> None:
+    from bot.ingest_runner import IngestRunner
+    from newsbot.errors import IngestBusy
+
+    runner = IngestRunner(library, interval=0.0)
+    calls: list[tuple[int, int]] = []
+
+    async def broken(done: int, total: int, current: str) -> None:
+        calls.append((done, total))
+        raise discord.HTTPException.__new__(discord.HTTPException)
+
+    first = asyncio.create_task(runner.run(on_progress=broken))
+    await asyncio.sleep(0)
+    assert runner.busy
+    with pytest.raises(IngestBusy):
+        await runner.run()
+    report = await first
+    assert report.status == "ok" and not runner.busy
+    assert calls == [(0, 0)]  # the report was attempted, failed, and the run went on
+    await runner.idle()
 
 
 async def test_ask_cooldown_with_guild_override(fake: FakeDiscord,

@@ -15,7 +15,7 @@ from discord.ext import commands
 from bot.checks import moderator_only
 from bot.embeds import clip
 from bot.errors import NONE
-from bot.text import escape
+from bot.text import escape, url_text
 from newsbot import guilds
 from newsbot.errors import IngestBusy, NewsbotError
 
@@ -42,7 +42,7 @@ def timezone_choices(zones: tuple[str, ...], current: str) -> list[app_commands.
 def progress_text(done: int, total: int, current: str) -> str:
     if total and done >= total:
         return f"Ingesting feeds… {done}/{total} read; finishing up."
-    where = f" — now reading <{current}>" if current.startswith(("http://", "https://")) else ""
+    where = f" — now reading {url_text(current)}" if current != "done" else ""
     return f"Ingesting feeds… {done}/{total} read{where}"
 
 

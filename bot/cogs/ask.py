@@ -114,6 +114,11 @@ class AskCog(commands.Cog):
     async def converse(self, message: discord.Message, question: str) -> None:
         """Answer in the message's thread, or in a new thread started from the message."""
         channel, guild_id = message.channel, message.guild.id if message.guild else None
+        try:
+            check_question(question, self.bot.settings.max_question_chars)
+        except NewsbotError as exc:  # e.g. a bare mention: say what to do, open no thread
+            await message.reply(str(exc), mention_author=False, allowed_mentions=NONE)
+            return
         wait = self.bot.cooldowns.hit((guild_id, message.author.id),
                                       await self.bot.ask_cooldown(guild_id))
         if wait is not None:

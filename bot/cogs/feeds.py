@@ -13,7 +13,7 @@ from bot.checks import moderator_only
 from bot.embeds import build_messages, clip
 from bot.errors import NONE
 from bot.render import sources_card
-from bot.text import escape, safe_url, shorten
+from bot.text import escape, shorten, url_text
 from ingest.checks import check_feed
 from newsbot.errors import NewsbotError
 from newsbot.feeds import FeedState, add_feed, list_feeds, remove_feed, validate_feed_url
@@ -60,7 +60,7 @@ class FeedsCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         title = await asyncio.to_thread(check_feed, url, self.bot.settings, trusted=False)
         added = await self.bot.db(add_feed, url, title or "", f"discord:{interaction.user.id}")
-        shown = f"**{escape(title)}** <{safe_url(url)}>" if title else f"<{safe_url(url)}>"
+        shown = f"**{escape(title)}** {url_text(url)}" if title else url_text(url)
         text = (f"Now following {shown}. Its articles arrive with the next ingestion "
                 "(or run /reingest)." if added else f"I already follow {shown}.")
         await interaction.followup.send(clip(text), ephemeral=True, allowed_mentions=NONE)
@@ -71,9 +71,9 @@ class FeedsCog(commands.Cog):
     async def remove(self, interaction: discord.Interaction, url: str) -> None:
         feed = find_feed(await self.bot.db(list_feeds), url)
         if feed is None:
-            raise NewsbotError(f"I don't follow {escape(url)[:300]}; see /feeds list.")
+            raise NewsbotError(f"I don't follow {shorten(escape(url), 300)}; see /feeds list.")
         await self.bot.db(remove_feed, feed.url)
-        text = (f"Stopped following {escape(feed.name) or 'the feed'} <{safe_url(feed.url)}>. "
+        text = (f"Stopped following {escape(feed.name) or 'the feed'} {url_text(feed.url)}. "
                 "Articles already stored stay searchable.")
         await interaction.response.send_message(clip(text), ephemeral=True,
                                                 allowed_mentions=NONE)
