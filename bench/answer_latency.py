@@ -95,7 +95,8 @@ def pool_vectors(templates: list[Any], embedder: Any, chunk_chars: int) -> list[
 class StoreBuilder:
     """Grows one synthetic store; `grow(n)` adds articles until the store holds n."""
 
-    def __init__(self, data_dir: Path, embedder: Any, seed: int = 0) -> None:
+    def __init__(self, data_dir: Path, embedder: Any, seed: int = 0,
+                 variants: int = VARIANTS) -> None:
         from bench.corpus import load_templates, make_article
         from newsbot.library import Library
         from newsbot.text import chunk_sentences, split_sentences
@@ -110,7 +111,7 @@ class StoreBuilder:
         self.random = random.Random(seed)
         self.count = 0
         self.variants = []
-        for i in range(VARIANTS):
+        for i in range(variants):
             t_index = i % len(templates)
             article = make_article(templates[t_index], i, seed + 1)
             decision = classify(article.title, article.text, self.settings.topic_threshold)
@@ -144,7 +145,7 @@ class StoreBuilder:
         metas: list[dict[str, Any]] = []
         saves = []
         for i in range(self.count, self.count + n):
-            t_index, article, decision, texts, trials = self.variants[i % VARIANTS]
+            t_index, article, decision, texts, trials = self.variants[i % len(self.variants)]
             aid = stable_id("bench-synthetic", str(i))
             published = SAMPLE_NOW - timedelta(minutes=self.random.randrange(2 * 365 * 1440))
             record = ArticleRecord(
@@ -264,7 +265,7 @@ def run(sizes: list[int], rounds: int = 3, backend: str = "torch", seed: int = 0
         data_dir = keep or Path(tmp) / "store"
         if keep and keep.exists():
             raise SystemExit(f"{keep} exists: --keep wants a new directory")
-        builder = StoreBuilder(data_dir, embedder, seed)
+        builder = StoreBuilder(data_dir, embedder, seed, min(VARIANTS, max(sizes)))
         try:
             for size in sorted(sizes):
                 build_s = builder.grow(size)
@@ -276,8 +277,8 @@ def run(sizes: list[int], rounds: int = 3, backend: str = "torch", seed: int = 0
                 else:
                     figures = _measure_in_subprocess(data_dir, rounds, backend, profile)
                 figures["build_s"] = build_s
-                progress(f"{size:,}: ask p50 {figures['ask_p50_ms']:.0f} ms, "
-                         f"p95 {figures['ask_p95_ms']:.0f} ms, peak {figures['peak_rss_mb']:.0f} MB")
+                progress(f"{size:,}: ask p50 {figures['ask_p50_ms']:.0f} ms, p95 "
+                         f"{figures['ask_p95_ms']:.0f} ms, peak {figures['peak_rss_mb']:.0f} MB")
                 results.append(figures)
                 builder = _reopen(builder, data_dir, embedder)
         finally:

@@ -106,7 +106,8 @@ def report(result: dict[str, Any]) -> str:
             ("min cosine", f"{result['min_cosine']:.6f}", "—", "—"),
             (f"{names[1]} ÷ {names[0]} throughput", result["speedup"], "—", "—"),
         ])
-        out += f"\n\nfaster backend: {result['faster']} (ONNX export cached in {result['cache_dir']})"
+        out += (f"\n\nfaster backend: {result['faster']} "
+                f"(ONNX export cached in {result['cache_dir']})")
     return out
 
 

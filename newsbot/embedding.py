@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import logging
 import os
 import threading
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 DIMENSIONS = 384
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from newsbot.onnx_export import OnnxEncoder
@@ -54,12 +56,10 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
         self._onnx: OnnxEncoder | None = None
         if backend == "onnx":
-            # exported once into the data dir, then run by onnxruntime (see onnx_export)
-            from newsbot.onnx_export import OnnxEncoder, onnx_model_dir
-
-            exported = onnx_model_dir(path, cache_dir or Path("data") / "models")
-            self._onnx = OnnxEncoder(exported, batch_size)
-        else:
+            self._onnx = _load_onnx(path, batch_size, cache_dir or Path("data") / "models")
+            if self._onnx is None:
+                self.name = self.name.replace(":onnx", ":torch")
+        if self._onnx is None:
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
@@ -75,6 +75,18 @@ class SentenceTransformerEmbedder:
                 convert_to_numpy=True, show_progress_bar=False,
             )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def _load_onnx(path: Path, batch_size: int, cache_dir: Path) -> OnnxEncoder | None:
+    """The model exported once into the data dir and run by onnxruntime; None (→ torch)
+    when the packages for the one-time export are missing."""
+    from newsbot.onnx_export import OnnxEncoder, OnnxUnavailable, onnx_model_dir
+
+    try:
+        return OnnxEncoder(onnx_model_dir(path, cache_dir), batch_size)
+    except OnnxUnavailable as exc:
+        log.warning("ONNX backend unavailable, using torch: %s", exc)
+        return None
 
 
 class HashingEmbedder:

