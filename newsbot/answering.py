@@ -143,8 +143,11 @@ def answer_question(
     if disease and disease not in detect_diseases(retrieval_text):
         retrieval_text += f" ({display_disease(disease)})"  # "what's new?" + a disease filter
     query = Query(text=retrieval_text, disease=disease, since=since)
-    unknown = unknown_names(library, question)
+    unknown, rare_words = unknown_names(library, question)
     passages = [] if unknown else retrieve(library, query, now=now)
+    if rare_words and max((p.dense_similarity or 0.0 for p in passages), default=0.0) < (
+            settings.min_relevance + 0.1):
+        passages, unknown = [], rare_words  # "zorblatt therapy": only weak, generic matches
     if not passages:
         answer = not_found(library, question, query, unknown)
     else:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from newsbot import db
+from newsbot.embedding import model_path
 from newsbot.library import Library
 from newsbot.models import Passage
 from newsbot.topics import detect_diseases
@@ -174,26 +176,42 @@ def retrieve(
 _CONDITION = re.compile(r"^[a-z]+(itis|osis|iasis|emia|aemia|oma|pathy|trophy|plegia|ism)$")
 
 
-def unknown_names(library: Library, question: str) -> list[str]:
-    """Names in the question (proper nouns, condition words) that no stored chunk contains.
+@lru_cache(maxsize=4)
+def _common_words(model_spec: str) -> frozenset[str]:
+    """Whole words of the embedding model's WordPiece vocabulary: everyday English."""
+    try:
+        vocab = model_path(model_spec) / "vocab.txt"
+        return frozenset(w for w in vocab.read_text(encoding="utf-8").split() if w.isalpha())
+    except (OSError, ImportError, ValueError):
+        return frozenset()
 
-    "psoriasis" or "Alzheimer's" with no coverage means: say so, do not pad with neighbours.
+
+def unknown_names(library: Library, question: str) -> tuple[list[str], list[str]]:
+    """Words of the question that no stored chunk contains, as (names, rare words).
+
+    Names are proper nouns and condition words ("Alzheimer", "psoriasis"): news that never
+    mentions them cannot answer. Rare words ("zorblatt") are outside everyday English but
+    may be a synonym of something covered, so they only raise the relevance bar.
     """
-    out = []
+    common = _common_words(library.settings.embedding_model)
+    names: list[str] = []
+    rare_words: list[str] = []
     tokens = _TOKEN.findall(question)
     for position, token in enumerate(tokens):
         lowered = token.lower()
         if lowered in _STOP or len(token) < 4:
             continue
         proper = token[0].isupper() and position > 0 and not token.isupper()
-        if not (proper or _CONDITION.match(lowered)):
+        rare = bool(common) and token.isalpha() and lowered not in common and len(token) >= 5
+        name = proper or bool(_CONDITION.match(lowered))
+        if not (name or rare):
             continue
         found = library.db.execute(
             "SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1", (f'"{token}"',)
         ).fetchone()
         if not found:
-            out.append(token)
-    return out
+            (names if name else rare_words).append(token)
+    return names, rare_words
 
 
 def diversify(passages: list[Passage], per_story: int, limit: int) -> list[Passage]:

@@ -144,3 +144,15 @@ def test_question_limits(sample_library):
     assert "5,999" in str(exc.value) or "characters" in str(exc.value)
     with pytest.raises(EmptyQuestion):
         answer_question(sample_library, "   ")
+
+
+@pytest.mark.parametrize("question", ["zorblatt therapy?", "Is there news on flibbertigib?"])
+def test_made_up_words_are_not_padded(sample_library, question):
+    answer = answer_question(sample_library, question, now=SAMPLE_NOW)
+    assert not answer.found and "no coverage" in answer.notices[0]
+
+
+def test_rare_word_that_is_covered_still_answers(sample_library):
+    answer = answer_question(sample_library, "Can gluten tolerance be taught to the immune system?",
+                             now=SAMPLE_NOW)
+    assert answer.found
