@@ -11,7 +11,7 @@ duplicates). Records go straight into SQLite (`db.save_article`, FTS5 included) 
 Chroma (`VectorStore.upsert`) in large batches; the store grows 1k → 10k → 50k.
 
 Each size is then measured in a fresh process (so its peak RSS is the serving process's,
-not the builder's): the model is loaded, every question is asked once to warm up, then
+not the builder's): the model is loaded, every question is searched once to warm up, then
 `search_articles` and `answer_question` (no LLM) run over the labelled questions plus a
 few open ones, `--rounds` times. `--profile` writes a cProfile of the asks at each size.
 
@@ -204,6 +204,7 @@ def measure_store(data_dir: Path, rounds: int = 3, backend: str = "torch",
             asked = questions()
             for q in asked:  # warm-up: model, Chroma index and SQLite pages
                 search_articles(library, q, k=10, now=SAMPLE_NOW)
+            for q in asked[:3]:
                 answer_question(library, q, now=SAMPLE_NOW)
             rss_warm = current_rss_mb()
             search_ms, ask_ms = [], []

@@ -81,16 +81,27 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (Linux reports KiB)."""
+    """Peak resident set size of this process so far.
+
+    Linux's VmHWM, not getrusage: ru_maxrss survives exec, so a child started by a big
+    parent would report the parent's peak (the builder's, here) as its own.
+    """
+    value = _proc_status_mb("VmHWM:")
+    if value == value:  # not NaN
+        return value
     kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return kib / 1024 if sys.platform != "darwin" else kib / 1024 / 1024
 
 
 def current_rss_mb() -> float:
+    return _proc_status_mb("VmRSS:")
+
+
+def _proc_status_mb(key: str) -> float:
     try:
         with open("/proc/self/status") as handle:
             for line in handle:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -123,7 +134,7 @@ def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     cells = [[_fmt(v) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h)
               for i, h in enumerate(headers)]
-    lines = [f"\n### {title}\n",
+    lines = [f"\n\n### {title}\n",
              "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |",
              "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     for row in cells:

@@ -354,7 +354,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="directory for the RSS files (bench/out/corpus)")
     args = parser.parse_args(argv)
     paths = write_corpus(generate(args.n, args.seed), args.out, args.per_file)
-    print(f"wrote {args.n} articles in {len(paths)} feed files to {args.out}")
+    print(f"wrote {args.n} articles in {len(paths)} feed file(s) to {args.out}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ bench/out/results.json. Each benchmark can also be run on its own with larger si
 `python -m bench.<name> --help`.
 
     python -m bench.run_all                 # the make bench defaults
-    python -m bench.run_all --quick         # a smaller, ~5-minute pass
+    python -m bench.run_all --quick         # a smaller, ~3-minute pass
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (~5 minutes)")
-    parser.add_argument("--ingest-n", type=int, help="articles for the ingest benchmark (200)")
-    parser.add_argument("--ingest-repeats", type=int, help="ingest repeats (1)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (~3 minutes)")
+    parser.add_argument("--ingest-n", type=int, help="articles for the ingest benchmark (250)")
+    parser.add_argument("--ingest-repeats", type=int, help="ingest repeats, median (2)")
     parser.add_argument("--sizes", help="answer-latency store sizes (1000,10000,50000)")
     parser.add_argument("--json", type=Path, default=OUT_DIR / "results.json",
                         help="where to write all figures (bench/out/results.json)")
@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from bench import answer_latency, embedding_backend, ingest_throughput, retrieval_quality
 
     backend = default_backend()
-    ingest_n = args.ingest_n or (100 if args.quick else 200)
-    ingest_repeats = args.ingest_repeats or 1
+    ingest_n = args.ingest_n or (100 if args.quick else 250)
+    ingest_repeats = args.ingest_repeats or (1 if args.quick else 2)
     sizes = [int(s) for s in (args.sizes or ("1000,10000" if args.quick
                                               else "1000,10000,50000")).split(",")]
     results: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv),

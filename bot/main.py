@@ -44,6 +44,9 @@ async def main(settings: Settings) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     library = await asyncio.to_thread(Library.open, settings)
+    warm = getattr(library.embedder, "warm", None)
+    if warm is not None:  # load the model now, not on the first /ask
+        await asyncio.to_thread(warm)
     bot: NewsBot | None = None
     try:
         chat_model = await asyncio.to_thread(_chat_model, settings)

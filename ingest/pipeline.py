@@ -19,7 +19,7 @@ from ingest.extract import html_to_text, is_safe_link, page_to_text
 from ingest.fetch import fetch, make_client
 from ingest.parse import ParsedFeed, RawEntry, parse_feed
 from ingest.report import FeedReport, IngestReport
-from ingest.stories import load_neighbours, place, to_blob
+from ingest.stories import Neighbour, load_neighbours, place, to_blob
 from ingest.urls import article_id, normalise_url
 from newsbot import db, feeds
 from newsbot.errors import FeedError, NewsbotError, StoreUnavailable
@@ -317,7 +317,13 @@ def make_chunks(record: ArticleRecord, target_chars: int) -> list[Chunk]:
 
 
 def _store_batch(library: Library, items: list[_Prepared], fr: FeedReport) -> int:
-    """Embed all chunks of the batch at once, then write article by article (journalled)."""
+    """Embed all chunks of the batch at once, place each article (seeing those placed before
+    it in the batch), then write the batch with one journal, Chroma and SQLite write each.
+
+    Per-article Chroma writes cost ~33 ms each whatever their size (bench/RESULTS.md); if
+    the batch write fails (a full disk, say), the articles are written one by one so each
+    succeeds or fails alone, as before.
+    """
     if not items:
         return 0
     settings = library.settings
@@ -326,6 +332,8 @@ def _store_batch(library: Library, items: list[_Prepared], fr: FeedReport) -> in
                                                                          strict=True)
              for c in chunks]
     vectors = library.embedder.encode(texts)
+    placed: list[Neighbour] = []  # this batch's articles are not in SQLite yet
+    writes: list[_Write] = []
     offset = 0
     for item, chunks in zip(items, chunk_lists, strict=True):
         chunk_vectors = vectors[offset : offset + len(chunks)]
@@ -333,39 +341,92 @@ def _store_batch(library: Library, items: list[_Prepared], fr: FeedReport) -> in
         article_vector = chunk_vectors.mean(axis=0)
         article_vector /= np.linalg.norm(article_vector) or 1.0
         try:
-            _place_and_store(library, item, chunks, chunk_vectors, article_vector, fr)
+            write = _place(library, item, chunks, chunk_vectors, article_vector, placed, fr)
         except StoreUnavailable:
             raise
         except Exception as exc:  # the journal lets the next run repair a half-write
             _entry_failed(fr, item.record.url or item.record.guid, exc)
+            continue
+        if write:
+            writes.append(write)
+            placed.append(Neighbour(write.record.id, write.record.story_id or write.record.id,
+                                    write.record.published or write.record.ingested_at,
+                                    article_vector, write.record.text))
+    try:
+        _write_all(library, writes)
+    except StoreUnavailable:
+        raise
+    except Exception as exc:
+        log.warning("batch write failed (%s); writing the %d articles one by one",
+                    describe(exc), len(writes))
+        for write in writes:
+            try:
+                _write_all(library, [write])
+            except StoreUnavailable:
+                raise
+            except Exception as exc_one:
+                _entry_failed(fr, write.record.url or write.record.guid, exc_one)
+                writes = [w for w in writes if w is not write]
+    for write in writes:
+        setattr(fr, write.status, getattr(fr, write.status) + 1)
     return len(texts)
 
 
-def _place_and_store(library: Library, item: _Prepared, chunks: list[Chunk],
-                     chunk_vectors: np.ndarray, article_vector: np.ndarray,
-                     fr: FeedReport) -> None:
+@dataclass
+class _Write:
+    record: ArticleRecord
+    entry_hash: str
+    status: str
+    chunks: list[Chunk]
+    chunk_vectors: np.ndarray
+    article_vector: np.ndarray
+
+
+def _place(library: Library, item: _Prepared, chunks: list[Chunk], chunk_vectors: np.ndarray,
+           article_vector: np.ndarray, placed: list[Neighbour],
+           fr: FeedReport) -> _Write | None:
+    """The article's story (or the original it duplicates, saved at once without vectors)."""
     settings = library.settings
     record = item.record
     when = record.published or record.ingested_at
-    neighbours = load_neighbours(library.db, when, settings.story_window_days)
+    window = timedelta(days=settings.story_window_days)
+    neighbours = load_neighbours(library.db, when, settings.story_window_days) + [
+        n for n in placed if abs(n.published - when) <= window]
     placement = place(record.id, record.text, article_vector, neighbours,
                       settings.story_similarity, settings.near_duplicate_jaccard)
     if placement.duplicate_of:
         fr.duplicates += 1
         dup = replace(record, duplicate_of=placement.duplicate_of, story_id=placement.story_id)
         _save_without_vectors(library, dup, item.entry_hash)
-        return
+        return None
     story_id = record.story_id if record.story_id and placement.story_id == record.id \
         else placement.story_id
     record = replace(record, story_id=story_id, chunk_count=len(chunks))
-    old_ids = set(library.store.ids_for_article(record.id))
-    new_ids = [c.id for c in chunks]
-    _journal(library, record, sorted(old_ids | set(new_ids)))
-    library.store.delete(sorted(old_ids - set(new_ids)))
-    library.store.upsert(new_ids, chunk_vectors, [c.text for c in chunks],
-                         [chunk_metadata(record, c) for c in chunks])
+    return _Write(record, item.entry_hash, item.status, chunks, chunk_vectors, article_vector)
+
+
+def _write_all(library: Library, writes: list[_Write]) -> None:
+    """Journal, then Chroma, then SQLite, for all at once: a run killed in between leaves
+    every article of the batch in `pending`, and the next run repairs them."""
+    if not writes:
+        return
+    old = {w.record.id: set(library.store.ids_for_article(w.record.id)) for w in writes}
     with db.transaction(library.db) as conn:
-        db.save_article(conn, record, entry_hash=item.entry_hash, chunks=chunks,
-                        vector=to_blob(article_vector))
-        conn.execute("DELETE FROM pending WHERE article_id = ?", (record.id,))
-    setattr(fr, item.status, getattr(fr, item.status) + 1)
+        for w in writes:
+            conn.execute(
+                "INSERT OR REPLACE INTO pending (article_id, content_hash, chunk_ids) "
+                "VALUES (?,?,?)",
+                (w.record.id, w.record.content_hash,
+                 json.dumps(sorted(old[w.record.id] | {c.id for c in w.chunks}))),
+            )
+    library.store.delete(sorted({cid for w in writes
+                                 for cid in old[w.record.id] - {c.id for c in w.chunks}}))
+    library.store.upsert([c.id for w in writes for c in w.chunks],
+                         np.concatenate([w.chunk_vectors for w in writes]),
+                         [c.text for w in writes for c in w.chunks],
+                         [chunk_metadata(w.record, c) for w in writes for c in w.chunks])
+    with db.transaction(library.db) as conn:
+        for w in writes:
+            db.save_article(conn, w.record, entry_hash=w.entry_hash, chunks=w.chunks,
+                            vector=to_blob(w.article_vector))
+            conn.execute("DELETE FROM pending WHERE article_id = ?", (w.record.id,))

@@ -56,6 +56,8 @@ CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
 CREATE INDEX IF NOT EXISTS articles_ingested ON articles(ingested_at);
 CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
 CREATE INDEX IF NOT EXISTS articles_story ON articles(story_id);
+CREATE INDEX IF NOT EXISTS articles_duplicate ON articles(duplicate_of);
+CREATE INDEX IF NOT EXISTS articles_coverage ON articles(on_topic, duplicate_of, diseases);
 CREATE TABLE IF NOT EXISTS chunks (
     rowid INTEGER PRIMARY KEY,
     id TEXT UNIQUE NOT NULL,

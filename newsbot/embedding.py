@@ -128,3 +128,18 @@ def load_embedder(spec: str, batch_size: int = 64, backend: str = "torch",
         if key not in _CACHE:
             _CACHE[key] = SentenceTransformerEmbedder(spec, batch_size, backend, cache_dir)
         return _CACHE[key]
+
+
+class LazyEmbedder:
+    """Loads the configured model on first use, so commands that never embed (status,
+    articles, feeds) start fast; `warm()` loads it ahead of time (the bot does at start)."""
+
+    def __init__(self, spec: str, batch_size: int, backend: str, cache_dir: Path) -> None:
+        self._args = (spec, batch_size, backend, cache_dir)
+        self.name = f"{spec}:{backend}"
+
+    def warm(self) -> SentenceTransformerEmbedder:
+        return load_embedder(*self._args)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.warm().encode(texts)

@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass, field
 
 from newsbot import db
-from newsbot.embedding import Embedder, load_embedder
+from newsbot.embedding import Embedder, LazyEmbedder
 from newsbot.errors import StoreUnavailable
 from newsbot.settings import Settings
 from newsbot.vectorstore import VectorStore
@@ -35,10 +35,8 @@ class Library:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = VectorStore(settings, connect=not tolerate_store_down)
         if embedder is None:
-            embedder = load_embedder(
-                settings.embedding_model, settings.embed_batch_size,
-                settings.embedding_backend, settings.data_dir / "models",
-            )
+            embedder = LazyEmbedder(settings.embedding_model, settings.embed_batch_size,
+                                    settings.embedding_backend, settings.model_cache)
         library = cls(settings=settings, store=store, embedder=embedder)
         try:
             library.repaired_unreported = library.repair()
@@ -65,14 +63,18 @@ class Library:
         Such an article is removed from both stores, so the next run ingests it afresh.
         """
         rows = self.db.execute("SELECT article_id, chunk_ids FROM pending").fetchall()
+        if not rows:
+            return 0
+        stale: set[str] = set()
         for row in rows:
-            article_id = row["article_id"]
-            stale = set(json.loads(row["chunk_ids"])) | set(self.store.ids_for_article(article_id))
-            self.store.delete(sorted(stale))
-            with db.transaction(self.db) as conn:
-                conn.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
-                conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
-                conn.execute("DELETE FROM pending WHERE article_id = ?", (article_id,))
+            stale |= set(json.loads(row["chunk_ids"]))
+            stale |= set(self.store.ids_for_article(row["article_id"]))
+        self.store.delete(sorted(stale))
+        with db.transaction(self.db) as conn:
+            for row in rows:
+                conn.execute("DELETE FROM chunks WHERE article_id = ?", (row["article_id"],))
+                conn.execute("DELETE FROM articles WHERE id = ?", (row["article_id"],))
+                conn.execute("DELETE FROM pending WHERE article_id = ?", (row["article_id"],))
         if rows:
             log.warning("repaired %d article(s) left half-stored by an interrupted run", len(rows))
         return len(rows)

@@ -22,6 +22,8 @@ import os
 import shutil
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -98,17 +100,15 @@ def _current(target: Path) -> str | None:
     return marker.get("fingerprint") if (target / ONNX_FILE).is_file() else None
 
 
-class _export_lock:  # noqa: N801 - used as a context manager
-    def __init__(self, cache_dir: Path) -> None:
-        self.path = cache_dir / ".onnx-export.lock"
-
-    def __enter__(self) -> None:
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-
-    def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
-        os.close(self.fd)
+@contextmanager
+def _export_lock(cache_dir: Path) -> Iterator[None]:
+    """One exporting process at a time (the bot and a CLI command may start together)."""
+    fd = os.open(cache_dir / ".onnx-export.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _copy_configs(model_path: Path, target: Path) -> None:

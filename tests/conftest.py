@@ -22,14 +22,21 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ONNX export per test session, shared by every data dir (and subprocess)."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> None:
     """No test reads the developer's .env or environment, or writes outside tmp_path."""
     for key in list(os.environ):
         if key.startswith("NEWSBOT_") or key in {"DISCORD_TOKEN", "OPENAI_API_KEY"}:
             monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NEWSBOT_MODEL_CACHE_DIR", str(model_cache))
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:

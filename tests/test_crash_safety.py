@@ -32,9 +32,10 @@ from tests.conftest import SAMPLE_FEEDS, make_settings
 NEWSBOT = Path(sys.executable).parent / "newsbot"
 HOOKS = Path(__file__).resolve().parent / "subprocess_hooks"
 FILES = [str(p) for p in sorted(SAMPLE_FEEDS.glob("*.xml"))]
-ON_TOPIC_ARTICLES = 28  # one Chroma upsert each in a fresh run
-KILLS = ["before:1", "after:1", "after:2", "before:6", "after:9", "before:13", "after:14",
-         "after:17", "before:21", "after:24", "before:28", "after:28"]
+ON_TOPIC_ARTICLES = 28
+# A fresh run writes each feed's new articles to Chroma in one upsert: 7 writes in all.
+KILLS = ["before:1", "after:1", "before:2", "after:3", "before:4", "after:5", "before:6",
+         "after:7"]
 
 
 def store_settings(data_dir: Path) -> Settings:
@@ -139,9 +140,9 @@ def test_killed_at_a_chroma_write_repairs_and_reruns(tmp_path: Path, uninterrupt
     killed = newsbot_ingest(data_dir, kill)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
 
-    when, _, n = kill.partition(":")
+    when, _, _ = kill.partition(":")
     pending, sqlite_chunks, chroma_ids = raw_view(data_dir)
-    assert pending == 1, "killed inside the journalled window"
+    assert pending >= 1, "killed inside the journalled window"
     if when == "after":
         assert chroma_ids > sqlite_chunks, "Chroma holds chunks SQLite never recorded"
     else:
@@ -150,9 +151,11 @@ def test_killed_at_a_chroma_write_repairs_and_reruns(tmp_path: Path, uninterrupt
     library = Library.open(store_settings(data_dir), embedder=HashingEmbedder())
     try:
         assert_consistent(library)
-        assert db.counts(library.db)["articles"] == int(n) - 1, "completed articles kept"
+        kept = db.counts(library.db)["articles"]
+        assert kept == len({c.rsplit("-", 1)[0] for c in sqlite_chunks}), "committed kept"
+        assert kept < ON_TOPIC_ARTICLES
         report = run_ingest(library, sources_from_args(FILES))
-        assert report.status == "ok" and report.total("new") == ON_TOPIC_ARTICLES - int(n) + 1
+        assert report.status == "ok" and report.total("new") == ON_TOPIC_ARTICLES - kept
         assert_consistent(library)
         assert final_state(library) == uninterrupted
     finally:
@@ -188,7 +191,8 @@ def test_killed_again_and_again_then_finished_by_the_cli(tmp_path: Path, uninter
     further, and the last, uninterrupted run ends where a single clean run would."""
     data_dir = tmp_path / "data"
     stored = []
-    for kill in ("after:4", "after:9", "before:9", "after:12"):
+    # from the second run on, the first write is the repair of the previous kill
+    for kill in ("after:2", "after:3", "before:3", "after:3"):
         killed = newsbot_ingest(data_dir, kill)
         assert killed.returncode == -signal.SIGKILL, killed.stderr
         _, sqlite_chunks, _ = raw_view(data_dir)

@@ -20,7 +20,7 @@ def _use_hashing_embedder() -> None:
     import newsbot.library
     from newsbot.embedding import HashingEmbedder
 
-    newsbot.library.load_embedder = lambda *args, **kwargs: HashingEmbedder()  # type: ignore
+    newsbot.library.LazyEmbedder = lambda *args, **kwargs: HashingEmbedder()  # type: ignore
 
 
 def _kill_around_write(spec: str) -> None:
