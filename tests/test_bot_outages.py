@@ -1,0 +1,71 @@
+"""Dependencies down, seen from Discord: every feed failing, and the vector store gone.
+
+Users get a clear message, the bot keeps running, and it recovers without a restart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsbot.errors import StoreUnavailable
+from newsbot.feeds import add_feed
+from tests.discord_fake import ALICE, BOB, FakeDiscord
+from tests.feed_server import FeedServer, Route
+from tests.test_bot_support import (
+    all_text,
+    bot_library,
+    fake,
+    open_library,
+    running,
+    sample_template,
+)
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
+__all__ = ["fake", "bot_library", "sample_template"]
+
+
+async def test_every_feed_failing_is_reported(fake: FakeDiscord, tmp_path: Path,
+                                              feed_server: FeedServer) -> None:
+    library = open_library(tmp_path, fetch_article_pages=False, fetch_retries=0)
+    for path, route in {"/down.xml": Route(status=500), "/gone.xml": Route(status=404),
+                        "/html.xml": Route(body=b"<!doctype html><html></html>",
+                                           content_type="text/html")}.items():
+        add_feed(library.db, feed_server.add(path, route), "", "test")
+    try:
+        async with running(fake, library):
+            ix = await fake.send_interaction("reingest", user=ALICE)
+            await fake.wait_until(
+                lambda: any("finished" in (e.get("content") or "") for e in ix.edits),
+                timeout=20, what="the final report")
+            report = ix.edits[-1]["content"]
+            sources = all_text(await (await fake.send_interaction(
+                "sources", {}, user=BOB)).wait_answer(timeout=10))
+            status = all_text(await (await fake.send_interaction(
+                "status", {}, user=BOB)).wait_answer(timeout=10))
+    finally:
+        library.close()
+    assert "3 feed(s) failed" in report
+    assert "3 failing" in sources and "HTTP 500" in sources and "HTML page" in sources
+    assert "failed" in status
+
+
+async def test_vector_store_down_then_back(fake: FakeDiscord, bot_library, monkeypatch) -> None:
+    store = bot_library.store
+    real_query = store.query
+
+    def down(*args, **kwargs):
+        raise StoreUnavailable("Could not open the vector store (server 127.0.0.1:8000): "
+                               "connection refused")
+
+    async with running(fake, bot_library):
+        monkeypatch.setattr(store, "query", down)
+        ix = await fake.send_interaction("ask", {"question": "What did LUMEN-2 show?"}, user=BOB)
+        failed = all_text(await ix.wait_answer(timeout=10))
+        monkeypatch.setattr(store, "query", real_query)
+        ix = await fake.send_interaction("ask", {"question": "What did LUMEN-2 show?"},
+                                         user=ALICE)
+        answered = await ix.wait_answer(timeout=10)
+    assert "Could not open the vector store" in failed
+    assert answered["embeds"] and "What's happening" in all_text(answered)
