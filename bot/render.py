@@ -111,7 +111,7 @@ def status_card(s: Status, subscriptions: Sequence[Subscription], ingest_running
     if ingest_running:
         last += "\nAn ingestion run is in progress."
     stored = (f"{s.articles} articles in {s.stories} stories ({s.chunks} chunks); "
-              f"{s.skipped} skipped as off-topic, {s.duplicates} duplicates collapsed.")
+              f"{s.skipped} skipped as off-topic, {s.duplicates} duplicate(s) collapsed.")
     fields = [
         ("Stored", stored),
         ("Last ingest", last),

@@ -52,7 +52,7 @@ def status_text(s: Status) -> str:
     return "\n".join([
         f"newsbot {s.version} — {s.mode}",
         f"Stored: {s.articles} articles in {s.stories} stories ({s.chunks} chunks); "
-        f"{s.skipped} skipped as off-topic, {s.duplicates} duplicates collapsed.",
+        f"{s.skipped} skipped as off-topic, {s.duplicates} duplicate(s) collapsed.",
         f"Last ingest: {when}" + (f" ({s.last_result})" if s.last_result else ""),
         f"Store: {s.store}; feeds failing: {s.failing_feeds}",
     ])

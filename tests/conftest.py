@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
