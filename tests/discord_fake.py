@@ -264,6 +264,7 @@ class FakeDiscord:
         self.session_id: str | None = None
         self._channels: dict[int, Json] = {}
         self._guild_of: dict[int, int] = {}
+        self.dm_channels: dict[int, Member] = {}  # DM channel id → the user at the other end
         self._bot_roles = {
             g: Role(BOT_ID + i + 1, bot.name, BOT_PERMISSIONS) for i, g in enumerate(self.guilds)
         }
@@ -451,6 +452,33 @@ class FakeDiscord:
         )
         await self._store(msg)
         return msg
+
+    def open_dm(self, user: Member) -> int:
+        """A direct-message channel between `user` and the bot (Discord type 1)."""
+        for cid, other in self.dm_channels.items():
+            if other.id == user.id:
+                return cid
+        cid = self._snowflake()
+        self.dm_channels[cid] = user
+        self._channels[cid] = {"id": str(cid), "type": 1, "recipients": [_user(user)],
+                               "last_message_id": None}
+        self.messages[cid] = []
+        return cid
+
+    async def send_dm(self, user: Member, content: str) -> Json:
+        """`user` writes to the bot in a DM: MESSAGE_CREATE with no guild."""
+        msg = self._dm_message(self.open_dm(user), user, {"content": content})
+        await self._store(msg)
+        return msg
+
+    def _dm_message(self, channel_id: int, author: Member, payload: Json) -> Json:
+        return {
+            "id": str(self._snowflake()), "channel_id": str(channel_id), "author": _user(author),
+            "content": payload.get("content") or "", "timestamp": _now(),
+            "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
+            "mention_roles": [], "attachments": [], "embeds": payload.get("embeds") or [],
+            "components": [], "pinned": False, "type": 0, "flags": payload.get("flags") or 0,
+        }
 
     async def send_interaction(
         self, command: str, options: Json | None = None, *, user: Member | int | None = None,
@@ -1046,8 +1074,11 @@ class FakeDiscord:
         payload = rec.json or {}
         if problem := _message_problem(payload, len(rec.files)):
             return _error(400, *problem)
-        me = self._member_of(self._guild_of[cid], self.bot.id)
-        msg = self._message(cid, me, payload, files=rec.files)
+        if cid in self.dm_channels:
+            msg = self._dm_message(cid, self.bot, payload)
+        else:
+            me = self._member_of(self._guild_of[cid], self.bot.id)
+            msg = self._message(cid, me, payload, files=rec.files)
         self.payloads[int(msg["id"])] = payload
         await self._store(msg)
         return _json(msg)

@@ -1,0 +1,29 @@
+"""Direct messages and other guilds: handled sensibly, never answered with news in private."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.discord_fake import BOB, FakeDiscord
+from tests.test_bot_support import all_text, bot_library, fake, running, sample_template
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
+__all__ = ["fake", "bot_library", "sample_template"]
+
+
+async def test_direct_message_gets_a_pointer_to_the_server(fake: FakeDiscord,
+                                                          bot_library) -> None:
+    async with running(fake, bot_library):
+        asked = await fake.send_dm(BOB, "What is new in CAR-T for lupus?")
+        reply = await fake.wait_for_message(channel_id=int(asked["channel_id"]))
+    text = all_text(reply)
+    assert "in servers" in text and "/ask" in text
+    assert fake.payload_of(reply)["allowed_mentions"] == {"parse": []}
+    assert not fake.threads, "no thread is opened for a DM"
+
+
+async def test_slash_commands_are_guild_only(fake: FakeDiscord, bot_library) -> None:
+    async with running(fake, bot_library):
+        synced = [c for cmds in fake.commands.values() for c in cmds]
+    ask = next(c for c in synced if c["name"] == "ask")
+    assert ask.get("dm_permission") is False or ask.get("contexts") == [0]
