@@ -27,3 +27,21 @@ async def test_slash_commands_are_guild_only(fake: FakeDiscord, bot_library) -> 
         synced = [c for cmds in fake.commands.values() for c in cmds]
     ask = next(c for c in synced if c["name"] == "ask")
     assert ask.get("dm_permission") is False or ask.get("contexts") == [0]
+
+
+async def test_a_second_guild_is_served_by_mention(bot_library) -> None:
+    from tests.discord_fake import ALICE, Guild, Role, default_guild
+
+    other = Guild(777_000, "Another community", {777_001: "news"}, [BOB, ALICE],
+                  [Role(777_002, "admin", 8)])
+    async with FakeDiscord(guilds=[default_guild(), other]) as fake, running(fake, bot_library):
+        asked = await fake.send_message(777_001, BOB, f"{fake.bot_mention} What did LUMEN-2 show?")
+        thread = await fake.wait_for_thread(parent_id=777_001)
+        reply = await fake.wait_for_message(channel_id=int(thread["id"]))
+        # slash commands were synced to the configured guild only (NEWSBOT_DISCORD_GUILD_ID)
+        with pytest.raises(LookupError):
+            await fake.send_interaction("status", {}, user=BOB, channel_id=777_001)
+        ix = await fake.send_interaction("status", {}, user=BOB)
+        assert "articles in" in all_text(await ix.wait_answer(timeout=10))
+        assert fake.unhandled == []
+    assert asked and "What's happening" in all_text(reply)
