@@ -1,4 +1,4 @@
-"""Direct messages and other guilds: handled sensibly, never answered with news in private."""
+"""Who can reach the bot where: DMs, a second guild, and moderator-only commands."""
 
 from __future__ import annotations
 
@@ -45,3 +45,38 @@ async def test_a_second_guild_is_served_by_mention(bot_library) -> None:
         assert "articles in" in all_text(await ix.wait_answer(timeout=10))
         assert fake.unhandled == []
     assert asked and "What's happening" in all_text(reply)
+
+
+MODERATOR_COMMANDS = [
+    ("reingest", {}),
+    ("feeds add", {"url": "https://example.org/feed.xml"}),
+    ("feeds remove", {"url": "https://example.org/feed.xml"}),
+    ("feeds list", {}),
+    ("digest-subscribe", {"channel": None, "time": "08:00", "timezone": "Europe/Paris"}),
+    ("digest-unsubscribe", {"channel": None}),
+    ("bot-settings", {"ask_cooldown": 5}),
+]
+
+
+@pytest.mark.parametrize(("command", "options"), MODERATOR_COMMANDS,
+                         ids=[c for c, _ in MODERATOR_COMMANDS])
+async def test_every_moderator_command_refuses_members(fake: FakeDiscord, bot_library,
+                                                       command: str, options: dict) -> None:
+    from tests.discord_fake import DIGEST_ID
+
+    options = {k: (DIGEST_ID if v is None else v) for k, v in options.items()}
+    tables = ("runs", "feeds", "digest_subscriptions", "guild_settings")
+
+    def snapshot() -> dict[str, list]:
+        from newsbot.guilds import ensure_schema
+
+        ensure_schema(bot_library.db)
+        return {t: [tuple(r) for r in bot_library.db.execute(f"SELECT * FROM {t}")]
+                for t in tables}
+
+    before = snapshot()
+    async with running(fake, bot_library):
+        ix = await fake.send_interaction(command, options, user=BOB)
+        refused = await ix.wait_answer(timeout=10)
+    assert refused["flags"] & 64 and "moderators only" in all_text(refused)
+    assert snapshot() == before, "nothing ran"
