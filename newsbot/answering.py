@@ -11,7 +11,7 @@ from newsbot import db
 from newsbot.errors import EmptyQuestion, LLMUnavailable, QuestionTooLong
 from newsbot.extractive import summarise
 from newsbot.library import Library
-from newsbot.models import SECTION_KEYS, Answer, Passage, Source, Statement
+from newsbot.models import SECTION_KEYS, Answer, ArticleRecord, Passage, Source, Statement
 from newsbot.retrieval import Query, coverage, retrieve, unknown_names, window_from_question
 from newsbot.topics import detect_diseases, display_disease
 
@@ -185,7 +185,7 @@ def _summarise(library: Library, question: str, passages: list[Passage], sources
 
 
 def latest(library: Library, *, disease: str | None = None, count: int = 5,
-           days: int | None = None, now: datetime | None = None) -> list[Any]:
+           days: int | None = None, now: datetime | None = None) -> list[ArticleRecord]:
     now = now or datetime.now(UTC)
     since = now - timedelta(days=days) if days else None
     articles = db.list_articles(library.db, since=since, disease=disease, limit=count * 4)
