@@ -46,6 +46,7 @@ from bench.common import (
     peak_rss_mb,
     percentile,
     progress,
+    publish,
     quiet_logs,
     table,
 )
@@ -349,10 +350,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     results = run(sizes, args.rounds, args.backend, args.seed, profile_dir=args.profile,
                   keep=args.keep)
-    print(report(results))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    publish(report(results), results, args.json)
     return results
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import resource
@@ -174,3 +175,11 @@ def quiet_logs(level: int = 40) -> Iterator[None]:
 def progress(message: str) -> None:
     """One status line on stderr (stdout carries the tables)."""
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def publish(text: str, figures: Any, json_path: Path | None) -> None:
+    """Print a benchmark's tables and, when asked, write its figures as JSON."""
+    print(text)
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(figures, indent=2))

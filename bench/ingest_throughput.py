@@ -21,7 +21,6 @@ the order of the pipelines; figures are medians.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from bench.common import (
     median,
     offline_env,
     progress,
+    publish,
     quiet_logs,
     table,
     timed,
@@ -305,11 +305,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     result = measure(args.n, args.repeats, args.seed, backend=args.backend)
-    print(report(result))
     figures = result.figures()
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2))
+    publish(report(result), figures, args.json)
     return figures
 
 

@@ -30,6 +30,7 @@ from bench.common import (
     bench_settings,
     default_backend,
     offline_env,
+    publish,
     quiet_logs,
     table,
 )
@@ -172,10 +173,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     result = measure(backend=args.backend)
-    print(report(result))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    publish(report(result), result, args.json)
     return result
 
 
