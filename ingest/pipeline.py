@@ -294,21 +294,9 @@ def _find_by_link(conn, link: str, aid: str) -> str | None:  # type: ignore[no-u
 
 
 def _save_without_vectors(library: Library, record: ArticleRecord, entry_hash: str) -> None:
-    """Off-topic items and duplicates are recorded (with why) but not embedded."""
-    stale = library.store.ids_for_article(record.id)
-    _journal(library, record, stale)
-    library.store.delete(stale)
-    with db.transaction(library.db) as conn:
-        db.save_article(conn, record, entry_hash=entry_hash, chunks=[], vector=None)
-        conn.execute("DELETE FROM pending WHERE article_id = ?", (record.id,))
-
-
-def _journal(library: Library, record: ArticleRecord, chunk_ids: list[str]) -> None:
-    with db.transaction(library.db) as conn:
-        conn.execute(
-            "INSERT OR REPLACE INTO pending (article_id, content_hash, chunk_ids) VALUES (?,?,?)",
-            (record.id, record.content_hash, json.dumps(chunk_ids)),
-        )
+    """Off-topic items and duplicates are recorded (with why) but not embedded; chunks an
+    earlier version of the article had are removed through the same journalled write."""
+    _write_all(library, [_Write(record, entry_hash, "", [], None, None)])
 
 
 def make_chunks(record: ArticleRecord, target_chars: int) -> list[Chunk]:
@@ -352,6 +340,7 @@ def _store_batch(library: Library, items: list[_Prepared], fr: FeedReport) -> in
             placed.append(Neighbour(write.record.id, write.record.story_id or write.record.id,
                                     write.record.published or write.record.ingested_at,
                                     article_vector, write.record.text))
+    stored = writes
     try:
         _write_all(library, writes)
     except StoreUnavailable:
@@ -359,15 +348,16 @@ def _store_batch(library: Library, items: list[_Prepared], fr: FeedReport) -> in
     except Exception as exc:
         log.warning("batch write failed (%s); writing the %d articles one by one",
                     describe(exc), len(writes))
+        stored = []
         for write in writes:
             try:
                 _write_all(library, [write])
+                stored.append(write)
             except StoreUnavailable:
                 raise
             except Exception as exc_one:
                 _entry_failed(fr, write.record.url or write.record.guid, exc_one)
-                writes = [w for w in writes if w is not write]
-    for write in writes:
+    for write in stored:
         setattr(fr, write.status, getattr(fr, write.status) + 1)
     return len(texts)
 
@@ -376,10 +366,10 @@ def _store_batch(library: Library, items: list[_Prepared], fr: FeedReport) -> in
 class _Write:
     record: ArticleRecord
     entry_hash: str
-    status: str
+    status: str  # the report counter it adds to: new | updated
     chunks: list[Chunk]
-    chunk_vectors: np.ndarray
-    article_vector: np.ndarray
+    chunk_vectors: np.ndarray | None
+    article_vector: np.ndarray | None
 
 
 def _place(library: Library, item: _Prepared, chunks: list[Chunk], chunk_vectors: np.ndarray,
@@ -421,12 +411,15 @@ def _write_all(library: Library, writes: list[_Write]) -> None:
             )
     library.store.delete(sorted({cid for w in writes
                                  for cid in old[w.record.id] - {c.id for c in w.chunks}}))
-    library.store.upsert([c.id for w in writes for c in w.chunks],
-                         np.concatenate([w.chunk_vectors for w in writes]),
-                         [c.text for w in writes for c in w.chunks],
-                         [chunk_metadata(w.record, c) for w in writes for c in w.chunks])
+    embedded = [w for w in writes if w.chunks and w.chunk_vectors is not None]
+    if embedded:
+        library.store.upsert([c.id for w in embedded for c in w.chunks],
+                             np.concatenate([w.chunk_vectors for w in embedded]),
+                             [c.text for w in embedded for c in w.chunks],
+                             [chunk_metadata(w.record, c) for w in embedded for c in w.chunks])
     with db.transaction(library.db) as conn:
         for w in writes:
+            vector = to_blob(w.article_vector) if w.article_vector is not None else None
             db.save_article(conn, w.record, entry_hash=w.entry_hash, chunks=w.chunks,
-                            vector=to_blob(w.article_vector))
+                            vector=vector)
             conn.execute("DELETE FROM pending WHERE article_id = ?", (w.record.id,))
