@@ -43,7 +43,8 @@ async def main(settings: Settings) -> int:
     if task is not None:  # `docker stop`/systemd: shut down cleanly, releasing the store
         with contextlib.suppress(NotImplementedError, RuntimeError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-    library = await asyncio.to_thread(Library.open, settings)
+    # a Chroma server that is down at start is retried on use (docs/deploy.md)
+    library = await asyncio.to_thread(Library.open, settings, tolerate_store_down=True)
     warm = getattr(library.embedder, "warm", None)
     if warm is not None:  # load the model now, not on the first /ask
         await asyncio.to_thread(warm)

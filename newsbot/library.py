@@ -75,8 +75,7 @@ class Library:
                 conn.execute("DELETE FROM chunks WHERE article_id = ?", (row["article_id"],))
                 conn.execute("DELETE FROM articles WHERE id = ?", (row["article_id"],))
                 conn.execute("DELETE FROM pending WHERE article_id = ?", (row["article_id"],))
-        if rows:
-            log.warning("repaired %d article(s) left half-stored by an interrupted run", len(rows))
+        log.warning("repaired %d article(s) left half-stored by an interrupted run", len(rows))
         return len(rows)
 
     def close(self) -> None:

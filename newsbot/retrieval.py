@@ -65,17 +65,17 @@ def exact_terms(text: str) -> set[str]:
     return {t.lower() for t in query_terms(text) if is_code(t)}
 
 
+def chunks_containing(library: Library, term: str) -> int:
+    """How many stored chunks contain the term (as a phrase, stemmed like the index)."""
+    return int(library.db.execute(
+        "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{term}"',)
+    ).fetchone()[0])
+
+
 def rare_terms(library: Library, terms: set[str], share: float = 0.15) -> set[str]:
     """Of the exact terms, those few chunks contain: a match on them is evidence by itself."""
     total = library.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0] or 1
-    out = set()
-    for term in terms:
-        hits = library.db.execute(
-            "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{term}"',)
-        ).fetchone()[0]
-        if 0 < hits <= max(3, share * total):
-            out.add(term)
-    return out
+    return {t for t in terms if 0 < chunks_containing(library, t) <= max(3, share * total)}
 
 
 def _fts_query(terms: list[str]) -> str:
@@ -217,10 +217,7 @@ def unknown_names(library: Library, question: str) -> tuple[list[str], list[str]
         name = proper or bool(_CONDITION.match(lowered))
         if not (name or rare):
             continue
-        found = library.db.execute(
-            "SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1", (f'"{token}"',)
-        ).fetchone()
-        if not found:
+        if not chunks_containing(library, token):
             (names if name else rare_words).append(token)
     return names, rare_words
 

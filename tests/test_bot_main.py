@@ -35,9 +35,11 @@ async def test_main_opens_resources_syncs_to_the_guild_and_runs(
     events: list[str] = []
     real_open, real_close = Library.open.__func__, Library.close  # type: ignore[attr-defined]
 
-    def open_fast(cls: type[Library], settings: object, embedder: object = None) -> Library:
-        events.append("open")
-        return real_open(cls, settings, HashingEmbedder())  # no model load in tests
+    def open_fast(cls: type[Library], settings: object, embedder: object = None, *,
+                  tolerate_store_down: bool = False) -> Library:
+        events.append(f"open tolerant={tolerate_store_down}")
+        return real_open(cls, settings, HashingEmbedder(),  # no model load in tests
+                         tolerate_store_down=tolerate_store_down)
 
     def close(self: Library) -> None:
         events.append("close")
@@ -65,4 +67,5 @@ async def test_main_opens_resources_syncs_to_the_guild_and_runs(
     assert intents.message_content and intents.guilds and intents.guild_messages
     assert not intents.members and not intents.presences
     assert TOKEN not in caplog.text
-    assert events == ["open", "close"]  # closed by main on the way out
+    # opened so that a Chroma server down at start is retried; closed on the way out
+    assert events == ["open tolerant=True", "close"]
