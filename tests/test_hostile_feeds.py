@@ -58,6 +58,7 @@ def test_entity_bomb(small_caps, feed_server):
             f"<description>{LUPUS}</description></item></channel></rss>").encode()
     report, seconds, peak = ingest(small_caps, feed_server.add("/bomb.xml", Route(body=body)))
     assert seconds < 10 and peak < 200_000_000
+    assert report.error or report.warning, "the bomb is reported, not silently parsed"
     for article in db.list_articles(small_caps.db, include_skipped=True):
         assert len(article.title) <= 500 and "lollollol" not in article.text
 
