@@ -13,7 +13,7 @@ from bot.embeds import FIELD_VALUE_LIMIT, Card
 from bot.text import escape, link, shorten
 from newsbot.feeds import FeedState
 from newsbot.guilds import Subscription
-from newsbot.models import NO_SUPPORT, NOT_ADVICE, SECTION_KEYS, SECTION_TITLES, Answer, Source
+from newsbot.models import NOT_ADVICE, SECTION_KEYS, SECTION_TITLES, Answer, Source
 from newsbot.render import cite
 from newsbot.status import Status, feed_line
 
@@ -42,11 +42,11 @@ def sources_value(sources: Iterable[Source]) -> str:
 def sections_text(sections: dict, *, bullet: str = "•") -> str:
     """The four sections with bold titles and one cited statement per line."""
     lines: list[str] = []
-    for key in SECTION_KEYS:
-        lines.append(f"**{SECTION_TITLES[key]}**")
+    for key in SECTION_KEYS:  # a section with nothing that belongs in it is left out
         statements = sections.get(key) or []
         if not statements:
-            lines.append(f"{bullet} {NO_SUPPORT}")
+            continue
+        lines.append(f"**{SECTION_TITLES[key]}**")
         for statement in statements:
             lines.append(f"{bullet} {escape(statement.text)} {cite(statement.citations)}".rstrip())
         lines.append("")
@@ -65,6 +65,10 @@ def answer_cards(answer: Answer) -> list[Card]:
     footer = f"{NOT_ADVICE[:-1]} · {mode}"
     card = Card(title=f"Q: {escape(answer.question)}", footer=footer)
     if not answer.found:
+        if answer.related:
+            lines.append("**Closest related coverage** (does not answer the question as asked)")
+            lines += [source_line(s) for s in answer.related]
+            lines.append("")
         if answer.suggestions:
             covered = "; ".join(escape(s) for s in answer.suggestions)
             lines.append(f"The news I follow covers, for example: {covered}.")

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from newsbot.answering import answer_question, latest, looks_like_follow_up
+from newsbot.answering import answer_question, latest
 from newsbot.errors import NewsbotError
 from newsbot.library import Library
 from newsbot.render import answer_text
@@ -87,7 +87,7 @@ def handle(library: Library, line: str, chat_model: Any, turns: list[tuple[str, 
         report = run_ingest(library, None, full=rest.strip().lower() == "full")
         return report.summary_line()
     question = rest if command == "ask" else line
-    history = turns[-3:] if turns and looks_like_follow_up(question) else None
+    history = turns[-3:] or None  # the core decides whether the question leans on it
     answer = answer_question(library, question, history=history, chat_model=chat_model)
     text = answer_text(answer)
     turns.append((question, text))

@@ -30,8 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Autoimmune immune-reprogramming therapy news: ingest, ask, digest, Discord.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    clock = argparse.ArgumentParser(add_help=False)
+    clock.add_argument("--now", type=_iso, help="read 'this week' and recency as of this ISO "
+                       "time (default: NEWSBOT_NOW, else the real time)")
 
-    p = sub.add_parser("ingest", help="fetch feeds and store new on-topic articles")
+    p = sub.add_parser("ingest", parents=[clock], help="fetch feeds and store new on-topic articles")
     p.add_argument("feeds", nargs="*", metavar="FEED", help="feed URLs or files (default: "
                    "the configured feeds)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -52,26 +55,27 @@ def build_parser() -> argparse.ArgumentParser:
     remove = feeds_sub.add_parser("remove", help="stop following a feed")
     remove.add_argument("url")
 
-    p = sub.add_parser("ask", help="answer a question from the stored news")
+    p = sub.add_parser("ask", parents=[clock], help="answer a question from the stored news")
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
     p.add_argument("--days", type=int, help="only news from the last N days")
     p.add_argument("--since", type=_iso, help="only news since this ISO date")
     p.add_argument("--disease", help="e.g. lupus, 'myasthenia gravis', MS")
 
-    p = sub.add_parser("search", help="list the articles that best match a query")
+    p = sub.add_parser("search", parents=[clock], help="list the articles that best match a query")
     p.add_argument("query")
     p.add_argument("--json", action="store_true")
     p.add_argument("-k", type=int, default=10, help="how many articles")
     p.add_argument("--days", type=int)
     p.add_argument("--disease")
 
-    p = sub.add_parser("digest", help="print the digest of recent stories")
+    p = sub.add_parser("digest", parents=[clock], help="print the digest of recent stories")
     p.add_argument("--since", type=_iso, help="start of the period (default: 24 h ago)")
     p.add_argument("--json", action="store_true")
 
     sub.add_parser("status", help="what is stored and how the last ingest went")
-    sub.add_parser("console", help="a local chat that behaves like the Discord channel")
+    sub.add_parser("console", parents=[clock],
+                   help="a local chat that behaves like the Discord channel")
     sub.add_parser("demo", help="ingest the bundled sample feeds and open the console")
     sub.add_parser("bot", help="run the Discord bot (needs DISCORD_TOKEN)")
     sub.add_parser("start", help="the bot when DISCORD_TOKEN is set, otherwise the demo")
@@ -85,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # pydantic ValidationError: a bad .env or variable
         print(f"newsbot: configuration error:\n{exc}", file=sys.stderr)
         return 2
+    if getattr(args, "now", None):
+        settings = settings.model_copy(update={"now": args.now})
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "chromadb", "sentence_transformers", "transformers"):

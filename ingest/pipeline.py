@@ -19,7 +19,7 @@ from ingest.extract import html_to_text, is_safe_link, page_to_text
 from ingest.fetch import fetch, make_client
 from ingest.parse import ParsedFeed, RawEntry, parse_feed
 from ingest.report import FeedReport, IngestReport
-from ingest.stories import Neighbour, load_neighbours, place, to_blob
+from ingest.stories import Neighbour, followed_codes, load_neighbours, place, to_blob
 from ingest.urls import article_id, normalise_url
 from newsbot import db, feeds
 from newsbot.errors import FeedError, NewsbotError, StoreUnavailable
@@ -72,6 +72,7 @@ def run_ingest(
     now: datetime | None = None,
 ) -> IngestReport:
     report = IngestReport(started_at=datetime.now(UTC))
+    now = now or library.settings.now
     try:
         report.repaired = library.repair() + library.repaired_unreported
     except StoreUnavailable as exc:
@@ -248,6 +249,11 @@ def _prepare(library: Library, client: httpx.Client, source: FeedSource, outlet:
     if published and published > clock + FUTURE_TOLERANCE:
         published = clock  # a date in the future would pin the item to the top forever
     decision = classify(entry.title, text, settings.topic_threshold)
+    if not decision.on_topic and "oncology" not in decision.reason:
+        codes = followed_codes(conn, f"{entry.title}\n{text}")
+        if codes:
+            decision = replace(decision, on_topic=True, reason=f"names {', '.join(codes)}, "
+                               f"followed in stored articles; {decision.reason}")
     chash = content_hash(f"{entry.title}\n{text}")
     record = ArticleRecord(
         id=aid, guid=entry.guid or link or aid, url=link, title=entry.title or truncate(text, 120),

@@ -26,6 +26,22 @@ def entities(text: str) -> set[str]:
     return {m for m in _CODE.findall(text) if m.upper() not in _GENERIC_CODES}
 
 
+def followed_codes(conn: sqlite3.Connection, text: str, limit: int = 3) -> list[str]:
+    """Product codes and trial ids in `text` that stored on-topic articles already name.
+
+    A regulator's notice about "KAIROS-1 (NCT07110201)" may never name the disease, yet it
+    is news about a trial the store follows."""
+    found = []
+    for code in sorted(entities(text)):
+        phrase = '"' + code.replace('"', "") + '"'
+        if conn.execute("SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT 1",
+                        (phrase,)).fetchone():
+            found.append(code)
+            if len(found) >= limit:
+                break
+    return found
+
+
 @dataclass(frozen=True)
 class Neighbour:
     id: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,11 +12,13 @@ from newsbot import db
 from newsbot.errors import EmptyQuestion, LLMUnavailable, QuestionTooLong
 from newsbot.extractive import summarise
 from newsbot.library import Library
-from newsbot.models import SECTION_KEYS, Answer, ArticleRecord, Passage, Source, Statement
-from newsbot.retrieval import Query, coverage, retrieve, unknown_names, window_from_question
-from newsbot.topics import detect_diseases, display_disease
+from newsbot.models import SECTION_KEYS, Answer, ArticleRecord, Source, Statement
+from newsbot.query import ParsedQuery, looks_like_follow_up
+from newsbot.retrieval import Hit, coverage, parse, rank, to_passages
+from newsbot.topics import display_disease, display_therapy, specific_therapies
 
 log = logging.getLogger(__name__)
+__all__ = ["answer_question", "check_question", "latest", "looks_like_follow_up", "renumber"]
 _ADVICE = re.compile(
     r"\b(should (i|my|we)|can i|could i|is it safe (for me|to)|do i need|my (medication|"
     r"meds|dose|doctor|treatment|symptoms)|stop (taking|my)|switch (to|from)|"
@@ -26,6 +29,19 @@ ADVICE_POINTER = (
     "I can't give personal medical advice — please talk to your clinician or care team "
     "before changing any treatment. Here is what the news says."
 )
+RETRIEVED = 12  # articles ranked per question; the summariser picks its stories from them
+_KIND_GUIDANCE = {
+    "specific": "The question names {about}. Write mostly about that story, with its headline "
+                "figures; mention another product or company only by its name.",
+    "comparison": "The question compares {about}. Give each side its own statements, each "
+                  "naming the product it is about.",
+    "status": "The question asks for the current status{of}. Lead with the newest article's "
+              "status and its date; an older status it supersedes is background.",
+    "period": "The question asks what happened {window}. Summarise each story of that "
+              "period in one or two statements, newest and most important first.",
+    "overview": "The question asks for an overview{of}. Give one or two statements from each "
+                "of several stories rather than many from one.",
+}
 
 
 def check_question(question: str, limit: int) -> str:
@@ -37,27 +53,20 @@ def check_question(question: str, limit: int) -> str:
     return cleaned
 
 
-_FOLLOW_UP = re.compile(r"^(and|what about|how about|what of|and for|also|same for|"
-                        r"why|how so|tell me more|more)\b", re.I)
-
-
-def looks_like_follow_up(question: str) -> bool:
-    """Short elliptical questions ("what about for MS?") lean on the previous turn."""
-    return bool(_FOLLOW_UP.match(question.strip()))
-
-
 def asks_for_advice(question: str) -> bool:
     return bool(_ADVICE.search(question))
 
 
-def number_sources(library: Library, passages: list[Passage]) -> list[Source]:
+def current_time(library: Library, now: datetime | None = None) -> datetime:
+    """`now` if given, else the pinned clock of the settings (evaluations), else the clock."""
+    return now or library.settings.now or datetime.now(UTC)
+
+
+def number_sources(library: Library, articles: list[ArticleRecord]) -> list[Source]:
     sources: list[Source] = []
-    seen: dict[str, int] = {}
-    for passage in passages:
-        article = passage.article
-        if article.id in seen:
+    for article in articles:
+        if any(s.article_id == article.id for s in sources):
             continue
-        seen[article.id] = len(sources) + 1
         also = tuple(
             row["source"]
             for row in library.db.execute(
@@ -82,11 +91,8 @@ def renumber(sections: dict[str, list[Statement]],
             for n in statement.citations:
                 order.setdefault(n, len(order) + 1)
     by_n = {s.n: s for s in sources}
-    new_sources = [
-        Source(new, by_n[old].article_id, by_n[old].guid, by_n[old].url, by_n[old].title,
-               by_n[old].source, by_n[old].published, by_n[old].also_in)
-        for old, new in sorted(order.items(), key=lambda kv: kv[1]) if old in by_n
-    ]
+    new_sources = [replace(by_n[old], n=new)
+                   for old, new in sorted(order.items(), key=lambda kv: kv[1]) if old in by_n]
     new_sections = {
         key: [Statement(s.text, tuple(sorted({order[n] for n in s.citations if n in by_n})))
               for s in sections.get(key, [])]
@@ -95,25 +101,48 @@ def renumber(sections: dict[str, list[Statement]],
     return new_sections, new_sources
 
 
-def not_found(library: Library, question: str, query: Query,
-              unknown: list[str] | None = None) -> Answer:
-    covered = coverage(library)
+def _scope(pq: ParsedQuery, disease: str | None) -> str:
+    parts = []
+    diseases = [disease] if disease else list(pq.named_diseases)
+    if diseases:
+        parts.append("about " + " or ".join(display_disease(d) for d in diseases))
+    if pq.window:
+        parts.append(pq.window if pq.window.startswith(("since", "in ", "during"))
+                     else f"in the {pq.window.removeprefix('this ').removeprefix('the ')}"
+                     if pq.window.startswith(("this", "the")) else pq.window)
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def not_found(library: Library, pq: ParsedQuery, subject: str | None = None,
+              related: list[Source] | None = None, disease: str | None = None) -> Answer:
     suggestions = [f"{display_disease(k)} ({n} article{'s' if n != 1 else ''})"
-                   for k, n in covered]
-    answer = Answer(question=question, found=False,
-                    sections={k: [] for k in SECTION_KEYS}, sources=[], mode="extractive",
-                    suggestions=suggestions)
-    scope = []
-    if query.disease:
-        scope.append(f"about {display_disease(query.disease)}")
-    if query.since:
-        scope.append(f"since {query.since:%d %b %Y}")
-    subject = f"“{' '.join(unknown)}”" if unknown else "that"
-    answer.notices.append(
-        f"I found no coverage of {subject} in the news I follow"
-        + (f" ({', '.join(scope)})" if scope else "") + "."
-    )
+                   for k, n in coverage(library)]
+    answer = Answer(question=pq.question, found=False, sections={k: [] for k in SECTION_KEYS},
+                    sources=[], mode="extractive", suggestions=suggestions,
+                    related=related or [], kind=pq.kind)
+    what = f"“{subject}”" if subject else "that"
+    answer.notices.append(f"I found no coverage of {what} in the news I follow"
+                          f"{_scope(pq, disease)}.")
+    if related:
+        answer.notices.append("The closest related story is listed below; it does not answer "
+                              "the question as asked.")
     return answer
+
+
+def _missing(pq: ParsedQuery, hits: list[Hit]) -> str | None:
+    """What the question names that no retrieved article has together (a near miss)."""
+    if any(h.meets(pq) for h in hits):
+        return None
+    if pq.entities and not any(h.has_entity for h in hits):
+        return " ".join(pq.entities)
+    asked = [*pq.entities] or [display_therapy(t) for t in specific_therapies(pq.therapies)]
+    if pq.events and not any(h.has_entity and h.has_event for h in hits):
+        events = " or ".join({"hold": "clinical hold"}.get(e, e) for e in pq.events)
+        return f"a {events} of {' / '.join(asked)}"
+    diseases = [display_disease(d) for d in pq.named_diseases]
+    if asked and diseases:
+        return f"{' / '.join(asked)} in {' or '.join(diseases)}"
+    return " / ".join(asked or diseases) or None
 
 
 def answer_question(
@@ -129,64 +158,83 @@ def answer_question(
 ) -> Answer:
     settings = library.settings
     question = check_question(question, settings.max_question_chars)
-    now = now or datetime.now(UTC)
+    now = current_time(library, now)
+    previous = [q for q, _ in history] if history else None
+    pq = parse(library, question, now=now, history=previous)
     if days:
         since = now - timedelta(days=days)
-    since = since or window_from_question(question, now)
-    if disease is None:
-        # a follow-up like "what about for MS?" names its own disease; otherwise none
-        found = [d for d in detect_diseases(question) if d != "autoimmune_general"]
-        disease = found[0] if len(found) == 1 and history else None
-    retrieval_text = question
-    if history:
-        retrieval_text = f"{history[-1][0]} {question}"
-    if disease and disease not in detect_diseases(retrieval_text):
-        retrieval_text += f" ({display_disease(disease)})"  # "what's new?" + a disease filter
-    query = Query(text=retrieval_text, disease=disease, since=since)
-    unknown, rare_words = unknown_names(library, question)
-    passages = [] if unknown else retrieve(library, query, now=now)
-    if rare_words and max((p.dense_similarity or 0.0 for p in passages), default=0.0) < (
-            settings.min_relevance + 0.1):
-        passages, unknown = [], rare_words  # "zorblatt therapy": only weak, generic matches
-    if not passages:
-        answer = not_found(library, question, query, unknown)
+    if since:
+        pq = replace(pq, since=since, until=None, window=f"since {since:%d %b %Y}")
+    if disease and disease not in pq.diseases:  # "what's new?" with a disease filter
+        pq = replace(pq, diseases=(*pq.diseases, disease),
+                     search_text=f"{pq.search_text} ({display_disease(disease)})")
+    if pq.unknown_names and not pq.entities:
+        answer = not_found(library, pq, " ".join(pq.unknown_names), disease=disease)
     else:
-        sources = number_sources(library, passages)
-        answer = _summarise(library, question, passages, sources, history, chat_model)
+        hits = rank(library, pq, now=now, disease=disease, limit=RETRIEVED)
+        missing = _missing(pq, hits) if hits else None
+        if not hits:
+            answer = not_found(library, pq, " ".join(pq.rare_words) or None, disease=disease)
+        elif missing:
+            related = number_sources(library, [hits[0].article])
+            answer = not_found(library, pq, missing, related, disease=disease)
+        else:
+            answer = _summarise(library, pq, hits, history, chat_model)
+            if pq.unknown_names:
+                answer.notices.insert(0, "I found no coverage of “"
+                                      + " ".join(pq.unknown_names) + "” in the news I follow.")
     if asks_for_advice(question):
         answer.advice_pointer = ADVICE_POINTER
     return answer
 
 
-def _summarise(library: Library, question: str, passages: list[Passage], sources: list[Source],
+def guidance(pq: ParsedQuery) -> str:
+    about = " and ".join(pq.entities) or None
+    diseases = " or ".join(display_disease(d) for d in pq.named_diseases)
+    of = f" of {about or diseases}" if (about or diseases) else ""
+    return _KIND_GUIDANCE[pq.kind].format(about=about or diseases or "one product", of=of,
+                                          window=pq.window or "recently")
+
+
+def _ordered_hits(pq: ParsedQuery, hits: list[Hit]) -> list[Hit]:
+    """Articles meeting everything the question names first; the rest keep their order."""
+    return [h for h in hits if h.meets(pq)] + [h for h in hits if not h.meets(pq)]
+
+
+def _summarise(library: Library, pq: ParsedQuery, hits: list[Hit],
                history: list[tuple[str, str]] | None, chat_model: Any | None) -> Answer:
     settings = library.settings
+    hits = _ordered_hits(pq, hits)
+    sources = number_sources(library, [h.article for h in hits[:settings.answer_sources * 2]])
     notices: list[str] = []
     mode = "extractive"
     sections: dict[str, list[Statement]] | None = None
     if chat_model is not None:
         from newsbot.llm import llm_sections
 
+        llm_sources = sources[:settings.answer_sources]
         try:
-            sections = llm_sections(chat_model, question, passages, sources, history,
-                                    timeout=settings.llm_timeout,
-                                    max_statements=settings.section_sentences)
+            sections = llm_sections(chat_model, pq.question, to_passages(library, hits),
+                                    llm_sources, history, timeout=settings.llm_timeout,
+                                    max_statements=settings.section_sentences,
+                                    guidance=guidance(pq))
             mode = "llm"
         except LLMUnavailable as exc:
             log.warning("LLM failed, falling back to extractive: %s", exc)
             notices.append(f"{exc} — showing an extractive summary of the articles instead.")
     if sections is None:
-        sections = summarise(question, passages, sources, settings.section_sentences)
+        sections = summarise(pq, hits, sources, settings.section_sentences)
     sections, used = renumber(sections, sources)
     if not used:
-        return Answer(question, False, {k: [] for k in SECTION_KEYS}, [], mode, notices=notices
-                      + ["The articles I found did not contain a clear answer to that."])
-    return Answer(question, True, sections, used, mode, notices=notices)
+        return Answer(pq.question, False, {k: [] for k in SECTION_KEYS}, [], mode,
+                      notices=notices + ["The articles I found did not contain a clear answer "
+                                         "to that."], kind=pq.kind)
+    return Answer(pq.question, True, sections, used, mode, notices=notices, kind=pq.kind)
 
 
 def latest(library: Library, *, disease: str | None = None, count: int = 5,
            days: int | None = None, now: datetime | None = None) -> list[ArticleRecord]:
-    now = now or datetime.now(UTC)
+    now = current_time(library, now)
     since = now - timedelta(days=days) if days else None
     articles = db.list_articles(library.db, since=since, disease=disease, limit=count * 4)
     out = []

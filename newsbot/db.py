@@ -75,6 +75,28 @@ END;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
 END;
+-- Article-level keyword index (title weighted apart from the body) over stored articles:
+-- on-topic originals only. Its rowid is the article's rowid; the BEFORE INSERT trigger drops
+-- the old entry because INSERT OR REPLACE deletes the old row without firing DELETE triggers.
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+    title, body, tokenize='porter unicode61'
+);
+CREATE TRIGGER IF NOT EXISTS articles_fts_bi BEFORE INSERT ON articles BEGIN
+    DELETE FROM articles_fts WHERE rowid = (SELECT rowid FROM articles WHERE id = new.id);
+END;
+CREATE TRIGGER IF NOT EXISTS articles_fts_ai AFTER INSERT ON articles
+WHEN new.on_topic = 1 AND new.duplicate_of IS NULL BEGIN
+    INSERT INTO articles_fts(rowid, title, body) VALUES (new.rowid, new.title, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS articles_fts_ad AFTER DELETE ON articles BEGIN
+    DELETE FROM articles_fts WHERE rowid = old.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS articles_fts_au AFTER UPDATE OF title, text, on_topic, duplicate_of
+ON articles BEGIN
+    DELETE FROM articles_fts WHERE rowid = old.rowid;
+    INSERT INTO articles_fts(rowid, title, body) SELECT new.rowid, new.title, new.text
+    WHERE new.on_topic = 1 AND new.duplicate_of IS NULL;
+END;
 CREATE TABLE IF NOT EXISTS pending (
     article_id TEXT PRIMARY KEY,
     content_hash TEXT NOT NULL,
@@ -111,7 +133,20 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.executescript(SCHEMA)
+    _backfill_article_index(conn)
     return conn
+
+
+def _backfill_article_index(conn: sqlite3.Connection) -> None:
+    """Stores written before the article index existed get it filled once."""
+    if conn.execute("SELECT 1 FROM meta WHERE key = 'articles_fts'").fetchone():
+        return
+    with transaction(conn):
+        if not conn.execute("SELECT 1 FROM meta WHERE key = 'articles_fts'").fetchone():
+            conn.execute("DELETE FROM articles_fts")
+            conn.execute("INSERT INTO articles_fts(rowid, title, body) SELECT rowid, title, text "
+                         "FROM articles WHERE on_topic = 1 AND duplicate_of IS NULL")
+            conn.execute("INSERT INTO meta (key, value) VALUES ('articles_fts', '1')")
 
 
 @contextmanager

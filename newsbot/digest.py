@@ -11,16 +11,15 @@ from newsbot.answering import renumber
 from newsbot.extractive import summarise
 from newsbot.library import Library
 from newsbot.models import (
-    NO_SUPPORT,
     NOT_ADVICE,
     SECTION_KEYS,
     SECTION_TITLES,
     ArticleRecord,
-    Chunk,
-    Passage,
     Source,
     Statement,
 )
+from newsbot.query import ParsedQuery
+from newsbot.retrieval import Hit
 from newsbot.render import cite, source_line
 
 
@@ -88,27 +87,19 @@ def _score(outlets: int, newest: datetime, relevance: float, now: datetime) -> f
 
 
 def _summarise_story(library: Library, story: DigestStory, per_section: int) -> None:
-    passages: list[Passage] = []
-    sources: list[Source] = []
-    for n, article in enumerate(story.articles[:4], 1):
-        chunk_rows = library.db.execute(
-            "SELECT id, article_id, idx, text FROM chunks WHERE article_id = ? ORDER BY idx "
-            "LIMIT 2", (article.id,)).fetchall()
-        for row in chunk_rows:
-            chunk = Chunk(row["id"], row["article_id"], row["idx"], row["text"])
-            passages.append(Passage(chunk, article, 1.0 / n))
-        sources.append(Source(n, article.id, article.guid, article.url, article.title,
-                              article.source, article.published))
-    if not passages:
-        return
-    sections = summarise(story.headline, passages, sources, per_section)
+    members = story.articles[:4]
+    sources = [Source(n, a.id, a.guid, a.url, a.title, a.source, a.published)
+               for n, a in enumerate(members, 1)]
+    hits = [Hit(a, 1.0 / n, 1.0, (), False, True, True) for n, a in enumerate(members, 1)]
+    pq = ParsedQuery(question=story.headline, search_text=story.headline, kind="story")
+    sections = summarise(pq, hits, sources, per_section)
     story.sections, story.sources = renumber(sections, sources)
 
 
 def build_digest(library: Library, *, since: datetime | None = None,
                  now: datetime | None = None, top_n: int | None = None,
                  per_section: int = 2) -> Digest:
-    now = now or datetime.now(UTC)
+    now = now or library.settings.now or datetime.now(UTC)
     since = since or now - timedelta(hours=24)
     top_n = library.settings.digest_top_stories if top_n is None else top_n
     articles = [a for a in db.list_articles(library.db, ingested_since=since)
@@ -146,9 +137,9 @@ def digest_text(d: Digest) -> str:
         lines.append(f"## {i}. {story.headline}{covered}")
         for key in SECTION_KEYS:
             statements = story.sections.get(key, [])
-            lines.append(f"**{SECTION_TITLES[key]}**")
-            lines += [f"- {s.text} {cite(s.citations)}" for s in statements] or [
-                f"- {NO_SUPPORT}"]
+            if statements:  # a section with nothing that belongs in it is left out
+                lines.append(f"**{SECTION_TITLES[key]}**")
+                lines += [f"- {s.text} {cite(s.citations)}" for s in statements]
         lines += [source_line(s) for s in story.sources]
         lines.append("")
     if d.others:

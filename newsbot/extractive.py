@@ -1,5 +1,14 @@
-"""The default summariser: picks and orders real sentences from the retrieved articles for
-each of the four sections, so every statement is quoted news with its citations."""
+"""The default summariser: picks real sentences from the retrieved articles for the four
+sections, so every statement is quoted news with its citations.
+
+What it picks follows the question's kind. A question that names a product, trial or
+company is answered mostly from that story (its figures, what it means, what comes next,
+its risks and costs), and a sentence that names some other product is left out. An overview
+takes one or two statements from each of several stories; a period question reads like a
+digest of that period. Sentences that lean on a previous one ("It requires…", "They
+plan…") are left out unless the answer stays inside one story, where "the company" can only
+mean one company.
+"""
 
 from __future__ import annotations
 
@@ -8,62 +17,59 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from newsbot.models import SECTION_KEYS, Passage, Source, Statement
+from newsbot.models import SECTION_KEYS, Source, Statement
+from newsbot.query import ParsedQuery
+from newsbot.retrieval import Hit, mentions
 from newsbot.safety import is_unsafe
+from newsbot.sections import classify
 from newsbot.text import jaccard, shingles, split_sentences, words
 
-CUES: dict[str, re.Pattern[str]] = {
-    "whats_next": re.compile(
-        r"\b(will|plans?|planned|planning|expects?|expected|next (year|step|steps|phase)|"
-        r"upcoming|(is|are|now) (enrolling|recruiting)|enrolment (opens|will)|202[7-9]|"
-        r"later this year|aims? to|intends?|is due|are due|to begin|to start|to open|"
-        r"scheduled|awaits?|awaiting|decision is expected|by the end of|what's next)\b",
-        re.I,
-    ),
-    "why_it_matters": re.compile(
-        r"\b(because|means|important|significant|first (time|ever|patients?)|could (offer|"
-        r"change|transform|spare|free)|may (offer|allow|spare)|hope|unmet|"
-        r"matters?|breakthrough|drug-free|medication-free|without (ongoing|chronic|long-term)|"
-        r"suggests?|shows? that|paradigm|reset|cure|durable|for patients who|"
-        r"few options|no approved|life-changing|until now|why it matters)\b",
-        re.I,
-    ),
-    "beyond_the_headlines": re.compile(
-        r"(\$|€|£|\b(costs?|price[ds]?|pricing|insurer|insurance|reimburs\w*|payers?|"
-        r"afford\w*|access|equity|equitable|ethic\w*|consent|long-term|risks?|safety|"
-        r"malignan\w*|secondary (cancer|malignanc\w*)|fertility|toxicit\w*|cytokine release|"
-        r"neurotoxic\w*|ICANS|boxed warning|long-term follow-up|rural|disparit\w*|"
-        r"waiting lists?|infections?|hospitali[sz]\w*|burden|beyond the headlines)\b)",
-        re.I,
-    ),
-}
-_FACTUAL = re.compile(
-    r"\b(reported|announced|showed|found|results?|trial|study|approved|approval|treated|"
-    r"enrolled|patients|data|presented|published|granted|cleared|received|infused|phase)\b",
-    re.I,
-)
-_DANGLING_START = re.compile(r"^(this|these|that|those|it|they|he|she|but|and|also|however|"
-                             r"meanwhile|still|yet|so|which)\b", re.I)
 MIN_CHARS, MAX_CHARS = 40, 420
+_PRONOUN_START = re.compile(
+    r"^(this|these|that|those|it|its|they|their|them|he|she|his|her|such|both|also|but|and|"
+    r"or|however|meanwhile|still|yet|so|which|another|other|others|the other|in addition|"
+    r"additionally|similarly|likewise|instead|there|here)\b", re.I)
+_DEFINITE_START = re.compile(
+    r"^(the|a) (company|firm|biotech|drugmaker|developer|sponsor|drug|therapy|treatment|"
+    r"product|candidate|trial|study|agency|regulator|group|team|researchers|investigators|"
+    r"programme|program|approach|cells?|infusion|patients?|participants?)\b", re.I)
+_CALL_TO_ACTION = re.compile(r"^(what you can do|how to help|sign (?:up|our|the)|join (?:us|our)|"
+                             r"register (?:now|for|here)|subscribe|click|read more|email us|"
+                             r"share your|tell us|donate)\b", re.I)
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}, [A-Z][a-z]{2,4}\.? \d{1,2}(?: \([^)]{1,40}\))?"
+                       r"\s*[—–-]+\s*")
+_LABEL = re.compile(r"^(why it matters|what's next|what’s next|what comes next|the bottom line|"
+                    r"bottom line|the big picture|big picture|background|context|beyond the "
+                    r"headlines|what's happening|what’s happening|what this means for you|"
+                    r"what it means)\s*[:—–-]\s*", re.I)
+_LABEL_SECTION = {"why it matters": "why_it_matters", "what's next": "whats_next",
+                  "what’s next": "whats_next", "what comes next": "whats_next",
+                  "beyond the headlines": "beyond_the_headlines",
+                  "what this means for you": "why_it_matters",
+                  "what it means": "why_it_matters"}
+_CODE = re.compile(r"\b[A-Z][A-Za-z]{0,6}-?\d{1,4}[A-Za-z]?\b|\b[A-Z]{3,}(?:-\d{1,3})?\b")
+_COMPANY = re.compile(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?) (?:Bio|Biosciences|Therapeutics|Pharma|"
+                      r"Pharmaceuticals|Biopharma|Biologics|Biotech|Medicines|Cell Therapies|"
+                      r"Immunology|Genomics|Health)\b")
+_GENERIC_CODE = re.compile(
+    r"^(?:CD\d+[A-Z]?|BCMA|FDA|EMA|NMA|NOMA|CAR|CRS|ICANS|IEC|HLA|MHC|IL\d*|TNF|JAK|SLE|MS|"
+    r"MG|RA|SSC|IBD|UC|T1D|NMOSD|CIDP|ITP|ANCA|ORR|CRR|BLA|NDA|MAA|CHMP|PRIME|RMAT|AE|SAE|"
+    r"USA|US|UK|EU|CEO|CFO|CMO|IPO|NIH|NHS|NICE|ICER|COVID|GLP|BTK|HSCT|MRI|DNA|RNA|MRNA|"
+    r"IGG\d?|EULAR|ACR|ASH|AAN|ECTRIMS|DDW|ADA|EASD|FOCIS|NEJM|JAMA|BMJ|PDF|AGM|QALY|"
+    r"Q[1-4]|H[12]|NCT\d+)$", re.I)
 
 
 @dataclass
 class Candidate:
     text: str
     source_n: int
+    story: str
+    story_rank: int
     position: int
-    relevance: float
+    score: float
+    section: str
     citations: set[int] = field(default_factory=set)
     shingles: set[str] = field(default_factory=set)
-    label: str | None = None
-
-
-_LABEL = re.compile(r"^(why it matters|what's next|what’s next|what comes next|the bottom line|"
-                    r"bottom line|the big picture|big picture|background|context|beyond the "
-                    r"headlines|what's happening|what’s happening)\s*[:—–-]\s*", re.I)
-_LABEL_SECTION = {"why it matters": "why_it_matters", "what's next": "whats_next",
-                  "what’s next": "whats_next", "what comes next": "whats_next",
-                  "beyond the headlines": "beyond_the_headlines"}
 
 
 def strip_label(sentence: str) -> tuple[str, str | None]:
@@ -74,8 +80,7 @@ def strip_label(sentence: str) -> tuple[str, str | None]:
     rest = sentence[match.end():]
     if not rest:
         return sentence, None
-    label = match.group(1).lower()
-    return rest[0].upper() + rest[1:], _LABEL_SECTION.get(label)
+    return rest[0].upper() + rest[1:], _LABEL_SECTION.get(match.group(1).lower())
 
 
 def usable(sentence: str) -> bool:
@@ -85,100 +90,179 @@ def usable(sentence: str) -> bool:
         return False
     if not s[0].isupper() and not s[0].isdigit() and s[0] not in "\"“'‘":
         return False
-    if s[-1] not in ".!?\"”’)":
+    if s[-1] not in ".!\"”’)":
         return False
     if s.count("“") != s.count("”") or s.count('"') % 2:
         return False
-    if s.endswith("?"):
-        return False
+    if "•" in s or _CALL_TO_ACTION.match(s):
+        return False  # a newsletter's list or call to action, not a statement of news
     return not is_unsafe(s)
 
 
-def _idf(passages: list[Passage]) -> dict[str, float]:
-    docs = [set(words(p.article.text)) for p in passages]
-    df = Counter(w for d in docs for w in d)
-    n = max(1, len(docs))
-    return {w: math.log(1 + n / c) for w, c in df.items()}
+def names_in(sentence: str) -> set[str]:
+    """Product codes, trial acronyms and company names a sentence mentions."""
+    found = {m for m in _CODE.findall(sentence) if not _GENERIC_CODE.match(m.replace("-", ""))}
+    found |= set(_COMPANY.findall(sentence))
+    return found
 
 
-def _candidates(question: str, passages: list[Passage], sources: dict[str, int]) -> list[Candidate]:
-    q_words = {w for w in words(question) if len(w) > 2}
-    idf = _idf(passages)
-    best_score = max((p.score for p in passages), default=1.0) or 1.0
-    chunk_texts: dict[str, str] = {}
-    article_score: dict[str, float] = {}
-    for p in passages:
-        chunk_texts[p.article.id] = chunk_texts.get(p.article.id, "") + " " + p.chunk.text
-        article_score[p.article.id] = max(article_score.get(p.article.id, 0.0),
-                                          p.score / best_score)
-    seen_articles: dict[str, Passage] = {}
-    for p in passages:
-        seen_articles.setdefault(p.article.id, p)
-    out: list[Candidate] = []
-    for article_id, passage in seen_articles.items():
-        n = sources[article_id]
-        for position, raw in enumerate(split_sentences(passage.article.text)):
-            sentence, label = strip_label(_DATELINE.sub("", raw))
-            if not usable(sentence):
-                continue
-            s_words = set(words(sentence))
-            overlap = sum(idf.get(w, 1.0) for w in q_words & s_words)
-            norm = sum(idf.get(w, 1.0) for w in q_words) or 1.0
-            in_chunk = 0.15 if sentence in chunk_texts[article_id] else 0.0
-            lead = 0.1 if position < 2 else 0.0
-            relevance = (0.45 * article_score[article_id] + 0.4 * overlap / norm + in_chunk
-                         + lead - (0.2 if _DANGLING_START.match(sentence) else 0.0))
-            out.append(Candidate(sentence, n, position, relevance, {n}, shingles(sentence, 2),
-                                 label))
-    return out
-
-
-_TIE_ORDER = ("beyond_the_headlines", "whats_next", "why_it_matters")
-_DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}, [A-Z][a-z]{2,4}\.? \d{1,2}(?: \([^)]{1,40}\))?"
-                       r"\s*[—–-]+\s*")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?%?")
+def _about_other(sentence: str, asked: tuple[str, ...], own: set[str]) -> bool:
+    """The sentence names a product or company, none of them asked about or the story's own."""
+    if any(mentions(sentence, a) for a in asked):
+        return False
+    named = names_in(sentence)
+    return bool(named) and not any(any(mentions(n, o) or mentions(o, n) for o in own)
+                                   for n in named)
 
 
 def _twins(a: Candidate, b: Candidate) -> bool:
     """The same fact in other words: shared wording, or the same figures and vocabulary."""
     if jaccard(a.shingles, b.shingles) >= 0.45:
         return True
-    shared_numbers = set(_NUMBER.findall(a.text)) & set(_NUMBER.findall(b.text))
-    if len(shared_numbers) >= 2:
+    numbers = re.compile(r"\d+(?:[.,]\d+)?%?")
+    shared = set(numbers.findall(a.text)) & set(numbers.findall(b.text))
+    if len(shared) >= 2:
         wa = {w for w in words(a.text) if len(w) > 3}
         wb = {w for w in words(b.text) if len(w) > 3}
         return jaccard(wa, wb) >= 0.2
     return False
 
 
-def _section_of(text: str) -> tuple[str, float]:
-    scores = {key: len(CUES[key].findall(text)) for key in _TIE_ORDER}
-    key = max(_TIE_ORDER, key=lambda k: scores[k])
-    if scores[key] == 0:
-        return "whats_happening", 0.0
-    if _FACTUAL.search(text) and scores[key] == 1 and key == "why_it_matters":
-        return "whats_happening", 0.0
-    return key, float(scores[key])
+@dataclass(frozen=True)
+class Plan:
+    """How many stories an answer draws on and how many statements each may give."""
+
+    stories: int
+    first_story: int
+    per_story: int
+    total: int
 
 
-def summarise(question: str, passages: list[Passage], sources: list[Source],
+def plan_for(pq: ParsedQuery, per_section: int) -> Plan:
+    if pq.kind == "story":  # one story of the digest, told by its outlets
+        return Plan(stories=1, first_story=3 * per_section, per_story=0, total=3 * per_section)
+    if pq.kind in ("specific", "status") and pq.entities:
+        return Plan(stories=2, first_story=8, per_story=1, total=min(9, 3 * per_section))
+    if pq.kind == "comparison":
+        return Plan(stories=4, first_story=4, per_story=3, total=min(10, 3 * per_section))
+    if pq.kind == "period":
+        return Plan(stories=6, first_story=2, per_story=2, total=min(10, 3 * per_section))
+    if pq.kind == "status":
+        return Plan(stories=3, first_story=5, per_story=2, total=min(8, 3 * per_section))
+    return Plan(stories=4, first_story=4, per_story=2, total=min(9, 3 * per_section))
+
+
+def _stories(hits: list[Hit], pq: ParsedQuery, plan: Plan) -> list[list[Hit]]:
+    """Hits grouped by story, in rank order, drawn from the articles that have everything
+    the question names (the product, the disease, the therapy) when there are such."""
+    pool = [h for h in hits if h.meets(pq)] or hits
+    groups: dict[str, list[Hit]] = {}
+    for hit in pool:
+        groups.setdefault(hit.article.story_id or hit.article.id, []).append(hit)
+    ordered = list(groups.values())
+    if pq.kind == "comparison" and len(pq.entities) >= 2:
+        # one story per asked product first, so both sides are heard
+        firsts: list[list[Hit]] = []
+        for entity in pq.entities:
+            for group in ordered:
+                if group not in firsts and any(
+                        mentions(f"{h.article.title} {h.article.text}", entity) for h in group):
+                    firsts.append(group)
+                    break
+        ordered = firsts + [g for g in ordered if g not in firsts]
+    return ordered[:plan.stories]
+
+
+def _idf(hits: list[Hit]) -> dict[str, float]:
+    docs = [set(words(h.article.text)) for h in hits]
+    df = Counter(w for d in docs for w in d)
+    n = max(1, len(docs))
+    return {w: math.log(1 + n / c) for w, c in df.items()}
+
+
+def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int],
+                single_story: bool) -> list[Candidate]:
+    all_hits = [h for group in stories for h in group]
+    idf = _idf(all_hits)
+    q_words = {w for w in words(pq.search_text) if len(w) > 2}
+    norm = sum(idf.get(w, 1.0) for w in q_words) or 1.0
+    out: list[Candidate] = []
+    for story_rank, group in enumerate(stories):
+        story = group[0].article.story_id or group[0].article.id
+        own = {n for h in group for n in names_in(f"{h.article.title}. {h.article.text[:600]}")}
+        for outlet_rank, hit in enumerate(group[:3]):
+            article = hit.article
+            for position, raw in enumerate(split_sentences(article.text)):
+                sentence, label = strip_label(_DATELINE.sub("", raw))
+                if not usable(sentence):
+                    continue
+                if _PRONOUN_START.match(sentence):
+                    continue
+                # "The company plans…" is clear only where the answer is about that company
+                if _DEFINITE_START.match(sentence) and not (
+                        (single_story and story_rank == 0) or (pq.entities and hit.has_entity)):
+                    continue
+                if pq.entities and pq.kind != "overview" and _about_other(
+                        sentence, pq.entities, own if story_rank == 0 or hit.has_entity
+                        else set()):
+                    continue
+                s_words = set(words(sentence))
+                overlap = sum(idf.get(w, 1.0) for w in q_words & s_words) / norm
+                score = (1.0 / (1 + story_rank) + 0.5 * overlap + 0.25 / (1 + position)
+                         + (0.1 if re.search(r"\d", sentence) else 0.0)
+                         - 0.05 * outlet_rank)
+                section = label or classify(sentence, article.published)
+                n = number[article.id]
+                out.append(Candidate(sentence, n, story, story_rank, position, score, section,
+                                     {n}, shingles(sentence, 2)))
+    return out
+
+
+def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
               per_section: int) -> dict[str, list[Statement]]:
+    """The four sections for the question from the ranked hits (sections may be empty)."""
+    plan = plan_for(pq, per_section)
+    stories = _stories(hits, pq, plan)
     number = {s.article_id: s.n for s in sources}
-    candidates = sorted(_candidates(question, passages, number), key=lambda c: -c.relevance)
-    chosen: dict[str, list[Candidate]] = {key: [] for key in SECTION_KEYS}
+    stories = [[h for h in g if h.article.id in number] for g in stories]
+    stories = [g for g in stories if g]
+    single = len(stories) == 1 or bool(pq.entities and pq.kind in ("specific", "status"))
+    candidates = sorted(_candidates(pq, stories, number, single), key=lambda c: -c.score)
     kept: list[Candidate] = []
-    for cand in candidates:
+    per_story: Counter[str] = Counter()
+    per_sec: Counter[str] = Counter()
+    story_rank = {c.story: c.story_rank for c in candidates}
+
+    def take(cand: Candidate) -> bool:
         twin = next((k for k in kept if _twins(k, cand)), None)
         if twin is not None:
-            twin.citations.add(cand.source_n)  # same fact from another outlet: cite both
-            continue
-        section, cue = (cand.label, 3.0) if cand.label else _section_of(cand.text)
-        if len(chosen[section]) >= per_section or cand.relevance + 0.05 * cue < 0.2:
-            continue
-        chosen[section].append(cand)
+            twin.citations |= cand.citations  # the same fact from another outlet: cite both
+            return False
+        budget = plan.first_story if story_rank[cand.story] == 0 else plan.per_story
+        if per_story[cand.story] >= budget or per_sec[cand.section] >= per_section:
+            return False
+        if len(kept) >= plan.total:
+            return False
         kept.append(cand)
+        per_story[cand.story] += 1
+        per_sec[cand.section] += 1
+        return True
+
+    # each story's best statement first, then the best of each section, then by score
+    for story in dict.fromkeys(c.story for c in candidates):
+        best = next((c for c in candidates if c.story == story), None)
+        if best is not None:
+            take(best)
+    for section in SECTION_KEYS:
+        for cand in candidates:
+            if cand.section == section and cand not in kept and take(cand):
+                break
+    for cand in candidates:
+        if cand not in kept:
+            take(cand)
     return {
         key: [Statement(c.text, tuple(sorted(c.citations)))
-              for c in sorted(chosen[key], key=lambda c: (c.source_n, c.position))]
+              for c in sorted((c for c in kept if c.section == key),
+                              key=lambda c: (c.story_rank, c.source_n, c.position))]
         for key in SECTION_KEYS
     }

@@ -41,7 +41,7 @@ USER_PROMPT = "answer_user"
 # Variables each template receives from build_messages (tests/test_prompts.py checks both).
 PROMPT_VARIABLES: dict[str, frozenset[str]] = {
     SYSTEM_PROMPT: frozenset({"max_statements"}),
-    USER_PROMPT: frozenset({"question", "history", "articles"}),
+    USER_PROMPT: frozenset({"question", "history", "articles", "guidance"}),
 }
 MAX_STATEMENTS = 4
 MAX_STATEMENT_CHARS = 600
@@ -119,14 +119,17 @@ def build_messages(
     history: Sequence[tuple[str, str]] | None = None,
     *,
     max_statements: int = MAX_STATEMENTS,
+    guidance: str = "",
 ) -> list[BaseMessage]:
-    """The system and user messages for one question."""
+    """The system and user messages for one question; `guidance` says what kind of question
+    it is (one product, a comparison, a period…), from the query understanding."""
     system = render(SYSTEM_PROMPT, max_statements=str(max_statements))
     user = render(
         USER_PROMPT,
         question=neutralise(question.strip()),
         history=format_history(history or ()),
         articles=format_articles(passages, sources),
+        guidance=f"\nWhat the question asks for: {neutralise(guidance)}\n" if guidance else "",
     )
     return [SystemMessage(content=system), HumanMessage(content=user)]
 
@@ -202,12 +205,14 @@ def llm_sections(
     timeout: float | None = None,
     *,
     max_statements: int = MAX_STATEMENTS,
+    guidance: str = "",
 ) -> dict[str, list[Statement]]:
     """Ask the model for the four sections and keep only statements the sources back.
 
     Blocking: run it in a worker thread. Raises LLMUnavailable on any failure.
     """
-    messages = build_messages(question, passages, sources, history, max_statements=max_statements)
+    messages = build_messages(question, passages, sources, history, max_statements=max_statements,
+                              guidance=guidance)
     reply = _invoke(chat_model, messages, timeout)
     content = str(reply.text) if isinstance(reply, BaseMessage) else str(reply)
     sections = parse_sections(content, {s.n for s in sources}, max_statements=max_statements)

@@ -75,6 +75,11 @@ class Source:
     published: datetime | None
     also_in: tuple[str, ...] = ()
 
+    def to_json(self) -> dict[str, object]:
+        return {"n": self.n, "guid": self.guid, "url": self.url, "title": self.title,
+                "source": self.source,
+                "published": self.published.isoformat() if self.published else None}
+
 
 @dataclass(frozen=True)
 class Statement:
@@ -92,6 +97,8 @@ class Answer:
     notices: list[str] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
     advice_pointer: str | None = None
+    related: list[Source] = field(default_factory=list)  # closest coverage when not found
+    kind: str = "overview"  # what the question asked for (newsbot.query.KINDS)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -101,17 +108,9 @@ class Answer:
                 key: [{"text": s.text, "citations": list(s.citations)} for s in self.sections[key]]
                 for key in SECTION_KEYS
             },
-            "sources": [
-                {
-                    "n": s.n,
-                    "guid": s.guid,
-                    "url": s.url,
-                    "title": s.title,
-                    "source": s.source,
-                    "published": s.published.isoformat() if s.published else None,
-                }
-                for s in self.sources
-            ],
+            "sources": [s.to_json() for s in self.sources],
+            "related": [s.to_json() for s in self.related],
+            "kind": self.kind,
             "mode": self.mode,
             "notices": list(self.notices),
             "suggestions": list(self.suggestions),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newsbot.models import NO_SUPPORT, NOT_ADVICE, SECTION_KEYS, SECTION_TITLES, Answer, Source
+from newsbot.models import NOT_ADVICE, SECTION_KEYS, SECTION_TITLES, Answer, Source
 
 
 def cite(citations: tuple[int, ...]) -> str:
@@ -24,18 +24,19 @@ def answer_text(answer: Answer) -> str:
     if answer.notices:
         lines.append("")
     if not answer.found:
+        if answer.related:
+            lines.append("Closest related coverage:")
+            lines += [source_line(s) for s in answer.related]
         if answer.suggestions:
             lines.append("The news I follow covers, for example: " + "; ".join(answer.suggestions))
         lines.append(NOT_ADVICE)
         return "\n".join(lines).strip()
-    for key in SECTION_KEYS:
-        lines.append(f"## {SECTION_TITLES[key]}")
+    for key in SECTION_KEYS:  # a section with nothing that belongs in it is left out
         statements = answer.sections[key]
         if statements:
+            lines.append(f"## {SECTION_TITLES[key]}")
             lines += [f"- {s.text} {cite(s.citations)}" for s in statements]
-        else:
-            lines.append(f"- {NO_SUPPORT}")
-        lines.append("")
+            lines.append("")
     lines.append("Sources")
     lines += [source_line(s) for s in answer.sources]
     mode = "LLM summary" if answer.mode == "llm" else "extractive summary"

@@ -1,11 +1,19 @@
-"""Hybrid retrieval: dense (MiniLM in Chroma) + keyword (SQLite FTS5 BM25), fused by RRF,
-with filters, a preference for recent news, one-story diversity and a relevance floor."""
+"""Hybrid retrieval at article level: dense (MiniLM chunks in Chroma, an article scores its
+best chunk) and keyword (BM25 over each article's title and text in SQLite FTS5), fused by
+reciprocal rank, then adjusted for what the question names.
+
+The adjustments follow the parsed question, not a fixed recipe: articles that carry the
+product, company or trial the question names rank above those that do not; a named disease
+or therapy is preferred the same way; newer news is preferred only when the question is
+about a status or a period; a time window is a filter. A relevance floor keeps answers from
+being padded with what merely shares the beat.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -14,181 +22,115 @@ import numpy as np
 from newsbot import db
 from newsbot.embedding import model_path
 from newsbot.library import Library
-from newsbot.models import Passage
-from newsbot.topics import detect_diseases
-from newsbot.vectorstore import embeddings_for
+from newsbot.models import ArticleRecord, Chunk, Passage
+from newsbot.query import EVENTS, Lexicon, ParsedQuery, understand
+from newsbot.text import split_sentences
+from newsbot.topics import disease_pattern, specific_therapies, therapy_pattern
 
-_STOP = set(
-    "a an and are as at be been being but by can could did do does for from had has have how "
-    "i in into is it its me my new news of on or our should so than that the their them there "
-    "these this those to up was were what whats when where which who why will with would you "
-    "your about any anything latest recent happening tell show give update updates week today "
-    "month year days day past last".split()
-)
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
-_WINDOWS = (
-    (re.compile(r"\b(today|last 24 hours|past 24 hours|past day)\b", re.I), 1),
-    (re.compile(r"\b(this week|past week|last week|last 7 days|past 7 days)\b", re.I), 7),
-    (re.compile(r"\b(this month|past month|last month|last 30 days)\b", re.I), 30),
-)
-_DAYS = re.compile(r"\b(?:last|past) (\d{1,3}) days\b", re.I)
+DENSE_CHUNKS = 80        # chunks asked of Chroma; an article scores its best one
+KEYWORD_ARTICLES = 40    # articles from the keyword index
+TITLE_WEIGHT = 2.0       # BM25 weight of the title against the body
+MISSING_ENTITY = 0.35    # factor for an article without the product/company asked about
+MISSING_DISEASE = 0.55   # … without the disease asked about
+MISSING_THERAPY = 0.75   # … without the therapy asked about
+RARE_WORD_BAR = 0.1      # extra floor when the question has words the store never saw
+KEYWORD_SLACK = 0.1      # how far below the relevance floor a keyword match may be
+RECENCY_WEIGHT = 0.6     # status and period questions: boost at age 0, halving every …
+RECENCY_HALF_LIFE = 45.0  # … this many days
 
 
 @dataclass(frozen=True)
 class Query:
+    """An explicit query: text plus the filters a caller sets (CLI --disease, --days)."""
+
     text: str
     disease: str | None = None
     since: datetime | None = None
 
 
-def window_from_question(question: str, now: datetime) -> datetime | None:
-    match = _DAYS.search(question)
-    if match:
-        return now - timedelta(days=int(match.group(1)))
-    for pattern, days in _WINDOWS:
-        if pattern.search(question):
-            return now - timedelta(days=days)
-    return None
+@dataclass(frozen=True)
+class Hit:
+    """One article that answers the question, with its best chunks."""
+
+    article: ArticleRecord
+    score: float
+    similarity: float
+    chunks: tuple[Chunk, ...]
+    has_entity: bool
+    has_disease: bool
+    has_therapy: bool
+    has_event: bool = True
+
+    def meets(self, pq: ParsedQuery) -> bool:
+        """Everything the question names is in this article, together."""
+        return ((self.has_entity or not pq.entities) and self.has_disease and self.has_therapy
+                and self.has_event)
 
 
-def query_terms(text: str) -> list[str]:
-    return [t for t in _TOKEN.findall(text) if t.lower() not in _STOP and len(t) > 1]
+Matcher = Any  # a callable str -> bool
 
 
-def is_code(token: str) -> bool:
-    """Codes, acronyms and trial ids: 'NCT06123456', 'LMR-19', 'CD19', 'FcRn', 'mRNA'."""
-    has_digit = any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
-    return has_digit or sum(c.isupper() for c in token) >= 2
+def near(sentences: list[str], first: list[Matcher], second: list[Matcher],
+         window: int = 2) -> bool:
+    """Some sentence matches one of `first` with one of `second` at most `window` sentences
+    away (the title, sentence 0, sits next to the lead). A passing mention of a disease far
+    from the product is not news of the product in that disease."""
+    hits_a = [i for i, s in enumerate(sentences) if any(m(s) for m in first)]
+    if not hits_a:
+        return False
+    hits_b = [i for i, s in enumerate(sentences) if any(m(s) for m in second)]
+    for i in hits_a:
+        for j in hits_b:
+            if abs(i - j) <= window or (min(i, j) == 0 and max(i, j) <= window + 1):
+                return True
+    return False
 
 
-def exact_terms(text: str) -> set[str]:
-    return {t.lower() for t in query_terms(text) if is_code(t)}
+def _constraints(article: ArticleRecord, pq: ParsedQuery) -> tuple[bool, bool, bool, bool]:
+    """(has_entity, has_disease, has_therapy, has_event) for an article and a question."""
+    sentences = [article.title, *split_sentences(article.text)]
+    entity = [lambda s, e=e: mentions(s, e) for e in pq.entities]
+    disease = [disease_pattern(d).search for d in pq.named_diseases]
+    therapy = [therapy_pattern(t).search for t in specific_therapies(pq.therapies)]
+    has_entity = bool(entity) and any(m(s) for s in sentences for m in entity)
+    subject = entity if has_entity else therapy
+    if not disease:
+        has_disease = True
+    elif subject:
+        has_disease = near(sentences, subject, disease)
+    else:
+        has_disease = bool(set(pq.named_diseases) & set(article.diseases))
+    has_therapy = not therapy or any(m(s) for s in sentences for m in therapy)
+    events = [EVENTS[e].search for e in pq.events]
+    has_event = not (events and has_entity) or near(sentences, entity, events, window=1)
+    return has_entity, has_disease, has_therapy, has_event
 
 
-def chunks_containing(library: Library, term: str) -> int:
-    """How many stored chunks contain the term (as a phrase, stemmed like the index)."""
-    return int(library.db.execute(
-        "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{term}"',)
-    ).fetchone()[0])
+def mentions(text: str, name: str) -> bool:
+    """Whether `text` names `name`, word-bounded; 'VX-19' also matches 'VX 19' and 'VX19'."""
+    parts = [re.escape(p) for p in re.split(r"[-\s]+", name.strip()) if p]
+    if not parts:
+        return False
+    pattern = r"[-\s]?".join(parts)
+    return re.search(rf"(?<![\w]){pattern}(?![\w])", text, re.I) is not None
 
 
-def rare_terms(library: Library, terms: set[str], share: float = 0.15) -> set[str]:
-    """Of the exact terms, those few chunks contain: a match on them is evidence by itself."""
-    total = library.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0] or 1
-    return {t for t in terms if 0 < chunks_containing(library, t) <= max(3, share * total)}
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', "") + '"'
 
 
-def _fts_query(terms: list[str]) -> str:
-    return " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
-
-
-def keyword_search(library: Library, query: Query, limit: int) -> list[tuple[str, float]]:
-    terms = query_terms(query.text)
-    if not terms:
-        return []
-    if not (query.since or query.disease):
-        # Only stored (on-topic, non-duplicate) articles have chunks, so the best `limit`
-        # FTS rows are the answer: rank inside FTS5, join only those (4x faster at 10k).
-        rows = library.db.execute(
-            """SELECT c.id, r.rank FROM (
-                   SELECT rowid, bm25(chunks_fts) AS rank FROM chunks_fts
-                   WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?) r
-               JOIN chunks c ON c.rowid = r.rowid ORDER BY r.rank""",
-            (_fts_query(terms), limit),
-        )
-        return [(row["id"], -float(row["rank"])) for row in rows]
-    clauses = ["chunks_fts MATCH ?", "a.on_topic = 1", "a.duplicate_of IS NULL"]
-    params: list[Any] = [_fts_query(terms)]
-    if query.since:
-        clauses.append("COALESCE(a.published, a.ingested_at) >= ?")
-        params.append(db.to_ts(query.since))
-    if query.disease:
-        clauses.append("(',' || a.diseases || ',') LIKE ?")
-        params.append(f"%,{query.disease},%")
-    sql = f"""SELECT c.id, bm25(chunks_fts) AS rank FROM chunks_fts
-              JOIN chunks c ON c.rowid = chunks_fts.rowid
-              JOIN articles a ON a.id = c.article_id
-              WHERE {' AND '.join(clauses)} ORDER BY rank LIMIT ?"""
-    params.append(limit)
-    return [(row["id"], -float(row["rank"])) for row in library.db.execute(sql, params)]
-
-
-def _where(query: Query) -> dict[str, Any] | None:
-    clauses: list[dict[str, Any]] = []
-    if query.since:
-        clauses.append({"published": {"$gte": db.to_ts(query.since)}})
-    if query.disease:
-        clauses.append({f"d_{query.disease}": True})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-def dense_search(library: Library, vector: np.ndarray, query: Query,
-                 limit: int) -> list[tuple[str, float]]:
-    hits = library.store.query(vector, limit, _where(query))
-    return [(h.chunk_id, h.similarity) for h in hits]
-
-
-def _matched_exact(chunk_text: str, terms: set[str]) -> bool:
-    lowered = chunk_text.lower()
-    return any(re.search(rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])", lowered) for t in terms)
-
-
-def retrieve(
-    library: Library, query: Query, *, limit: int | None = None,
-    now: datetime | None = None, vector: np.ndarray | None = None,
-    per_story: int | None = None,
-) -> list[Passage]:
-    """Ranked passages that answer the query, at most `max_chunks_per_story` per story.
-
-    Empty when nothing stored is relevant enough (the caller says so instead of padding).
-    """
-    settings = library.settings
-    now = now or datetime.now(UTC)
-    limit = limit or settings.answer_sources * settings.max_chunks_per_story
-    if vector is None:
-        vector = library.embedder.encode([query.text])[0]
-    dense = dense_search(library, vector, query, settings.retrieval_candidates)
-    keyword = keyword_search(library, query, settings.retrieval_candidates)
-    fused: dict[str, float] = {}
-    for ranking in (dense, keyword):
-        for rank, (chunk_id, _) in enumerate(ranking):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (settings.rrf_k + rank + 1)
-    similarity = dict(dense)
-    missing = [cid for cid in fused if cid not in similarity]
-    for cid, emb in embeddings_for(library.store, missing).items():
-        similarity[cid] = float(emb @ vector)
-    chunks = db.get_chunks(library.db, fused)
-    articles = db.get_articles(library.db, {c.article_id for c in chunks.values()})
-    terms = rare_terms(library, exact_terms(query.text))
-    floor = settings.min_relevance
-    named = {d for d in detect_diseases(query.text) if d != "autoimmune_general"}
-    passages: list[Passage] = []
-    for cid, score in fused.items():
-        chunk = chunks.get(cid)
-        article = articles.get(chunk.article_id) if chunk else None
-        if chunk is None or article is None:
-            continue  # index and records briefly disagree mid-write: skip, don't fail
-        sim = similarity.get(cid, 0.0)
-        exact = bool(terms) and _matched_exact(f"{article.title} {chunk.text}", terms)
-        if sim < floor and not exact:
-            continue
-        if named and not named & set(article.diseases) and not exact:
-            continue  # the question names a disease this article does not discuss
-        published = article.published or article.ingested_at
-        age_days = max(0.0, (now - published).total_seconds() / 86400)
-        boost = 1.0 + settings.recency_weight * 0.5 ** (age_days / settings.recency_half_life_days)
-        passages.append(Passage(chunk, article, score * boost * (1.5 if exact else 1.0), sim))
-    passages.sort(key=lambda p: p.score, reverse=True)
-    return diversify(passages, per_story or settings.max_chunks_per_story, limit)
-
-
-_CONDITION = re.compile(r"^[a-z]+(itis|osis|iasis|emia|aemia|oma|pathy|trophy|plegia|ism)$")
+def article_count_matching(library: Library, term: str) -> int:
+    """Stored articles whose title or text contains the term (stemmed like the index)."""
+    try:
+        row = library.db.execute("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH ?",
+                                 (_fts_phrase(term),)).fetchone()
+    except Exception:  # noqa: BLE001 - a term FTS cannot parse occurs nowhere
+        return 0
+    return int(row[0])
 
 
 @lru_cache(maxsize=4)
-def _common_words(model_spec: str) -> frozenset[str]:
+def common_words(model_spec: str) -> frozenset[str]:
     """Whole words of the embedding model's WordPiece vocabulary: everyday English."""
     try:
         vocab = model_path(model_spec) / "vocab.txt"
@@ -197,43 +139,184 @@ def _common_words(model_spec: str) -> frozenset[str]:
         return frozenset()
 
 
-def unknown_names(library: Library, question: str) -> tuple[list[str], list[str]]:
-    """Words of the question that no stored chunk contains, as (names, rare words).
-
-    Names are proper nouns and condition words ("Alzheimer", "psoriasis"): news that never
-    mentions them cannot answer. Rare words ("zorblatt") are outside everyday English but
-    may be a synonym of something covered, so they only raise the relevance bar.
-    """
-    common = _common_words(library.settings.embedding_model)
-    names: list[str] = []
-    rare_words: list[str] = []
-    tokens = _TOKEN.findall(question)
-    for position, token in enumerate(tokens):
-        lowered = token.lower()
-        if lowered in _STOP or len(token) < 4:
-            continue
-        proper = token[0].isupper() and position > 0 and not token.isupper()
-        rare = bool(common) and token.isalpha() and lowered not in common and len(token) >= 5
-        name = proper or bool(_CONDITION.match(lowered))
-        if not (name or rare):
-            continue
-        if not chunks_containing(library, token):
-            (names if name else rare_words).append(token)
-    return names, rare_words
+_NAME = re.compile(r"\b(?:[A-Z][A-Za-z]*\d[\w-]*|[A-Z]{2,}[\w-]*|[A-Z][a-z]{3,})\b")
+_names_cache: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}
 
 
-def diversify(passages: list[Passage], per_story: int, limit: int) -> list[Passage]:
-    out: list[Passage] = []
-    per: dict[str, int] = {}
-    for passage in passages:
-        story = passage.article.story_id or passage.article.id
-        if per.get(story, 0) >= per_story:
+def stored_names(library: Library) -> frozenset[str]:
+    """Names in stored titles (products, companies, trials), for spelling correction."""
+    key = str(library.settings.sqlite_path)
+    stamp = tuple(library.db.execute("SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM articles_fts")
+                  .fetchone())
+    cached = _names_cache.get(key)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    names = frozenset(
+        m for (title,) in library.db.execute("SELECT title FROM articles_fts")
+        for m in _NAME.findall(title))
+    _names_cache[key] = (stamp, names)  # type: ignore[assignment]
+    return names
+
+
+def lexicon(library: Library) -> Lexicon:
+    return Lexicon(contains=lambda term: article_count_matching(library, term) > 0,
+                   names=lambda: stored_names(library),
+                   common=common_words(library.settings.embedding_model))
+
+
+def parse(library: Library, question: str, *, now: datetime | None = None,
+          history: list[str] | None = None) -> ParsedQuery:
+    return understand(question, now=now, history=history, lexicon=lexicon(library))
+
+
+def _in_window(article: ArticleRecord, pq: ParsedQuery) -> bool:
+    """Undated articles never fall inside a time window: their date is unknown."""
+    if pq.since is None and pq.until is None:
+        return True
+    if article.published is None:
+        return False
+    return ((pq.since is None or article.published >= pq.since)
+            and (pq.until is None or article.published < pq.until))
+
+
+def _dense(library: Library, vector: np.ndarray, pq: ParsedQuery,
+           disease: str | None) -> dict[str, tuple[float, list[str]]]:
+    clauses: list[dict[str, Any]] = []
+    if pq.since:
+        clauses.append({"published": {"$gte": db.to_ts(pq.since)}})
+    if pq.until:
+        clauses.append({"published": {"$lt": db.to_ts(pq.until)}})
+    if disease:
+        clauses.append({f"d_{disease}": True})
+    where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    best: dict[str, tuple[float, list[str]]] = {}
+    for hit in library.store.query(vector, DENSE_CHUNKS, where):
+        aid = str(hit.metadata.get("article_id", ""))
+        sim, ids = best.get(aid, (-1.0, []))
+        best[aid] = (max(sim, hit.similarity), [*ids, hit.chunk_id])
+    return best
+
+
+def _keyword(library: Library, pq: ParsedQuery, disease: str | None) -> list[str]:
+    terms = list(pq.terms) + [e for e in pq.entities if e not in pq.terms]
+    if not terms:
+        return []
+    clauses = ["articles_fts MATCH ?"]
+    params: list[Any] = [" OR ".join(_fts_phrase(t) for t in terms)]
+    if pq.since:
+        clauses.append("a.published >= ?")
+        params.append(db.to_ts(pq.since))
+    if pq.until:
+        clauses.append("a.published < ?")
+        params.append(db.to_ts(pq.until))
+    if disease:
+        clauses.append("(',' || a.diseases || ',') LIKE ?")
+        params.append(f"%,{disease},%")
+    sql = (f"SELECT a.id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+           f"WHERE {' AND '.join(clauses)} "
+           f"ORDER BY bm25(articles_fts, {TITLE_WEIGHT}, 1.0) LIMIT {KEYWORD_ARTICLES}")
+    try:
+        return [row[0] for row in library.db.execute(sql, params)]
+    except Exception:  # noqa: BLE001 - FTS syntax from odd input: keyword side gives nothing
+        return []
+
+
+def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
+         vector: np.ndarray | None = None, disease: str | None = None,
+         limit: int = 10) -> list[Hit]:
+    """Articles that answer the parsed question, best first; empty when none is relevant."""
+    settings = library.settings
+    now = now or datetime.now(UTC)
+    if vector is None:
+        vector = library.embedder.encode([pq.search_text])[0]
+    dense = _dense(library, vector, pq, disease)
+    keyword = _keyword(library, pq, disease)
+    keyword_set = set(keyword)
+    dense_order = sorted(dense, key=lambda a: -dense[a][0])
+    fused: dict[str, float] = {}
+    for ranking in (dense_order, keyword):
+        for r, aid in enumerate(ranking):
+            fused[aid] = fused.get(aid, 0.0) + 1.0 / (settings.rrf_k + r + 1)
+    articles = db.get_articles(library.db, fused)
+    chunk_ids = [cid for aid in fused for cid in dense.get(aid, (0.0, []))[1][:2]]
+    chunks = db.get_chunks(library.db, chunk_ids)
+    hits: list[Hit] = []
+    for aid, score in fused.items():
+        article = articles.get(aid)
+        if article is None or not article.on_topic or article.duplicate_of:
+            continue  # index and records briefly disagree mid-write: skip, don't fail
+        if not _in_window(article, pq):
             continue
-        per[story] = per.get(story, 0) + 1
-        out.append(passage)
-        if len(out) >= limit:
-            break
+        sim = dense[aid][0] if aid in dense else _article_similarity(library, aid, vector)
+        has_entity, has_disease, has_therapy, has_event = _constraints(article, pq)
+        # keyword evidence lowers the bar: "FcRn blockers" is answered by the one article
+        # that names FcRn even when MiniLM finds the wording only loosely similar
+        floor = settings.min_relevance - (KEYWORD_SLACK if aid in keyword_set else 0.0)
+        if pq.rare_words and not pq.entities:
+            floor += RARE_WORD_BAR  # "zorblatt therapy": only a strong match answers
+        if sim < floor and not has_entity:
+            continue
+        factor = 1.0
+        if pq.entities and not has_entity:
+            factor *= MISSING_ENTITY
+        elif has_entity and any(mentions(article.title, e) for e in pq.entities):
+            factor *= 1.25
+        factor *= 1.0 if has_disease else MISSING_DISEASE
+        factor *= 1.0 if has_therapy else MISSING_THERAPY
+        factor *= 1.0 if has_event else MISSING_THERAPY
+        if pq.wants_recent and article.published:
+            age = max(0.0, (now - article.published).total_seconds() / 86400)
+            weight = RECENCY_WEIGHT if pq.kind in ("status", "period") else RECENCY_WEIGHT / 2
+            factor *= 1.0 + weight * 0.5 ** (age / RECENCY_HALF_LIFE)
+        best = tuple(chunks[c] for c in dense.get(aid, (0.0, []))[1][:2] if c in chunks)
+        hits.append(Hit(article, score * factor, sim, best, has_entity, has_disease,
+                        has_therapy, has_event))
+    hits.sort(key=lambda h: -h.score)
+    return hits[:limit]
+
+
+def _article_similarity(library: Library, article_id: str, vector: np.ndarray) -> float:
+    row = library.db.execute("SELECT vector FROM articles WHERE id = ?", (article_id,)).fetchone()
+    if not row or row[0] is None:
+        return 0.0
+    mean = np.frombuffer(row[0], dtype=np.float32)
+    norm = float(np.linalg.norm(mean)) or 1.0
+    return float(mean @ vector) / norm
+
+
+def first_chunk(library: Library, article_id: str) -> Chunk | None:
+    row = library.db.execute("SELECT id, article_id, idx, text FROM chunks WHERE article_id = ? "
+                             "ORDER BY idx LIMIT 1", (article_id,)).fetchone()
+    return Chunk(row[0], row[1], row[2], row[3]) if row else None
+
+
+def to_passages(library: Library, hits: list[Hit]) -> list[Passage]:
+    """One passage per article (its best chunk), for callers that work with chunks."""
+    out = []
+    for hit in hits:
+        chunk = hit.chunks[0] if hit.chunks else first_chunk(library, hit.article.id)
+        if chunk is not None:
+            out.append(Passage(chunk, hit.article, hit.score, hit.similarity))
     return out
+
+
+def retrieve(library: Library, query: Query, *, limit: int | None = None,
+             now: datetime | None = None, vector: np.ndarray | None = None,
+             per_story: int | None = None) -> list[Passage]:
+    """Ranked passages for an explicit query (one per article); empty when nothing stored is
+    relevant enough."""
+    pq = parse(library, query.text, now=now)
+    if query.since:
+        pq = _with_window(pq, query.since)
+    hits = rank(library, pq, now=now, vector=vector, disease=query.disease,
+                limit=limit or library.settings.answer_sources * 2)
+    return to_passages(library, hits)
+
+
+def _with_window(pq: ParsedQuery, since: datetime) -> ParsedQuery:
+    from dataclasses import replace
+
+    return replace(pq, since=since, until=None, window=f"since {since:%d %b %Y}")
 
 
 def coverage(library: Library, top: int = 6) -> list[tuple[str, int]]:
@@ -247,3 +330,4 @@ def coverage(library: Library, top: int = 6) -> list[tuple[str, int]]:
             if key != "autoimmune_general":
                 counts[key] = counts.get(key, 0) + n
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+

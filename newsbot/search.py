@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from newsbot.library import Library
-from newsbot.retrieval import Query, retrieve
+from newsbot.retrieval import parse, rank
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,16 @@ class ArticleHit:
 
 
 def search_articles(library: Library, text: str, *, k: int = 10, days: int | None = None,
-                    disease: str | None = None, now: datetime | None = None) -> list[ArticleHit]:
-    now = now or datetime.now(UTC)
-    since = now - timedelta(days=days) if days else None
-    passages = retrieve(library, Query(text, disease, since), limit=k * 4, now=now,
-                        per_story=10_000)
-    best: dict[str, ArticleHit] = {}
-    for p in passages:
-        a = p.article
-        if a.id not in best:
-            best[a.id] = ArticleHit(a.guid, a.url, a.title, a.source, a.published, p.score,
-                                    a.story_id)
-    return list(best.values())[:k]
+                    disease: str | None = None, now: datetime | None = None,
+                    history: list[str] | None = None) -> list[ArticleHit]:
+    """Ranked articles, read the way `ask` reads a question ("this week", named products)."""
+    from newsbot.answering import current_time
+
+    now = current_time(library, now)
+    pq = parse(library, text, now=now, history=history)
+    if days:
+        since = now - timedelta(days=days)
+        pq = replace(pq, since=since, until=None, window=f"since {since:%d %b %Y}")
+    hits = rank(library, pq, now=now, disease=disease, limit=k)
+    return [ArticleHit(h.article.guid, h.article.url, h.article.title, h.article.source,
+                       h.article.published, h.score, h.article.story_id) for h in hits]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(1000, description="Longer questions are refused.")
     section_sentences: int = Field(3, description="Most statements per answer section.")
+    now: datetime | None = Field(
+        None,
+        description="Pin the clock (ISO time, e.g. 2026-11-20T12:00:00Z) so 'this week' and "
+        "recency read the same every run; unset = the real time. For evaluations and demos.",
+    )
 
     # --- LLM ---------------------------------------------------------------------
     llm_model: str | None = Field(
@@ -138,6 +143,15 @@ class Settings(BaseSettings):
     def _backend(cls, value: str) -> str:
         if value not in {"torch", "onnx"}:
             raise ValueError("embedding_backend must be 'torch' or 'onnx'")
+        return value
+
+    @field_validator("now")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            from datetime import UTC
+
+            return value.replace(tzinfo=UTC)
         return value
 
     @field_validator("ingest_interval", mode="before")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 # canonical key -> (display name, regex alternatives)
 DISEASES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "lupus": ("Lupus (SLE)", (r"lupus", r"\bSLE\b", r"lupus nephritis")),
+    "lupus": ("Lupus (SLE)", (r"lupus", r"\bSLE\b", r"lupus nephritis", r"\bLN\b")),
     "myasthenia_gravis": ("Myasthenia gravis", (r"myasthenia", r"\bgMG\b", r"\bMG\b")),
     "multiple_sclerosis": ("Multiple sclerosis", (r"multiple sclerosis", r"\bMS\b", r"\bRRMS\b")),
     "systemic_sclerosis": (
@@ -30,6 +30,20 @@ DISEASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "sjogrens": ("Sjögren's disease", (r"sj[öo]gren",)),
     "celiac": ("Celiac disease", (r"co?eliac",)),
     "psoriasis": ("Psoriasis", (r"psoria",)),
+    "cidp": ("CIDP", (r"\bCIDP\b", r"chronic inflammatory demyelinating")),
+    "pemphigus": ("Pemphigus", (r"pemphig",)),
+    "itp": ("Immune thrombocytopenia", (r"\bITP\b", r"immune thrombocytop")),
+    "autoimmune_hepatitis": ("Autoimmune hepatitis", (r"autoimmune hepatitis",)),
+    "thyroid": ("Autoimmune thyroid disease", (r"graves'? disease", r"hashimoto")),
+    "spondyloarthritis": ("Spondyloarthritis", (r"ankylosing spondylitis", r"psoriatic arthritis",
+                                                r"spondyloarthritis")),
+    "antiphospholipid": ("Antiphospholipid syndrome", (r"antiphospholipid",)),
+    "autoimmune_encephalitis": ("Autoimmune encephalitis", (r"autoimmune encephalitis",
+                                                            r"anti-NMDA")),
+    "vitiligo_alopecia": ("Vitiligo / alopecia areata", (r"vitiligo", r"alopecia areata")),
+    "transplant": ("Transplant tolerance", (
+        r"(?:kidney|liver|organ|islet|renal|heart|lung)[- ]transplant", r"transplant recipients?",
+        r"transplant (?:rejection|tolerance)", r"graft rejection")),
     "autoimmune_general": (
         "Autoimmune disease",
         (r"autoimmun", r"auto-immun", r"immune[- ]mediated"),
@@ -44,7 +58,10 @@ THERAPIES: dict[str, tuple[str, tuple[str, ...]]] = {
         (r"t[- ]cell engager", r"bispecific", r"\bTCE\b", r"CD19\s?[x×]\s?CD3",
          r"BCMA\s?[x×]\s?CD3"),
     ),
-    "treg": ("Treg therapy", (r"\bTregs?\b", r"regulatory t[- ]cells?")),
+    "treg": ("Treg therapy", (r"\bTregs?\b", r"regulatory t[- ]cells?", r"CAR[- ]Tregs?")),
+    "car_treg": ("CAR-Treg therapy", (r"\bCAR[- ]?Tregs?\b", r"chimeric antigen receptor "
+                                      r"(?:regulatory|Treg)")),
+    "caar_t": ("CAAR-T", (r"\bCAAR[- ]?T\b", r"chimeric autoantibody receptor")),
     "tolerogenic_vaccine": (
         "Tolerogenic vaccine",
         (r"tolerogenic", r"inverse vaccine", r"antigen[- ]specific (?:immune )?tolerance",
@@ -99,6 +116,23 @@ def detect_diseases(text: str) -> tuple[str, ...]:
 
 def detect_therapies(text: str) -> tuple[str, ...]:
     return tuple(k for k, rx in _THERAPY_RE.items() if rx.search(text))
+
+
+# A therapy named more specifically stands for itself: "CAR-Treg" is not any Treg mention.
+NARROWER = {"car_treg": "treg", "caar_t": "car_t"}
+
+
+def specific_therapies(therapies: tuple[str, ...]) -> tuple[str, ...]:
+    broader = {NARROWER[t] for t in therapies if t in NARROWER}
+    return tuple(t for t in therapies if t not in broader)
+
+
+def disease_pattern(key: str) -> re.Pattern[str]:
+    return _DISEASE_RE[key]
+
+
+def therapy_pattern(key: str) -> re.Pattern[str]:
+    return _THERAPY_RE[key]
 
 
 def find_trial_ids(text: str) -> tuple[str, ...]:

@@ -75,7 +75,8 @@ def test_answer_is_grounded_cited_and_reads_well(sample_library):
         for statement in answer.sections[key]:
             assert statement.citations and set(statement.citations) <= numbers
             cited |= set(statement.citations)
-            assert statement.text[0].isupper() and statement.text[-1] in ".!?”\""
+            assert statement.text[0].isupper() or statement.text[0] in "“\"", statement.text
+            assert statement.text[-1] in ".!?”\""
             # quoted, not invented (a leading "Why it matters:" label may have been dropped)
             assert statement.text[1:] in stored
     assert cited == numbers, "every listed source is cited"
@@ -84,13 +85,15 @@ def test_answer_is_grounded_cited_and_reads_well(sample_library):
     assert "2027" in whats_next
 
 
-def test_story_diversity_limits_one_story(sample_library):
+def test_one_passage_per_article_and_overviews_span_stories(sample_library):
     passages = retrieve(sample_library, Query("lupus nephritis CAR-T results"), now=SAMPLE_NOW)
-    per_story: dict[str, int] = {}
-    for p in passages:
-        per_story[p.article.story_id] = per_story.get(p.article.story_id, 0) + 1
-    assert max(per_story.values()) <= sample_library.settings.max_chunks_per_story
-    assert len(per_story) >= 3
+    ids = [p.article.id for p in passages]
+    assert len(ids) == len(set(ids))
+    answer = answer_question(sample_library, "What is new in CAR-T for autoimmune disease?",
+                             now=SAMPLE_NOW)
+    stories = {sample_library.db.execute("SELECT story_id FROM articles WHERE id = ?",
+                                         (s.article_id,)).fetchone()[0] for s in answer.sources}
+    assert len(stories) >= 3, "an overview draws on several stories, not one"
 
 
 def test_prompt_injection_sentence_never_quoted(sample_library):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import answer_latency, embedding_backend, ingest_throughput, retrieval_quality
+from bench import answer_latency, answer_quality, embedding_backend, ingest_throughput
 from bench.corpus import feed_files, generate, write_corpus
 from ingest.parse import parse_feed
 from newsbot.embedding import HashingEmbedder
@@ -57,20 +57,29 @@ def test_answer_latency_core(tmp_path: Path) -> None:
     assert "ask p50" in answer_latency.report(results)
 
 
-def test_retrieval_quality_core(tmp_path: Path) -> None:
-    result = retrieval_quality.measure(embedder=HashingEmbedder(), workdir=tmp_path)
-    assert set(result["scores"]) == {"hybrid", "dense", "BM25"}
-    for scores in result["scores"].values():
-        assert 0.0 <= scores["recall@5/all"] <= 1.0
-    assert "Hybrid vs" in retrieval_quality.report(result)
+def test_answer_quality_core(tmp_path: Path) -> None:
+    result = answer_quality.measure("dev", embedder=HashingEmbedder(), workdir=tmp_path)
+    assert set(result["retrieval"]) == {"newsbot", "BM25", "dense", "plain RRF"}
+    for scores in result["retrieval"].values():
+        assert 0.0 <= scores["nDCG@5"] <= 1.0 and 0.0 <= scores["recall@5"] <= 1.0
+    assert result["answerable"] > 0 and result["unanswerable"] > 0
+    assert "lead of plain-RRF top article" in answer_quality.report(result)
 
 
 def test_ranking_metrics() -> None:
-    relevant = {"a", "b"}
-    assert retrieval_quality.recall_at(["x", "a", "y", "b"], relevant) == 1.0
-    assert retrieval_quality.reciprocal_rank(["x", "a"], relevant) == 0.5
-    assert retrieval_quality.ndcg_at(["a", "b"], relevant) == pytest.approx(1.0)
-    assert retrieval_quality.ndcg_at(["x", "y"], relevant) == 0.0
+    gold = ["a", "b"]
+    assert answer_quality.recall_at(["x", "a", "y", "b"], gold) == 1.0
+    assert answer_quality.mrr_at(["x", "a"], gold) == 0.5
+    assert answer_quality.ndcg_at(["a", "b"], gold) == pytest.approx(1.0)
+    assert answer_quality.ndcg_at(["b", "a"], gold) < 1.0  # graded: the first gold counts most
+    assert answer_quality.ndcg_at(["x", "y"], gold) == 0.0
+
+
+def test_fact_presence_follows_the_evaluation_rule() -> None:
+    # >= 70 % of the fact's words (longer than 2 characters, or numbers) anywhere in the text
+    assert answer_quality.fact_present("65% complete renal response", "a 65 % complete response")
+    assert not answer_quality.fact_present("65% complete renal response", "a renal response")
+    assert answer_quality.fact_present("phase 3 in 2027", "Phase 3 starts in 2027.")
 
 
 @pytest.mark.model

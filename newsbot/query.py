@@ -1,0 +1,387 @@
+"""Query understanding, in one place: what a question asks for, before anything is searched.
+
+`understand` turns a question (and the conversation before it) into a `ParsedQuery`: the
+time window it names, the diseases and therapies, the products, companies, trials and codes
+it names, and the kind of question. `ask`, `search`, the console and the bot all go through
+it, so "this week" or "CD19-directed" mean the same everywhere.
+
+It is pure: what the store knows (whether a word occurs in it, the names it holds) comes in
+through a `Lexicon`, so the rules can be tested without a store.
+"""
+
+from __future__ import annotations
+
+import calendar
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from newsbot.topics import DISEASES, THERAPIES, detect_diseases, detect_therapies
+
+KINDS = ("specific", "comparison", "status", "period", "overview", "story")
+
+STOPWORDS = frozenset(
+    "a an and are as at be been being but by can could did do does for from had has have how "
+    "i in into is it its me my new news of on or our should so than that the their them there "
+    "these this those to up was were what whats when where which who why will with would you "
+    "your about any anything latest recent happening tell show give update updates week today "
+    "month year years days day past last since ago there's what's it's please summarise "
+    "summarize summary give me list explain describe overview know hear heard going on "
+    "weeks months".split()
+)
+# Words a question starts with that are never names, even capitalised.
+_OPENERS = frozenset(
+    "give tell show list summarise summarize explain describe compare find share what whats "
+    "how why when where which who is are was were has have had do does did can could should "
+    "would will any anything latest recent new news update updates please and also so but "
+    "hi hello hey ok okay i me my we our".split()
+)
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
+# Targets and generic science acronyms: they narrow a topic but are not one product.
+_GENERIC = re.compile(
+    r"^(?:CD\d{1,3}[A-Z]?|BCMA|FcRn|CAR|CAR-?T|CAR-?NK|CAAR-?T|TCE|CRS|ICANS|mRNA|DNA|RNA|"
+    r"IL-?\d+|TNF|JAK|HLA|MHC|IgG\d?|IgA|IgE|FDA|EMA|NICE|MHRA|NIH|CDC|WHO|US|UK|EU|USA|"
+    r"SLE|MS|MG|gMG|RA|SSc|T1D|IBD|UC|NMOSD|CIDP|ITP|ANCA|ORR|CRR|BLA|NDA|PFS|OS|AE|SAE|"
+    r"COVID-?19|Q[1-4]|H[12]|AI|CEO|CMO|R&D|IPO|B-?cells?|T-?cells?|Tregs?|GLP-?1|BTK|"
+    r"CD19xCD3|BCMAxCD3|x|vs|LN|CAR-?Tregs?|"
+    r"Bio|Biosciences|Therapeutics|Pharma|Pharmaceuticals|Biopharma|Biologics|Biotech|Inc|"
+    r"Ltd|AG|SA|plc|Corp|Cell|Cells|Medicines|Agency|Notice|Trial|Study|Phase)$",
+    re.I,
+)
+_CODE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
+_MONTHS = {name.lower(): n for n, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): n for n, name in enumerate(calendar.month_abbr) if name})
+_MONTHS["sept"] = 9
+_MONTH_RX = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_UNITS = {"day": 1, "week": 7, "month": 30, "year": 365}
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+            "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "a": 1, "an": 1}
+_STATUS = re.compile(
+    r"\b(still|status|currently|right now|as of now|now|anymore|any more|yet|resumed?|paused|"
+    r"on hold|halted|stopped|suspended|terminated|recruiting|enrolling|approved yet|"
+    r"where (?:does|do|is|are) .{1,40} stand|what(?:'s| is) the latest|latest on|"
+    r"has .{1,40} been (?:approved|cleared|filed|resumed|lifted)|lifted|is .{1,40} open)\b",
+    re.I,
+)
+_COMPARE = re.compile(r"\b(compare[ds]?|comparison|versus|vs\.?|differ(?:ence|ent|s)? "
+                      r"(?:between|from)|better than|head[- ]to[- ]head|how does .{1,60} stack)\b",
+                      re.I)
+# Events a question about a named product can presuppose: "why was X put on hold?" is
+# answered only by news of X's hold, not by other news of X.
+EVENTS = {
+    "hold": re.compile(r"\b(on hold|clinical hold|put on hold|paused?|halt(?:ed)?|suspend(?:ed)?|"
+                       r"suspension|stopped)\b", re.I),
+    "termination": re.compile(r"\b(terminat\w*|discontinu\w*|scrapped|abandon\w*|"
+                              r"shut down)\b", re.I),
+}
+_RECENT = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?|new|updates?|so far)\b", re.I)
+_PERIOD = re.compile(r"\b(summar(?:is|iz)e|round[- ]?up|recap|digest|overview|what happened|"
+                     r"what(?:'s| has) happened|news|headlines|catch me up|brief me)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """What the store knows, for the parser: occurrence checks and known names."""
+
+    contains: Callable[[str], bool] = lambda term: False
+    names: Callable[[], Iterable[str]] = lambda: ()
+    common: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    question: str                 # as asked, whitespace-normalised
+    search_text: str              # what retrieval embeds and matches (context, corrections)
+    kind: str                     # one of KINDS
+    diseases: tuple[str, ...] = ()
+    therapies: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()        # named products/companies/trials found in the store
+    unknown_names: tuple[str, ...] = ()   # names the store has never seen
+    since: datetime | None = None
+    until: datetime | None = None
+    window: str | None = None             # how the window was asked ("this week")
+    corrections: tuple[tuple[str, str], ...] = ()
+    follow_up: bool = False
+    terms: tuple[str, ...] = field(default=())  # content words for keyword search
+    rare_words: tuple[str, ...] = ()      # unfamiliar words the store does not contain
+    events: tuple[str, ...] = ()          # events the question presupposes ("hold")
+
+    @property
+    def wants_recent(self) -> bool:
+        return self.kind in ("status", "period") or bool(_RECENT.search(self.question))
+
+    @property
+    def named_diseases(self) -> tuple[str, ...]:
+        return tuple(d for d in self.diseases if d != "autoimmune_general")
+
+
+_FOLLOW_UP = re.compile(r"^(and|what about|how about|what of|and for|also|same for|why|"
+                        r"how so|tell me more|more|what else|any other|is it|are they|"
+                        r"does it|do they|was it|were they|when|who|how much|how many)\b", re.I)
+_PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|the trial|the drug|"
+                      r"the company|the therapy|the study|the treatment|the product)\b", re.I)
+
+
+def looks_like_follow_up(question: str) -> bool:
+    """Short elliptical questions ("what about for MS?") lean on the previous turn."""
+    stripped = question.strip()
+    if _FOLLOW_UP.match(stripped):
+        return True
+    return len(_TOKEN.findall(stripped)) <= 8 and bool(_PRONOUN.search(stripped))
+
+
+def time_window(question: str, now: datetime) -> tuple[datetime | None, datetime | None,
+                                                         str | None]:
+    """(since, until, phrase) for the window a question names, read against `now`."""
+    q = question.lower()
+    rules: list[tuple[str, Callable[[re.Match[str]], tuple[datetime, datetime | None]]]] = [
+        (r"\b(?:in the |over the |during the |within the )?(?:last|past|previous) "
+         r"(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|an)?\s*"
+         r"(day|week|month|year)s?\b",
+         lambda m: (now - timedelta(days=_UNITS[m.group(2)]
+                                    * _count(m.group(1) or "1")), None)),
+        (r"\b(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|twelve) "
+         r"(day|week|month|year)s? ago\b",
+         lambda m: (now - timedelta(days=_UNITS[m.group(2)] * _count(m.group(1))), None)),
+        (r"\btoday\b|\blast 24 hours\b|\bpast 24 hours\b",
+         lambda m: (now - timedelta(days=1), None)),
+        (r"\bthis week\b|\bthe week\b|\bthis past week\b",
+         lambda m: (now - timedelta(days=7), None)),
+        (r"\bthis month\b", lambda m: (now - timedelta(days=30), None)),
+        (r"\bthis year\b", lambda m: (datetime(now.year, 1, 1, tzinfo=UTC), None)),
+        (rf"\bsince (?:early |mid[- ]|late )?(?:(\d{{1,2}}) )?({_MONTH_RX})\b\.?(?: (\d{{1,2}}))?"
+         r"(?:,? (20\d\d))?",
+         lambda m: (_month_start(m, now), None)),
+        (r"\bsince (20\d\d)\b",
+         lambda m: (datetime(int(m.group(1)), 1, 1, tzinfo=UTC), None)),
+        (rf"\b(?:in|during|from) ({_MONTH_RX})\b(?:,? (20\d\d))?",
+         lambda m: _month_range(m, now)),
+        (r"\b(?:in|during) (20\d\d)\b",
+         lambda m: (datetime(int(m.group(1)), 1, 1, tzinfo=UTC),
+                    datetime(int(m.group(1)) + 1, 1, 1, tzinfo=UTC))),
+    ]
+    for pattern, build in rules:
+        match = re.search(pattern, q)
+        if match:
+            since, until = build(match)
+            return since, until, match.group(0).strip()
+    return None, None, None
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else _NUMBERS.get(word, 1)
+
+
+def _month_start(m: re.Match[str], now: datetime) -> datetime:
+    month = _MONTHS[m.group(2)]
+    day = int(m.group(1) or m.group(3) or 1)
+    year = int(m.group(4)) if m.group(4) else (now.year if month <= now.month else now.year - 1)
+    day = min(day, calendar.monthrange(year, month)[1])
+    return datetime(year, month, day, tzinfo=UTC)
+
+
+def _month_range(m: re.Match[str], now: datetime) -> tuple[datetime, datetime]:
+    month = _MONTHS[m.group(1)]
+    year = int(m.group(2)) if m.group(2) else (now.year if month <= now.month else now.year - 1)
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+_DOMAIN_WORDS = frozenset(
+    w for _, alts in (*DISEASES.values(), *THERAPIES.values()) for a in alts
+    for w in re.findall(r"[a-z]{5,}", a.lower())
+) | frozenset(
+    "lupus nephritis myasthenia gravis sclerosis scleroderma systemic multiple diabetes celiac "
+    "coeliac crohn colitis ulcerative pemphigus vulgaris vasculitis myositis dermatomyositis "
+    "rheumatoid arthritis sjogren transplant tolerance tolerogenic vaccine vaccines engager "
+    "engagers regulatory chimeric antigen receptor autoimmune autoimmunity immune immunology "
+    "therapy therapies treatment remission relapse relapsing progressive neuromyelitis optica "
+    "inflammatory demyelinating polyneuropathy thrombocytopenia psoriasis psoriatic clinical "
+    "trial trials approval approved results phase bispecific antibody antibodies allogeneic "
+    "autologous infusion cytokine syndrome neurotoxicity kidney nephrology rheumatology "
+    "neurology insulin islet proteinuria".split()
+)
+
+
+def _correct(word: str, lexicon: Lexicon) -> str | None:
+    """A likely intended domain word or stored name for a misspelt one ('lupis' → 'lupus',
+    'Verdiane' → 'Veridane'); stored names keep their own spelling and case."""
+    lowered = word.lower()
+    if len(lowered) < 5 or lowered in _DOMAIN_WORDS or lowered in lexicon.common:
+        return None
+    names = {n.lower(): n for n in lexicon.names() if len(n) >= 5}
+    pool = list(_DOMAIN_WORDS) + list(names)
+    match = difflib.get_close_matches(lowered, pool, n=1, cutoff=0.8)
+    if not match or match[0] == lowered:
+        return None
+    return names.get(match[0], match[0])
+
+
+# What people type, and how the news says it: acronyms and lay wording expanded for search
+# (added to the search text, never replacing what was asked).
+_EXPANSIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, flags), expansion) for pattern, flags, expansion in (
+        (r"\bLN\b", 0, "lupus nephritis"),
+        (r"\bSLE\b", 0, "systemic lupus erythematosus"),
+        (r"\bg?MG\b", 0, "myasthenia gravis"),
+        (r"\b(?:RR|P|SP)?MS\b", 0, "multiple sclerosis"),
+        (r"\bRA\b", 0, "rheumatoid arthritis"),
+        (r"\b(?:dc|lc)?SSc\b", 0, "systemic sclerosis scleroderma"),
+        (r"\bT1D\b", 0, "type 1 diabetes"),
+        (r"\bUC\b", 0, "ulcerative colitis"),
+        (r"\bIBD\b", 0, "inflammatory bowel disease Crohn's colitis"),
+        (r"\bNMOSD\b", 0, "neuromyelitis optica"),
+        (r"\bCIDP\b", 0, "chronic inflammatory demyelinating polyneuropathy"),
+        (r"\bITP\b", 0, "immune thrombocytopenia"),
+        (r"\bAAV\b", 0, "ANCA-associated vasculitis"),
+        (r"\bTCEs?\b", 0, "T-cell engager bispecific antibody"),
+        (r"\bCRS\b", 0, "cytokine release syndrome"),
+        (r"\bICANS\b", 0, "neurotoxicity"),
+        (r"\bTregs?\b", 0, "regulatory T cells"),
+        (r"\bCAAR[- ]?T\b", 0, "chimeric autoantibody receptor T cells"),
+        (r"\bHSCT\b", 0, "stem cell transplant"),
+        (r"off[- ]the[- ]shelf|donor[- ](?:derived|cells?)", re.I, "allogeneic donor-derived"),
+        (r"\b(?:your|their|his|her|my|patients'?) own (?:immune )?(?:cells|t cells)",
+         re.I, "autologous CAR-T cells"),
+        (r"\breprogramm?(?:ed|ing|e)?\b|\bengineered (?:immune )?cells\b", re.I,
+         "CAR-T cell therapy engineered"),
+        (r"inverse vaccine|teach(?:es)? the immune system|retrain|tolerance vaccine", re.I,
+         "tolerogenic vaccine immune tolerance"),
+        (r"\b(?:shot|jab)s?\b", re.I, "injection vaccine"),
+        (r"\bkidneys?\b", re.I, "renal nephritis"),
+        (r"side[- ]effects?|\bsafe(?:ty)?\b", re.I, "safety adverse events"),
+        (r"\b(?:cost|price|pay|afford|insurance)\w*", re.I, "price cost reimbursement"),
+        (r"\b(?:join|eligible|eligibility|sign up|enrol\w*|recruit\w*)\b", re.I,
+         "recruiting enrolment eligibility"),
+        (r"\b(?:stopped|paused|halted|on hold|suspended)\b", re.I, "clinical hold halt"),
+        (r"\bapprov\w*", re.I, "approval authorisation"),
+    ))
+
+
+def expand(text: str) -> str:
+    extra = [exp for rx, exp in _EXPANSIONS if rx.search(text)]
+    return f"{text} ({'; '.join(extra)})" if extra else text
+
+
+def _name_like(token: str, position: int, lexicon: Lexicon) -> bool:
+    """Product codes, trial acronyms and proper names, as opposed to ordinary words."""
+    lowered = token.lower()
+    if _GENERIC.match(token) or lowered in STOPWORDS or len(token) < 3:
+        return False
+    if detect_diseases(token) or detect_therapies(token) or lowered in _DOMAIN_WORDS:
+        return False
+    if lowered in _MONTHS:
+        return False
+    if _CODE.match(token):
+        return not token.isdigit() and not re.fullmatch(r"\d+(?:st|nd|rd|th|s|mg|kg|ml|%)", lowered)
+    if token.isupper() and len(token) >= 3:
+        return True
+    if not token[0].isupper():
+        return False
+    if position == 0:
+        return lowered not in _OPENERS and lowered not in lexicon.common
+    return lowered not in lexicon.common or lexicon.contains(token)
+
+
+def _unfamiliar(token: str, position: int, lexicon: Lexicon) -> bool:
+    """A word that is neither everyday English nor in the store ('zorblatt', 'Alzheimer')."""
+    lowered = token.lower()
+    if not token.isalpha() or len(token) < 4 or lowered in STOPWORDS or lowered in _OPENERS:
+        return False
+    if lowered in _DOMAIN_WORDS or lowered in _MONTHS or _GENERIC.match(token):
+        return False
+    if detect_diseases(token) or detect_therapies(token) or lexicon.contains(token):
+        return False
+    capitalised = token[0].isupper() and position > 0
+    return capitalised or (len(token) >= 5 and lowered not in lexicon.common)
+
+
+def _entity_parts(token: str) -> list[str]:
+    """'CD19-directed' → ['CD19', 'directed']; codes like 'VX-19' or 'ZORA-PMS' stay whole."""
+    if "-" in token and token.upper() == token:
+        return [token]
+    if "-" in token and not _CODE.match(token):
+        return token.split("-")
+    if "-" in token and _CODE.match(token):
+        head, _, tail = token.partition("-")
+        if tail.isalpha() and len(tail) > 3:  # 'CD19-directed', 'anti-FcRn'
+            return [head, tail]
+    return [token]
+
+
+def understand(question: str, *, now: datetime | None = None,
+               history: list[str] | None = None, lexicon: Lexicon | None = None) -> ParsedQuery:
+    lexicon = lexicon or Lexicon()
+    now = now or datetime.now(UTC)
+    question = " ".join(question.split())
+    follow_up = bool(history) and looks_like_follow_up(question)
+    since, until, window = time_window(question, now)
+
+    corrections: list[tuple[str, str]] = []
+    tokens = _TOKEN.findall(question)
+    fixed = question
+    for token in tokens:
+        if token.isalpha() and not lexicon.contains(token):
+            better = _correct(token, lexicon)
+            if better:
+                corrections.append((token, better))
+                fixed = re.sub(rf"\b{re.escape(token)}\b", better, fixed)
+    diseases = detect_diseases(fixed)
+    therapies = detect_therapies(fixed)
+
+    entities: list[str] = []
+    unknown: list[str] = []
+    rare: list[str] = []
+    for position, token in enumerate(_TOKEN.findall(fixed)):
+        if window and token.lower() in window:
+            continue
+        plain = token.replace("’", "'")
+        possessive = plain.endswith("'s") or plain.endswith("'")
+        for part in _entity_parts(plain.removesuffix("'s").rstrip("'")):
+            if _name_like(part, position, lexicon):
+                (entities if lexicon.contains(part) else unknown).append(part)
+            elif _unfamiliar(part, position, lexicon):
+                # a capitalised eponym ("Alzheimer's") names a disease; other unfamiliar
+                # words may be synonyms of something covered, so they only raise the bar
+                (unknown if possessive and part[0].isupper() else rare).append(part)
+    entities = list(dict.fromkeys(entities))
+
+    context = ""
+    if follow_up and history:
+        previous = understand(history[-1], now=now, lexicon=lexicon)
+        context = previous.search_text
+        entities = entities or list(previous.entities)
+        diseases = diseases or previous.diseases
+        therapies = therapies or previous.therapies
+        if since is None and previous.since is not None:
+            since, until, window = previous.since, previous.until, previous.window
+    search_text = expand(f"{context} {fixed}".strip() if context else fixed)
+    kind = _kind(question, entities, since is not None)
+    terms = tuple(dict.fromkeys(
+        t for t in _TOKEN.findall(search_text)
+        if t.lower() not in STOPWORDS and len(t) > 1
+        and not (window and t.lower() in window)))
+    return ParsedQuery(
+        question=question, search_text=search_text, kind=kind, diseases=diseases,
+        therapies=therapies, entities=tuple(entities), unknown_names=tuple(unknown),
+        since=since, until=until, window=window, corrections=tuple(corrections),
+        follow_up=follow_up, terms=terms, rare_words=tuple(rare),
+        events=tuple(k for k, rx in EVENTS.items() if rx.search(question)) if entities else (),
+    )
+
+
+def _kind(question: str, entities: list[str], windowed: bool) -> str:
+    if len(entities) >= 2 and _COMPARE.search(question) or (
+            _COMPARE.search(question) and " and " in question.lower()):
+        return "comparison"
+    if _STATUS.search(question):
+        return "status"
+    if entities:
+        return "specific"
+    if windowed or _PERIOD.search(question) and re.search(r"\b(week|month|today|latest)\b",
+                                                          question, re.I):
+        return "period"
+    return "overview"

@@ -1,0 +1,85 @@
+"""Which of the four sections a news sentence belongs in.
+
+What's happening — results and events; Why it matters — significance; What's next —
+planned steps and dates; Beyond the headlines — cost, access, ethics, risks, side effects
+and caveats. Cues are counted per section with weights; ties go to the rarer sections, since
+a sentence that carries a caveat or a plan as well as a result is usually there for the
+caveat or the plan. A year later than the article's own date marks a plan.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+_BEYOND = re.compile(
+    r"(\$|€|£|\b(costs?|costly|price[ds]?|pricing|priced|list price|insurers?|insurance|"
+    r"coverage decisions?|reimburs\w*|payers?|afford\w*|out-of-pocket|co-?pays?|budget|"
+    r"access|equit\w*|inequit\w*|ethic\w*|consent|fertility|pregnan\w*|"
+    r"side[- ]effects?|adverse|safety|toxicit\w*|cytokine release|CRS|ICANS|neurotox\w*|"
+    r"infections?|deaths?|died|fatal|hospitali[sz]\w*|intensive care|malignan\w*|"
+    r"secondary cancers?|risks?|boxed warning|warnings?|caution\w*|cautioned|sceptic\w*|"
+    r"skeptic\w*|caveats?|limitations?|limited|small (?:study|trial|number|sample|group)|"
+    r"single[- ]arm|uncontrolled|no control group|open[- ]label|not randomi[sz]ed|"
+    r"longer follow[- ]up|long[- ]term (?:data|follow[- ]up|effects|safety|risks?)|durab\w*|"
+    r"remains? (?:unclear|unknown|to be seen)|not yet (?:known|clear)|too early|"
+    r"manufactur\w*|capacity|waiting lists?|waitlists?|rural|travel|lost wages|caregivers?|"
+    r"diversity|underrepresent\w*|disparit\w*|burden|shortages?|conflicts? of interest|"
+    r"lymphodepl\w*|chemotherapy conditioning|conditioning chemotherapy|hypogammaglob\w*|"
+    r"criticism|critics|concerns?|worr\w*|questions remain)\b)",
+    re.I,
+)
+_NEXT = re.compile(
+    r"\b(will|plans?|planned|planning|expects?|expected|intends?|intended|aims? to|hopes? to|"
+    r"next (?:year|step|steps|phase|month|quarter)|upcoming|later this year|early next|"
+    r"(?:is|are) (?:now )?(?:enrolling|recruiting)|recruitment (?:opens|will)|"
+    r"enrol(?:l)?ment (?:opens|will|is expected)|is due|are due|due (?:in|by)|to begin|to start|"
+    r"to open|to launch|to file|to submit|to seek|scheduled|slated|awaits?|awaiting|"
+    r"pending|decision (?:is )?expected|by the end of|(?:first|second) half of|"
+    r"(?:first|second|third|fourth) quarter|mid-20\d\d|late 20\d\d|early 20\d\d|"
+    r"would (?:begin|start|open|follow)|going forward|in the coming)\b",
+    re.I,
+)
+_WHY = re.compile(
+    r"\b(first(?:[- ]ever)?|unmet|few (?:options|treatments|therapies)|no approved|"
+    r"could (?:offer|change|transform|spare|free|mean|allow|help|reshape|become)|"
+    r"may (?:offer|allow|spare|mean|help|change)|would be the first|potential to|"
+    r"matters?|significan\w*|important(?:ly)?|milestone|breakthrough|landmark|"
+    r"paradigm|game[- ]chang\w*|drug[- ]free|medication[- ]free|treatment[- ]free|"
+    r"without (?:ongoing|chronic|long-term|daily|further)|off (?:all )?(?:medication|"
+    r"immunosuppress\w*|steroids|treatment)|reset|cure|curative|proof[- ]of[- ]concept|"
+    r"validat\w*|suggests?|suggesting|shows? that|means?|meaning|because|hope|hopeful|"
+    r"encourag\w*|promising|for patients who|until now|so far only|currently (?:no|only)|"
+    r"standard of care|life[- ]changing|quality of life|transform\w*|if confirmed)\b",
+    re.I,
+)
+_EVENT = re.compile(
+    r"\b(first (?:patients?|participants?|person|people|child|children|adults?) "
+    r"(?:was |were |has been |have been )?(?:dosed|treated|enrolled|infused|randomi[sz]ed)|"
+    r"dosed (?:the|its) first)\b",
+    re.I,
+)
+_YEAR = re.compile(r"\b(20\d\d)\b")
+_RESULT = re.compile(r"\d+(?:\.\d+)?\s?%|\b\d+ of (?:the )?\d+\b|\bp ?[<=] ?0\.\d+", re.I)
+
+SECTION_ORDER = ("whats_happening", "why_it_matters", "whats_next", "beyond_the_headlines")
+
+
+def classify(sentence: str, published: datetime | None = None) -> str:
+    scores = {
+        "beyond_the_headlines": 1.1 * len(_BEYOND.findall(sentence)),
+        "whats_next": 1.0 * len(_NEXT.findall(sentence)),
+        "why_it_matters": 0.8 * len(_WHY.findall(sentence)),
+    }
+    if published is not None:
+        later = [int(y) for y in _YEAR.findall(sentence) if int(y) > published.year]
+        if later:
+            scores["whats_next"] += 1.5
+    if _EVENT.search(sentence):
+        scores["why_it_matters"] = max(0.0, scores["why_it_matters"] - 0.8)
+    results = len(_RESULT.findall(sentence))
+    happening = 0.45 * results
+    best = max(scores, key=lambda k: (scores[k], -SECTION_ORDER.index(k) * -1))
+    if scores[best] <= happening or scores[best] == 0:
+        return "whats_happening"
+    return best

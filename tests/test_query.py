@@ -1,0 +1,105 @@
+"""Query understanding without a store: windows, diseases, names, kinds, follow-ups."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from newsbot.query import Lexicon, looks_like_follow_up, time_window, understand
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+STORED = {"vx-19", "vx19", "vantor", "kestrel", "kt-88", "vantage-2", "cd19", "lupus", "fcrn"}
+LEX = Lexicon(contains=lambda t: t.lower() in STORED,
+              names=lambda: ("Vantor", "Kestrel", "VANTAGE-2"),
+              common=frozenset({"give", "tell", "europe", "shot", "directed", "reset"}))
+
+
+@pytest.mark.parametrize(("question", "since", "until"), [
+    ("What happened this week?", NOW - timedelta(days=7), None),
+    ("lupus news in the last 3 months", NOW - timedelta(days=90), None),
+    ("anything in the past two weeks?", NOW - timedelta(days=14), None),
+    ("What's new since October?", datetime(2026, 10, 1, tzinfo=UTC), None),
+    ("since 15 March", datetime(2026, 3, 15, tzinfo=UTC), None),
+    ("since December", datetime(2025, 12, 1, tzinfo=UTC), None),  # last December, not next
+    ("What happened in 2026?", datetime(2026, 1, 1, tzinfo=UTC),
+     datetime(2027, 1, 1, tzinfo=UTC)),
+    ("What happened in September?", datetime(2026, 9, 1, tzinfo=UTC),
+     datetime(2026, 10, 1, tzinfo=UTC)),
+    ("today's CAR-T news", NOW - timedelta(days=1), None),
+])
+def test_time_windows(question, since, until):
+    got_since, got_until, phrase = time_window(question, NOW)
+    assert (got_since, got_until) == (since, until)
+    assert phrase and phrase in question.lower()
+
+
+def test_no_window_when_none_is_named():
+    assert time_window("What is CAR-T?", NOW) == (None, None, None)
+
+
+def test_imperatives_are_not_names():
+    for question in ("Give me the latest on lupus CAR-T", "Summarise lupus news",
+                     "Tell me about CAR-T in lupus"):
+        pq = understand(question, now=NOW, lexicon=LEX)
+        assert pq.unknown_names == () and pq.entities == (), question
+
+
+def test_hyphenated_compounds_of_covered_terms_are_not_unknown():
+    pq = understand("Any CD19-directed therapies for lupus?", now=NOW, lexicon=LEX)
+    assert pq.unknown_names == ()
+    assert "lupus" in pq.diseases
+
+
+def test_product_codes_and_companies_are_entities():
+    pq = understand("What did Vantor report for VX-19?", now=NOW, lexicon=LEX)
+    assert set(pq.entities) == {"Vantor", "VX-19"} and pq.kind == "specific"
+
+
+def test_unstored_names_are_unknown():
+    pq = understand("What about Zentrix's ZT-404 in lupus?", now=NOW, lexicon=LEX)
+    assert "ZT-404" in pq.unknown_names and "Zentrix" in pq.unknown_names
+
+
+def test_eponym_disease_not_stored_is_unknown():
+    pq = understand("Which antibodies slow Alzheimer's disease?", now=NOW, lexicon=LEX)
+    assert pq.unknown_names == ("Alzheimer",)
+
+
+def test_typos_are_corrected_to_domain_words():
+    pq = understand("latest on CAR-T for lupis", now=NOW, lexicon=LEX)
+    assert ("lupis", "lupus") in pq.corrections and "lupus" in pq.diseases
+    pq = understand("myasthenia gravas trials", now=NOW, lexicon=LEX)
+    assert "myasthenia_gravis" in pq.diseases
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Compare VX-19 and KT-88 in lupus", "comparison"),
+    ("VX-19 versus KT-88?", "comparison"),
+    ("Is the VANTAGE-2 trial still on hold?", "status"),
+    ("What happened in lupus this week?", "period"),
+    ("Summarize the past week's news", "period"),
+    ("Tell me about VX-19", "specific"),
+    ("What is new in CAR-T for lupus?", "overview"),
+])
+def test_kinds(question, kind):
+    assert understand(question, now=NOW, lexicon=LEX).kind == kind
+
+
+def test_follow_up_takes_the_previous_subject():
+    pq = understand("what about the side effects?", now=NOW, lexicon=LEX,
+                    history=["What were the VX-19 results in lupus nephritis?"])
+    assert pq.follow_up and "VX-19" in pq.entities and "lupus" in pq.diseases
+    assert "VX-19" in pq.search_text
+
+
+def test_a_new_question_does_not_inherit():
+    pq = understand("What is new in CAR-T for myasthenia gravis?", now=NOW, lexicon=LEX,
+                    history=["Tell me about VX-19"])
+    assert not pq.follow_up and pq.entities == ()
+
+
+def test_follow_up_detection():
+    assert looks_like_follow_up("and when is the next trial?")
+    assert looks_like_follow_up("what about for MS?")
+    assert not looks_like_follow_up("What are the latest results of CAR-T in lupus nephritis?")
