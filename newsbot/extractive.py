@@ -25,6 +25,11 @@ from newsbot.sections import classify
 from newsbot.text import jaccard, shingles, split_sentences, words
 
 MIN_CHARS, MAX_CHARS = 40, 420
+# How a sentence earns its place: its story's rank, the question's words it carries, how
+# near the top of its article it stands, whether it carries a figure, and which of the
+# story's outlets it comes from (the best-matching article speaks first).
+W_STORY, W_OVERLAP, W_LEAD, W_FIGURE, W_OUTLET = 1.0, 0.5, 0.25, 0.1, 0.05
+W_TOP_LEAD = 0.0  # the opening of the best article: news puts its most important facts first
 _PRONOUN_START = re.compile(
     r"^(this|these|that|those|it|its|they|their|them|he|she|his|her|such|both|also|but|and|"
     r"or|however|meanwhile|still|yet|so|which|another|other|others|the other|in addition|"
@@ -139,17 +144,23 @@ class Plan:
 
 
 def plan_for(pq: ParsedQuery, per_section: int) -> Plan:
+    """The shape of the answer for the kind of question; `per_section` (3 by default)
+    scales it, so a larger setting gives longer answers of the same shape."""
     if pq.kind == "story":  # one story of the digest, told by its outlets
         return Plan(stories=1, first_story=3 * per_section, per_story=0, total=3 * per_section)
     if pq.kind in ("specific", "status") and pq.entities:
-        return Plan(stories=2, first_story=8, per_story=1, total=min(9, 3 * per_section))
-    if pq.kind == "comparison":
-        return Plan(stories=4, first_story=4, per_story=3, total=min(10, 3 * per_section))
-    if pq.kind == "period":
-        return Plan(stories=6, first_story=2, per_story=2, total=min(10, 3 * per_section))
-    if pq.kind == "status":
-        return Plan(stories=3, first_story=5, per_story=2, total=min(8, 3 * per_section))
-    return Plan(stories=4, first_story=4, per_story=2, total=min(9, 3 * per_section))
+        shape = (2, 9, 1, 10)  # mostly the story of the product asked about
+    elif pq.kind == "comparison":
+        shape = (4, 4, 3, 10)  # each side heard
+    elif pq.kind == "period":
+        shape = (6, 2, 2, 10)  # a digest of the period
+    elif pq.kind == "status":
+        shape = (3, 5, 2, 8)
+    else:
+        shape = (4, 5, 2, 10)  # an overview: several stories
+    scale = max(1.0, per_section / 3)
+    stories, first, per_story, total = (max(1, round(n * scale)) for n in shape)
+    return Plan(stories, first, per_story, min(total, 4 * per_section))
 
 
 def _stories(hits: list[Hit], pq: ParsedQuery, plan: Plan) -> list[list[Hit]]:
@@ -208,10 +219,13 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
                     continue
                 s_words = set(words(sentence))
                 overlap = sum(idf.get(w, 1.0) for w in q_words & s_words) / norm
-                score = (1.0 / (1 + story_rank) + 0.5 * overlap + 0.25 / (1 + position)
-                         + (0.1 if re.search(r"\d", sentence) else 0.0)
-                         - 0.05 * outlet_rank)
-                section = label or classify(sentence, article.published)
+                score = (W_STORY / (1 + story_rank) + W_OVERLAP * overlap
+                         + W_LEAD / (1 + position)
+                         + (W_FIGURE if re.search(r"\d", sentence) else 0.0)
+                         - W_OUTLET * outlet_rank
+                         + (W_TOP_LEAD if story_rank == outlet_rank == 0 and position < 3
+                            else 0.0))
+                section = label or classify(sentence, article.published, position)
                 n = number[article.id]
                 out.append(Candidate(sentence, n, story, story_rank, position, score, section,
                                      {n}, shingles(sentence, 2)))

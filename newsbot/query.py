@@ -18,7 +18,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from newsbot.topics import DISEASES, THERAPIES, detect_diseases, detect_therapies
+from newsbot.topics import (
+    DISEASES,
+    THERAPIES,
+    detect_diseases,
+    detect_therapies,
+    disease_pattern,
+    therapy_pattern,
+)
 
 KINDS = ("specific", "comparison", "status", "period", "overview", "story")
 
@@ -266,12 +273,18 @@ def expand(text: str) -> str:
     return f"{text} ({'; '.join(extra)})" if extra else text
 
 
+def _is_term(token: str) -> bool:
+    """The whole token is a disease or therapy name ('MS', 'CAR-T'); 'ZENITH-MG' is not."""
+    return any(p.fullmatch(token) for key in DISEASES for p in [disease_pattern(key)]) or any(
+        p.fullmatch(token) for key in THERAPIES for p in [therapy_pattern(key)])
+
+
 def _name_like(token: str, position: int, lexicon: Lexicon) -> bool:
     """Product codes, trial acronyms and proper names, as opposed to ordinary words."""
     lowered = token.lower()
     if _GENERIC.match(token) or lowered in STOPWORDS or len(token) < 3:
         return False
-    if detect_diseases(token) or detect_therapies(token) or lowered in _DOMAIN_WORDS:
+    if _is_term(token) or lowered in _DOMAIN_WORDS:
         return False
     if lowered in _MONTHS:
         return False
@@ -352,8 +365,13 @@ def understand(question: str, *, now: datetime | None = None,
     context = ""
     if follow_up and history:
         previous = understand(history[-1], now=now, lexicon=lexicon)
-        context = previous.search_text
-        entities = entities or list(previous.entities)
+        if diseases and not entities:
+            # "what about for MS?" moves the previous subject (CAR-T) to another disease:
+            # keep the therapy, not the old disease or the old product
+            context = " ".join(THERAPIES[t][0] for t in previous.therapies)
+        else:
+            context = previous.search_text
+            entities = entities or list(previous.entities)
         diseases = diseases or previous.diseases
         therapies = therapies or previous.therapies
         if since is None and previous.since is not None:

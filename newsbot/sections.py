@@ -41,7 +41,8 @@ _NEXT = re.compile(
     re.I,
 )
 _WHY = re.compile(
-    r"\b(first(?:[- ]ever)?|unmet|few (?:options|treatments|therapies)|no approved|"
+    r"\b(first[- ]ever|for the first time|(?:the|be the) first (?:approved |)(?:treatment|therapy|"
+    r"drug|medicine|option|product|disease-modifying)|unmet|few (?:options|treatments|therapies)|no approved|"
     r"could (?:offer|change|transform|spare|free|mean|allow|help|reshape|become)|"
     r"may (?:offer|allow|spare|mean|help|change)|would be the first|potential to|"
     r"matters?|significan\w*|important(?:ly)?|milestone|breakthrough|landmark|"
@@ -60,12 +61,21 @@ _EVENT = re.compile(
     re.I,
 )
 _YEAR = re.compile(r"\b(20\d\d)\b")
-_RESULT = re.compile(r"\d+(?:\.\d+)?\s?%|\b\d+ of (?:the )?\d+\b|\bp ?[<=] ?0\.\d+", re.I)
+_RESULT = re.compile(r"\d+(?:\.\d+)?\s?%|\b\d+ of (?:the )?\d+\b|\bp ?[<=] ?0\.\d+|"
+                     r"\b(?:fell|rose|improved|declined|dropped|increased|decreased) (?:by )?[-−]?"
+                     r"\d", re.I)
+# Reporting what was done or found: the stuff of "What's happening".
+_REPORTED = re.compile(r"\b(reported|announced|said|showed|achieved|received|treated|dosed|"
+                       r"enrolled|granted|approved|presented|published|met|missed|occurred|"
+                       r"developed|placed|lifted|halted|raised|signed|closed|found|had|were)\b",
+                       re.I)
 
 SECTION_ORDER = ("whats_happening", "why_it_matters", "whats_next", "beyond_the_headlines")
 
 
-def classify(sentence: str, published: datetime | None = None) -> str:
+def classify(sentence: str, published: datetime | None = None, position: int = 99) -> str:
+    """The section for one sentence; `position` is its index in the article (the lead of a
+    news story says what happened)."""
     scores = {
         "beyond_the_headlines": 1.1 * len(_BEYOND.findall(sentence)),
         "whats_next": 1.0 * len(_NEXT.findall(sentence)),
@@ -77,9 +87,10 @@ def classify(sentence: str, published: datetime | None = None) -> str:
             scores["whats_next"] += 1.5
     if _EVENT.search(sentence):
         scores["why_it_matters"] = max(0.0, scores["why_it_matters"] - 0.8)
-    results = len(_RESULT.findall(sentence))
-    happening = 0.45 * results
-    best = max(scores, key=lambda k: (scores[k], -SECTION_ORDER.index(k) * -1))
-    if scores[best] <= happening or scores[best] == 0:
+    happening = 0.6 * len(_RESULT.findall(sentence))
+    happening += 0.4 if _REPORTED.search(sentence) else 0.0
+    happening += 1.0 if position <= 1 else 0.0
+    best = max(scores, key=lambda k: (scores[k], SECTION_ORDER.index(k)))
+    if scores[best] == 0 or scores[best] <= happening:
         return "whats_happening"
     return best

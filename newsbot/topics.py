@@ -25,8 +25,10 @@ DISEASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "ibd": ("Inflammatory bowel disease", (r"crohn", r"ulcerative colitis", r"\bIBD\b",
                                            r"inflammatory bowel")),
     "nmosd": ("NMOSD", (r"neuromyelitis", r"\bNMOSD\b")),
-    "myositis": ("Myositis", (r"myositis", r"dermatomyositis")),
-    "vasculitis": ("Vasculitis", (r"vasculitis", r"\bANCA\b")),
+    "myositis": ("Myositis", (r"myositis", r"dermatomyositis", r"anti-?synthetase",
+                              r"polymyositis", r"\bIIM\b")),
+    "vasculitis": ("Vasculitis", (r"vasculitis", r"\bANCA\b", r"polyangiitis", r"\bGPA\b",
+                                  r"\bMPA\b", r"\bAAV\b")),
     "sjogrens": ("Sjögren's disease", (r"sj[öo]gren",)),
     "celiac": ("Celiac disease", (r"co?eliac",)),
     "psoriasis": ("Psoriasis", (r"psoria",)),
@@ -51,8 +53,11 @@ DISEASES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 THERAPIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "car_t": ("CAR-T", (r"\bCAR[- ]?T\b", r"chimeric antigen receptor", r"\bCAR[- ]NK\b",
-                        r"\bCAR therap")),
+    "car_t": ("CAR-T", (r"\bCAR[- ]?T\b", r"chimeric antigen receptor(?: \(CAR\))? T",
+                        r"\bCAR therap",
+                        r"\bCAR T-cells?\b")),
+    "car_nk": ("CAR-NK", (r"\bCAR[- ]?NK\b", r"chimeric antigen receptor NK",
+                          r"chimeric antigen receptor natural killer")),
     "t_cell_engager": (
         "T-cell engager",
         (r"t[- ]cell engager", r"bispecific", r"\bTCE\b", r"CD19\s?[x×]\s?CD3",
@@ -65,7 +70,8 @@ THERAPIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "tolerogenic_vaccine": (
         "Tolerogenic vaccine",
         (r"tolerogenic", r"inverse vaccine", r"antigen[- ]specific (?:immune )?tolerance",
-         r"tolerance[- ]inducing"),
+         r"tolerance[- ]inducing", r"antigen[- ]specific immunotherap", r"toleri[sz]ing",
+         r"peptide immunotherap"),
     ),
     "b_cell_depletion": (
         "B-cell depletion",

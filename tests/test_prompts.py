@@ -50,7 +50,7 @@ def test_build_messages_passes_exactly_each_templates_variables(
 
 
 def test_render_names_missing_and_unexpected_variables() -> None:
-    with pytest.raises(PromptError, match=r"missing articles, history") as caught:
+    with pytest.raises(PromptError, match=r"missing articles, guidance, history") as caught:
         render("answer_user", question="q", colour="blue")
     assert "unexpected colour" in str(caught.value)
 

@@ -1,0 +1,61 @@
+"""Which section a sentence belongs in, and which sentences may be quoted at all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from newsbot.extractive import names_in, strip_label, usable
+from newsbot.sections import classify
+
+WHEN = datetime(2026, 5, 4, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("sentence", "section"), [
+    ("At week 24, 14 of 20 patients (70%) reached low disease activity, the sponsor said.",
+     "whats_happening"),
+    ("The company expects to start a phase 3 study in the second half of 2027.", "whats_next"),
+    ("A pivotal trial is planned for 2028 in about 200 patients.", "whats_next"),
+    ("Analysts estimate a list price above $350,000, and insurers have not said whether "
+     "they will pay.", "beyond_the_headlines"),
+    ("Cytokine release syndrome occurred in six patients and two had serious infections.",
+     "beyond_the_headlines"),
+    ("It would be the first treatment to target the cause of the disease rather than its "
+     "symptoms.", "why_it_matters"),
+    ("The study was small and open-label, so the results need confirmation.",
+     "beyond_the_headlines"),
+])
+def test_sections_by_what_the_sentence_says(sentence: str, section: str) -> None:
+    assert classify(sentence, WHEN, position=5) == section
+
+
+def test_the_lead_of_an_article_is_what_happened() -> None:
+    lead = "Orvane Bio said its engineered T-cell therapy cleared skin lesions in 9 of 11 people."
+    assert classify(lead, WHEN, position=0) == "whats_happening"
+
+
+def test_a_first_dosing_is_an_event_not_significance() -> None:
+    assert classify("The first patient was dosed in the trial in March, the company said.",
+                    WHEN, position=4) == "whats_happening"
+
+
+def test_outlet_labels_win() -> None:
+    assert strip_label("Why it matters: few patients have options.") == (
+        "Few patients have options.", "why_it_matters")
+
+
+@pytest.mark.parametrize("sentence", [
+    "What you can do: • Join the registry • Email your representative today.",
+    "Sign our petition to make the therapy affordable for everyone who needs it.",
+    "Is this the end of daily pills for people with the disease?",
+    "and then the trial was stopped for reasons nobody has explained yet.",
+])
+def test_lists_calls_to_action_questions_and_fragments_are_not_statements(sentence: str) -> None:
+    assert not usable(sentence)
+
+
+def test_names_in_finds_codes_and_companies_not_targets() -> None:
+    found = names_in("Orvane Therapeutics' ORV-12, a CD19 CAR-T, was compared with QX-7 in SLE.")
+    assert {"ORV-12", "QX-7", "Orvane"} <= found
+    assert "CD19" not in found and "SLE" not in found
