@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,18 +12,13 @@ from newsbot.errors import EmptyQuestion, LLMUnavailable, QuestionTooLong
 from newsbot.extractive import summarise
 from newsbot.library import Library
 from newsbot.models import SECTION_KEYS, Answer, ArticleRecord, Source, Statement
-from newsbot.query import ParsedQuery, looks_like_follow_up
+from newsbot.query import ParsedQuery, asks_for_advice, looks_like_follow_up
 from newsbot.retrieval import Hit, coverage, parse, rank, to_passages
 from newsbot.topics import display_disease, display_therapy, specific_therapies
 
 log = logging.getLogger(__name__)
-__all__ = ["answer_question", "check_question", "latest", "looks_like_follow_up", "renumber"]
-_ADVICE = re.compile(
-    r"\b(should (i|my|we)|can i|could i|is it safe (for me|to)|do i need|my (medication|"
-    r"meds|dose|doctor|treatment|symptoms)|stop (taking|my)|switch (to|from)|"
-    r"am i eligible|would i qualify)\b",
-    re.I,
-)
+__all__ = ["answer_question", "asks_for_advice", "check_question", "latest",
+           "looks_like_follow_up", "renumber"]
 ADVICE_POINTER = (
     "I can't give personal medical advice — please talk to your clinician or care team "
     "before changing any treatment. Here is what the news says."
@@ -51,10 +45,6 @@ def check_question(question: str, limit: int) -> str:
     if len(cleaned) > limit:
         raise QuestionTooLong(len(cleaned), limit)
     return cleaned
-
-
-def asks_for_advice(question: str) -> bool:
-    return bool(_ADVICE.search(question))
 
 
 def current_time(library: Library, now: datetime | None = None) -> datetime:
@@ -101,15 +91,19 @@ def renumber(sections: dict[str, list[Statement]],
     return new_sections, new_sources
 
 
+_WINDOW_WORDS = {"this week": "in the past week", "the week": "in the past week",
+                 "this past week": "in the past week", "this month": "in the past month",
+                 "this year": "this year", "today": "today"}
+
+
 def _scope(pq: ParsedQuery, disease: str | None) -> str:
     parts = []
     diseases = [disease] if disease else list(pq.named_diseases)
     if diseases:
         parts.append("about " + " or ".join(display_disease(d) for d in diseases))
     if pq.window:
-        parts.append(pq.window if pq.window.startswith(("since", "in ", "during"))
-                     else f"in the {pq.window.removeprefix('this ').removeprefix('the ')}"
-                     if pq.window.startswith(("this", "the")) else pq.window)
+        parts.append(_WINDOW_WORDS.get(pq.window, pq.window if pq.window.startswith(
+            ("since", "in ", "during", "from")) else f"in the {pq.window}"))
     return f" ({', '.join(parts)})" if parts else ""
 
 
@@ -139,7 +133,7 @@ def _missing(pq: ParsedQuery, hits: list[Hit]) -> str | None:
     if pq.events and not any(h.has_entity and h.has_event for h in hits):
         events = " or ".join({"hold": "clinical hold"}.get(e, e) for e in pq.events)
         return f"a {events} of {' / '.join(asked)}"
-    diseases = [display_disease(d) for d in pq.named_diseases]
+    diseases = [display_disease(d) for d in pq.named_diseases] + list(pq.population)
     if asked and diseases:
         return f"{' / '.join(asked)} in {' or '.join(diseases)}"
     return " / ".join(asked or diseases) or None

@@ -34,10 +34,23 @@ _PRONOUN_START = re.compile(
     r"^(this|these|that|those|it|its|they|their|them|he|she|his|her|such|both|also|but|and|"
     r"or|however|meanwhile|still|yet|so|which|another|other|others|the other|in addition|"
     r"additionally|similarly|likewise|instead|there|here)\b", re.I)
+# "When their B cells returned…": a pronoun in the opening clause points at a sentence that
+# is not quoted.
+_PRONOUN_CLAUSE = re.compile(r"^(when|after|before|because|if|once|while|since|although|as|"
+                             r"until|unless|like) (they|their|them|it|its|he|his|she|her)\b",
+                             re.I)
 _DEFINITE_START = re.compile(
     r"^(the|a) (company|firm|biotech|drugmaker|developer|sponsor|drug|therapy|treatment|"
     r"product|candidate|trial|study|agency|regulator|group|team|researchers|investigators|"
     r"programme|program|approach|cells?|infusion|patients?|participants?)\b", re.I)
+# One person's own treatment story: never quoted under a personal medical question, where it
+# would read as an example to follow.
+_ANECDOTE = re.compile(r"\b(she|he|her|his|my|i)\b|\b(takes? no|no longer takes?|stopped taking|"
+                       r"came off|\d+-year-old)\b", re.I)
+_BOILERPLATE = re.compile(r"\b(?:does|do|did)(?: not|n't) (?:provide|give|offer|constitute) "
+                          r"(?:medical |personal )?advice|\bnot (?:intended as )?medical advice|"
+                          r"\ball rights reserved\b|\bthis (?:article|story) (?:was|has been) "
+                          r"(?:updated|corrected)", re.I)
 _CALL_TO_ACTION = re.compile(r"^(what you can do|how to help|sign (?:up|our|the)|join (?:us|our)|"
                              r"register (?:now|for|here)|subscribe|click|read more|email us|"
                              r"share your|tell us|donate)\b", re.I)
@@ -99,8 +112,8 @@ def usable(sentence: str) -> bool:
         return False
     if s.count("“") != s.count("”") or s.count('"') % 2:
         return False
-    if "•" in s or _CALL_TO_ACTION.match(s):
-        return False  # a newsletter's list or call to action, not a statement of news
+    if "•" in s or _CALL_TO_ACTION.match(s) or _BOILERPLATE.search(s):
+        return False  # a newsletter's list, call to action or disclaimer: not news
     return not is_unsafe(s)
 
 
@@ -207,7 +220,9 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
                 sentence, label = strip_label(_DATELINE.sub("", raw))
                 if not usable(sentence):
                     continue
-                if _PRONOUN_START.match(sentence):
+                if _PRONOUN_START.match(sentence) or _PRONOUN_CLAUSE.match(sentence):
+                    continue
+                if pq.advice and _ANECDOTE.search(sentence):
                     continue
                 # "The company plans…" is clear only where the answer is about that company
                 if _DEFINITE_START.match(sentence) and not (

@@ -68,7 +68,7 @@ _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "sev
 _STATUS = re.compile(
     r"\b(still|status|currently|right now|as of now|now|anymore|any more|yet|resumed?|paused|"
     r"on hold|halted|stopped|suspended|terminated|recruiting|enrolling|approved yet|"
-    r"where (?:does|do|is|are) .{1,40} stand|what(?:'s| is) the latest|latest on|"
+    r"where (?:does|do|is|are) .{1,40} stand|"
     r"has .{1,40} been (?:approved|cleared|filed|resumed|lifted)|lifted|is .{1,40} open)\b",
     re.I,
 )
@@ -83,9 +83,29 @@ EVENTS = {
     "termination": re.compile(r"\b(terminat\w*|discontinu\w*|scrapped|abandon\w*|"
                               r"shut down)\b", re.I),
 }
+# Who a question is about, when that narrows the news: "is CAR-T safe for kids?" is not
+# answered by adult trials.
+POPULATIONS = {
+    "children": re.compile(r"\b(kids?|child(?:ren)?|pediatric|paediatric|adolescents?|teens?|"
+                           r"teenagers?|juvenile|infants?|babies|baby)\b", re.I),
+    "pregnancy": re.compile(r"\b(pregnan\w*|expecting a baby|breast-?feeding)\b", re.I),
+}
 _RECENT = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?|new|updates?|so far)\b", re.I)
 _PERIOD = re.compile(r"\b(summar(?:is|iz)e|round[- ]?up|recap|digest|overview|what happened|"
                      r"what(?:'s| has) happened|news|headlines|catch me up|brief me)\b", re.I)
+
+
+ADVICE = re.compile(
+    r"\b(should (i|my|we)|can i|could i|is it safe (for me|to)|do i need|my (medication|"
+    r"meds|dose|doctor|treatment|symptoms)|stop (taking|my)|switch (to|from)|"
+    r"am i eligible|would i qualify)\b",
+    re.I,
+)
+
+
+def asks_for_advice(question: str) -> bool:
+    """A personal medical question: answered with a clinician pointer and general news."""
+    return bool(ADVICE.search(question))
 
 
 @dataclass(frozen=True)
@@ -114,6 +134,8 @@ class ParsedQuery:
     terms: tuple[str, ...] = field(default=())  # content words for keyword search
     rare_words: tuple[str, ...] = ()      # unfamiliar words the store does not contain
     events: tuple[str, ...] = ()          # events the question presupposes ("hold")
+    advice: bool = False                  # a personal medical question
+    population: tuple[str, ...] = ()      # who it is about, when named ("children")
 
     @property
     def wants_recent(self) -> bool:
@@ -376,10 +398,14 @@ def understand(question: str, *, now: datetime | None = None,
         therapies = therapies or previous.therapies
         if since is None and previous.since is not None:
             since, until, window = previous.since, previous.until, previous.window
+    advice = asks_for_advice(question)
+    if advice:  # search the news on the subject, not on "should I stop taking my…"
+        fixed = ADVICE.sub(" ", fixed)
     search_text = expand(f"{context} {fixed}".strip() if context else fixed)
     kind = _kind(question, entities, since is not None)
+    words = (t.replace("’", "'").removesuffix("'s") for t in _TOKEN.findall(search_text))
     terms = tuple(dict.fromkeys(
-        t for t in _TOKEN.findall(search_text)
+        t for t in words
         if t.lower() not in STOPWORDS and len(t) > 1
         and not (window and t.lower() in window)))
     return ParsedQuery(
@@ -388,6 +414,8 @@ def understand(question: str, *, now: datetime | None = None,
         since=since, until=until, window=window, corrections=tuple(corrections),
         follow_up=follow_up, terms=terms, rare_words=tuple(rare),
         events=tuple(k for k, rx in EVENTS.items() if rx.search(question)) if entities else (),
+        advice=advice,
+        population=tuple(k for k, rx in POPULATIONS.items() if rx.search(question)),
     )
 
 

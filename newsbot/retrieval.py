@@ -23,7 +23,7 @@ from newsbot import db
 from newsbot.embedding import model_path
 from newsbot.library import Library
 from newsbot.models import ArticleRecord, Chunk, Passage
-from newsbot.query import EVENTS, Lexicon, ParsedQuery, understand
+from newsbot.query import EVENTS, POPULATIONS, Lexicon, ParsedQuery, understand
 from newsbot.text import split_sentences
 from newsbot.topics import disease_pattern, specific_therapies, therapy_pattern
 
@@ -98,8 +98,12 @@ def _constraints(article: ArticleRecord, pq: ParsedQuery) -> tuple[bool, bool, b
         has_disease = True
     elif subject:
         has_disease = near(sentences, subject, disease)
-    else:
-        has_disease = bool(set(pq.named_diseases) & set(article.diseases))
+    else:  # the article is about the disease, not one that names it in passing
+        mentioned = [i for i, s in enumerate(sentences) if any(m(s) for m in disease)]
+        has_disease = bool(mentioned) and (mentioned[0] <= 3 or len(mentioned) >= 2)
+    if has_disease and pq.population:
+        people = [POPULATIONS[p].search for p in pq.population]
+        has_disease = near(sentences, subject or disease or people, people)
     has_therapy = not therapy or any(m(s) for s in sentences for m in therapy)
     events = [EVENTS[e].search for e in pq.events]
     has_event = not (events and has_entity) or near(sentences, entity, events, window=1)
@@ -254,6 +258,8 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
         floor = settings.min_relevance - (KEYWORD_SLACK if aid in keyword_set else 0.0)
         if pq.rare_words and not pq.entities:
             floor += RARE_WORD_BAR  # "zorblatt therapy": only a strong match answers
+        if pq.kind == "period" and not (pq.terms or pq.named_diseases):
+            floor = -1.0  # "what's new this week?": the window is the filter
         if sim < floor and not has_entity:
             continue
         factor = 1.0
