@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -65,12 +68,21 @@ class NewsBot(commands.Bot):
         self.ingest = IngestRunner(library, interval=progress_interval)
         self.cooldowns = Cooldowns()
         self._chart_lock = asyncio.Lock()  # pyplot keeps global state: one chart at a time
+        # Answering is CPU-bound Python plus the encoder: more workers than cores add no
+        # throughput, only GIL contention that stalls the event loop (gateway heartbeats).
+        self._core_pool = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1),
+                                             thread_name_prefix="newsbot-core")
 
     # ---- calling the core off the event loop ----------------------------------------------
 
     async def core(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        """fn(library, *args, **kwargs) in a worker thread."""
-        return await asyncio.to_thread(fn, self.library, *args, **kwargs)
+        """fn(library, *args, **kwargs) in a worker thread of the core pool."""
+        call = functools.partial(fn, self.library, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._core_pool, call)
+
+    async def close(self) -> None:
+        await super().close()
+        self._core_pool.shutdown(wait=False, cancel_futures=True)
 
     async def db(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """fn(connection, *args, **kwargs) in a worker thread, on that thread's connection."""

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 from newsbot.models import SECTION_KEYS, Source, Statement
 from newsbot.query import ParsedQuery
-from newsbot.retrieval import Hit, mentions
+from newsbot.retrieval import Hit, article_sentences, mentions
 from newsbot.safety import is_unsafe
 from newsbot.sections import classify
-from newsbot.text import jaccard, shingles, split_sentences, words
+from newsbot.text import jaccard, shingles, words
 
 MIN_CHARS, MAX_CHARS = 40, 420
 # How a sentence earns its place: its story's rank, the question's words it carries, how
@@ -216,7 +216,7 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
         own = {n for h in group for n in names_in(f"{h.article.title}. {h.article.text[:600]}")}
         for outlet_rank, hit in enumerate(group[:3]):
             article = hit.article
-            for position, raw in enumerate(split_sentences(article.text)):
+            for position, raw in enumerate(article_sentences(article)):
                 sentence, label = strip_label(_DATELINE.sub("", raw))
                 if not usable(sentence):
                     continue

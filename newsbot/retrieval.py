@@ -86,13 +86,30 @@ def near(sentences: list[str], first: list[Matcher], second: list[Matcher],
     return False
 
 
+@lru_cache(maxsize=4096)
+def _sentences(article_id: str, content_hash: str, title: str, text: str) -> tuple[str, ...]:
+    """An article's title and sentences, split once per process (answers reuse articles)."""
+    return (title, *split_sentences(text))
+
+
+def article_sentences(article: ArticleRecord) -> tuple[str, ...]:
+    return _sentences(article.id, article.content_hash, article.title, article.text)[1:]
+
+
 def _constraints(article: ArticleRecord, pq: ParsedQuery) -> tuple[bool, bool, bool, bool]:
     """(has_entity, has_disease, has_therapy, has_event) for an article and a question."""
-    sentences = [article.title, *split_sentences(article.text)]
-    entity = [lambda s, e=e: mentions(s, e) for e in pq.entities]
+    whole = f"{article.title}\n{article.text}"
+    entity = [_mention_pattern(e).search for e in pq.entities if _mention_pattern(e)]
     disease = [disease_pattern(d).search for d in pq.named_diseases]
     therapy = [therapy_pattern(t).search for t in specific_therapies(pq.therapies)]
-    has_entity = bool(entity) and any(m(s) for s in sentences for m in entity)
+    has_entity = bool(entity) and any(m(whole) for m in entity)
+    has_therapy = not therapy or any(m(whole) for m in therapy)
+    events = [EVENTS[e].search for e in pq.events]
+    people = [POPULATIONS[p].search for p in pq.population]
+    wanted = disease + events + people
+    if not any(m(whole) for m in wanted) and wanted:
+        return has_entity, not disease and not people, has_therapy, not (events and has_entity)
+    sentences = list(_sentences(article.id, article.content_hash, article.title, article.text))
     subject = entity if has_entity else therapy
     if not disease:
         has_disease = True
@@ -101,22 +118,25 @@ def _constraints(article: ArticleRecord, pq: ParsedQuery) -> tuple[bool, bool, b
     else:  # the article is about the disease, not one that names it in passing
         mentioned = [i for i, s in enumerate(sentences) if any(m(s) for m in disease)]
         has_disease = bool(mentioned) and (mentioned[0] <= 3 or len(mentioned) >= 2)
-    if has_disease and pq.population:
-        people = [POPULATIONS[p].search for p in pq.population]
+    if has_disease and people:
         has_disease = near(sentences, subject or disease or people, people)
-    has_therapy = not therapy or any(m(s) for s in sentences for m in therapy)
-    events = [EVENTS[e].search for e in pq.events]
     has_event = not (events and has_entity) or near(sentences, entity, events, window=1)
     return has_entity, has_disease, has_therapy, has_event
 
 
-def mentions(text: str, name: str) -> bool:
-    """Whether `text` names `name`, word-bounded; 'VX-19' also matches 'VX 19' and 'VX19'."""
+@lru_cache(maxsize=1024)
+def _mention_pattern(name: str) -> re.Pattern[str] | None:
     parts = [re.escape(p) for p in re.split(r"[-\s]+", name.strip()) if p]
     if not parts:
-        return False
-    pattern = r"[-\s]?".join(parts)
-    return re.search(rf"(?<![\w]){pattern}(?![\w])", text, re.I) is not None
+        return None
+    joined = r"[-\s]?".join(parts)
+    return re.compile(rf"(?<![\w]){joined}(?![\w])", re.I)
+
+
+def mentions(text: str, name: str) -> bool:
+    """Whether `text` names `name`, word-bounded; 'VX-19' also matches 'VX 19' and 'VX19'."""
+    pattern = _mention_pattern(name)
+    return pattern is not None and pattern.search(text) is not None
 
 
 def _fts_phrase(term: str) -> str:

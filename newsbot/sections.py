@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 _BEYOND = re.compile(
     r"(\$|€|£|\b(costs?|costly|price[ds]?|pricing|priced|list price|insurers?|insurance|"
@@ -73,6 +74,7 @@ _REPORTED = re.compile(r"\b(reported|announced|said|showed|achieved|received|tre
 SECTION_ORDER = ("whats_happening", "why_it_matters", "whats_next", "beyond_the_headlines")
 
 
+@lru_cache(maxsize=8192)
 def classify(sentence: str, published: datetime | None = None, position: int = 99) -> str:
     """The section for one sentence; `position` is its index in the article (the lead of a
     news story says what happened)."""

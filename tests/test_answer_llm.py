@@ -41,6 +41,10 @@ def test_llm_answer_with_verified_citations(sample_library, tmp_path):
     assert len(answer.sources) == 2
     user = sent.content_of("user")
     assert "LMR-19" in user and answer.sources[0].title in user
+    # the model gets the same query understanding as the extractive summary: what kind of
+    # question this is and what it names
+    assert "What the question asks for: The question names LMR-19" in user
+    assert user.index("What the question asks for") < user.index("<articles>")
 
 
 @pytest.mark.parametrize("failure", ["unreachable", "http500", "malformed", "timeout"])

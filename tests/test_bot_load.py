@@ -75,4 +75,7 @@ async def test_fifty_concurrent_asks_during_a_reingest(tmp_path: Path,
     p95 = statistics.quantiles(latencies, n=20)[-1]
     print(f"\n50 concurrent /ask during /reingest: p50 {p50 * 1000:.0f} ms, "
           f"p95 {p95 * 1000:.0f} ms, max loop lag {max(lags) * 1000:.0f} ms")
-    assert max(lags) < 0.1, f"max event-loop lag {max(lags) * 1000:.0f} ms"
+    # The fake Discord shares this event loop, so its own burst of 50 interactions shows up
+    # as lag (87-110 ms on 2 cores before and after the answer-quality changes). One encode
+    # on the loop (20 ms here) per ask would add about a second; 250 ms still catches that.
+    assert max(lags) < 0.25, f"max event-loop lag {max(lags) * 1000:.0f} ms"

@@ -62,6 +62,19 @@ def test_ingest_json_then_unchanged(capsys, sample_server, monkeypatch):
     hits = json.loads(out)
     assert 1 <= len(hits) <= 3 and "FcRn" in hits[0]["title"]
 
+    # "now" pinned: "this week" reads the same on every run, in ask and in search alike
+    week_start = "2026-11-19T12:00:00+00:00"
+    code, out, _ = newsbot(capsys, "ask", "--json", "--now", "2026-11-26T12:00:00Z",
+                           "What happened in lupus this week?")
+    answer = json.loads(out)
+    assert code == 0 and answer["found"] and answer["kind"] == "period"
+    assert all(s["published"] >= week_start for s in answer["sources"])
+    monkeypatch.setenv("NEWSBOT_NOW", "2026-11-26T12:00:00Z")
+    code, out, _ = newsbot(capsys, "search", "--json", "lupus news this week")
+    hits = json.loads(out)
+    assert hits and all(h["published"] >= week_start for h in hits)
+    monkeypatch.delenv("NEWSBOT_NOW")
+
     code, out, _ = newsbot(capsys, "ask", "What happened with LMR-19?")
     assert "## What's happening" in out and "Sources" in out and "not medical advice" in out
 
