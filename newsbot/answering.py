@@ -132,7 +132,7 @@ def _missing(pq: ParsedQuery, hits: list[Hit]) -> str | None:
     asked = [*pq.entities] or [display_therapy(t) for t in specific_therapies(pq.therapies)]
     if pq.events and not any(h.has_entity and h.has_event for h in hits):
         events = " or ".join({"hold": "clinical hold"}.get(e, e) for e in pq.events)
-        return f"a {events} of {' / '.join(asked)}"
+        return f"{events} news of {' / '.join(asked)}"
     diseases = [display_disease(d) for d in pq.named_diseases] + list(pq.population)
     if asked and diseases:
         return f"{' / '.join(asked)} in {' or '.join(diseases)}"

@@ -90,6 +90,26 @@ POPULATIONS = {
                            r"teenagers?|juvenile|infants?|babies|baby)\b", re.I),
     "pregnancy": re.compile(r"\b(pregnan\w*|expecting a baby|breast-?feeding)\b", re.I),
 }
+_PHASE = re.compile(r"\bphase[- ]?(1/2|2/3|1b|2a|2b|[1-3]|iii|ii|i)\b", re.I)
+_ROMAN = {"i": "1", "ii": "2", "iii": "3"}
+
+
+def _events(question: str) -> tuple[str, ...]:
+    found = [k for k, rx in EVENTS.items() if rx.search(question)]
+    phase = _PHASE.search(question)
+    if phase:  # "the phase 3 results of X": news of X's phase 3, not of its phase 1
+        found.append(f"phase {_ROMAN.get(phase.group(1).lower(), phase.group(1).lower())}")
+    return tuple(found)
+
+
+def event_pattern(event: str) -> re.Pattern[str]:
+    if event.startswith("phase "):
+        n = event.split(" ", 1)[1]
+        roman = {v: k for k, v in _ROMAN.items()}.get(n, n)
+        return re.compile(rf"\bphase[- ]?(?:{re.escape(n)}|{re.escape(roman)})\b", re.I)
+    return EVENTS[event]
+
+
 _RECENT = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?|new|updates?|so far)\b", re.I)
 _PERIOD = re.compile(r"\b(summar(?:is|iz)e|round[- ]?up|recap|digest|overview|what happened|"
                      r"what(?:'s| has) happened|news|headlines|catch me up|brief me)\b", re.I)
@@ -413,7 +433,7 @@ def understand(question: str, *, now: datetime | None = None,
         therapies=therapies, entities=tuple(entities), unknown_names=tuple(unknown),
         since=since, until=until, window=window, corrections=tuple(corrections),
         follow_up=follow_up, terms=terms, rare_words=tuple(rare),
-        events=tuple(k for k, rx in EVENTS.items() if rx.search(question)) if entities else (),
+        events=_events(question) if entities else (),
         advice=advice,
         population=tuple(k for k, rx in POPULATIONS.items() if rx.search(question)),
     )

@@ -23,7 +23,7 @@ from newsbot import db
 from newsbot.embedding import model_path
 from newsbot.library import Library
 from newsbot.models import ArticleRecord, Chunk, Passage
-from newsbot.query import EVENTS, POPULATIONS, Lexicon, ParsedQuery, understand
+from newsbot.query import POPULATIONS, Lexicon, ParsedQuery, event_pattern, understand
 from newsbot.text import split_sentences
 from newsbot.topics import disease_pattern, specific_therapies, therapy_pattern
 
@@ -35,6 +35,7 @@ MISSING_DISEASE = 0.55   # … without the disease asked about
 MISSING_THERAPY = 0.75   # … without the therapy asked about
 RARE_WORD_BAR = 0.1      # extra floor when the question has words the store never saw
 KEYWORD_SLACK = 0.1      # how far below the relevance floor a keyword match may be
+STORY_LEAD = 2           # the best stories whose other outlets are pulled up behind them
 RECENCY_WEIGHT = 0.6     # status and period questions: boost at age 0, halving every …
 RECENCY_HALF_LIFE = 45.0  # … this many days
 
@@ -104,7 +105,7 @@ def _constraints(article: ArticleRecord, pq: ParsedQuery) -> tuple[bool, bool, b
     therapy = [therapy_pattern(t).search for t in specific_therapies(pq.therapies)]
     has_entity = bool(entity) and any(m(whole) for m in entity)
     has_therapy = not therapy or any(m(whole) for m in therapy)
-    events = [EVENTS[e].search for e in pq.events]
+    events = [event_pattern(e).search for e in pq.events]
     people = [POPULATIONS[p].search for p in pq.population]
     wanted = disease + events + people
     if not any(m(whole) for m in wanted) and wanted:
@@ -236,9 +237,15 @@ def _keyword(library: Library, pq: ParsedQuery, disease: str | None) -> list[str
     if disease:
         clauses.append("(',' || a.diseases || ',') LIKE ?")
         params.append(f"%,{disease},%")
-    sql = (f"SELECT a.id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-           f"WHERE {' AND '.join(clauses)} "
-           f"ORDER BY bm25(articles_fts, {TITLE_WEIGHT}, 1.0) LIMIT {KEYWORD_ARTICLES}")
+    rank_expr = f"bm25(articles_fts, {TITLE_WEIGHT}, 1.0)"
+    if len(clauses) == 1:
+        # no filter: rank inside FTS5 and join only the best rows (much faster at 10k+)
+        sql = (f"SELECT a.id FROM (SELECT rowid, {rank_expr} AS r FROM articles_fts "
+               f"WHERE articles_fts MATCH ? ORDER BY r LIMIT {KEYWORD_ARTICLES}) f "
+               f"JOIN articles a ON a.rowid = f.rowid ORDER BY f.r")
+    else:
+        sql = (f"SELECT a.id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+               f"WHERE {' AND '.join(clauses)} ORDER BY {rank_expr} LIMIT {KEYWORD_ARTICLES}")
     try:
         return [row[0] for row in library.db.execute(sql, params)]
     except Exception:  # noqa: BLE001 - FTS syntax from odd input: keyword side gives nothing
@@ -298,7 +305,23 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
         hits.append(Hit(article, score * factor, sim, best, has_entity, has_disease,
                         has_therapy, has_event))
     hits.sort(key=lambda h: -h.score)
-    return hits[:limit]
+    return _story_order(hits, STORY_LEAD)[:limit]
+
+
+def _story_order(hits: list[Hit], lead: int) -> list[Hit]:
+    """The other outlets' reports of the best stories follow right after them: one event's
+    coverage belongs together (the answer cites it together, "also in" …)."""
+    if lead <= 0:
+        return hits
+    out: list[Hit] = []
+    for hit in hits:
+        if hit in out:
+            continue
+        out.append(hit)
+        story = hit.article.story_id
+        if story and len({h.article.story_id for h in out}) <= lead:
+            out += [h for h in hits if h.article.story_id == story and h not in out]
+    return out
 
 
 def _article_similarity(library: Library, article_id: str, vector: np.ndarray) -> float:

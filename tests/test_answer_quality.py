@@ -45,14 +45,16 @@ def statements(answer) -> list[tuple[str, str]]:
 def test_dev_split_figures_beat_the_baselines(eval_library: Library, minilm) -> None:
     result = answer_quality.evaluate(eval_library, load_items(), load_questions("dev"), minilm)
     ours, rrf = result["retrieval"]["newsbot"], result["retrieval"]["plain RRF"]
-    assert ours["nDCG@5"] >= 0.74 and ours["nDCG@5"] >= rrf["nDCG@5"] + 0.08
-    assert ours["recall@5"] >= 0.76 and ours["recall@5"] > rrf["recall@5"]
+    # measured on dev (bench/RESULTS.md): nDCG@5 0.80 vs 0.64, recall@5 0.83 vs 0.70,
+    # key facts 50 % vs 25 %, 12/12 near-misses, 0/48 refused, 79 % in their section
+    assert ours["nDCG@5"] >= 0.77 and ours["nDCG@5"] >= rrf["nDCG@5"] + 0.10
+    assert ours["recall@5"] >= 0.79 and ours["recall@5"] >= rrf["recall@5"] + 0.08
     facts = result["key_facts"]
-    assert facts["newsbot"] >= 0.45 and facts["newsbot"] >= facts["lead"] + 0.15
+    assert facts["newsbot"] >= 0.46 and facts["newsbot"] >= facts["lead"] + 0.18
     caught, unanswerable = result["no_answer"]
     refused, answerable = result["false_refusals"]
     assert caught >= unanswerable - 1 and refused <= 1
-    assert result["in_expected_section"] >= 0.70
+    assert result["in_expected_section"] >= 0.74
     assert result["most_repeated_unrelated"]["answers"] <= 4
 
 
@@ -94,7 +96,8 @@ def test_search_reads_time_windows_like_ask(eval_library: Library) -> None:
     ("Has KAL-204 been tested in lupus nephritis?", "KAL-204 in Lupus"),
     ("Any T-cell engager results in myasthenia gravis?", "T-cell engager in Myasthenia"),
     ("Are there any CAR-Treg therapies being developed for lupus?", "CAR-Treg"),
-    ("Why was Galvanta's GLV-220 trial put on clinical hold?", "clinical hold of"),
+    ("Why was Galvanta's GLV-220 trial put on clinical hold?", "clinical hold news of"),
+    ("What did the phase 3 trial of GNT-701 show?", "phase 3 news of GNT-701"),
 ])
 def test_near_misses_say_what_is_missing_and_show_the_closest(eval_library: Library,
                                                               question: str,
