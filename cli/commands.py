@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from cli.main import print_json
@@ -200,18 +201,25 @@ def console(args: argparse.Namespace, settings: Settings) -> int:
         return run_console(library, chat_model_for(settings))
 
 
+SAMPLE_FEEDS_NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)  # data/sample_feeds' "today"
+
+
 def demo(args: argparse.Namespace, settings: Settings) -> int:
     """Sample feeds into a separate demo data dir, so real data never mixes with fiction."""
     from ingest.pipeline import run_ingest, sources_from_args
 
+    # the sample feeds are fixed in time: read "this week" against their own today
     demo_settings = settings.model_copy(
-        update={"data_dir": settings.data_dir / "demo", "fetch_article_pages": False})
+        update={"data_dir": settings.data_dir / "demo", "fetch_article_pages": False,
+                "now": settings.now or SAMPLE_FEEDS_NOW})
     files = sorted(str(p) for p in settings.sample_feeds_dir.glob("*.xml"))
     with opened(demo_settings) as library:
         print(f"Ingesting {len(files)} bundled sample feeds (fictional outlets) …",
               file=sys.stderr)
         report = run_ingest(library, sources_from_args(files))
         print(report.summary_line(), file=sys.stderr)
+        print(f"Demo clock: {demo_settings.now:%d %b %Y} (the sample feeds' today), so "
+              "'this week' means the week before it.", file=sys.stderr)
         from cli.console import run_console
 
         return run_console(library, chat_model_for(demo_settings))

@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     clock.add_argument("--now", type=_iso, help="read 'this week' and recency as of this ISO "
                        "time (default: NEWSBOT_NOW, else the real time)")
 
-    p = sub.add_parser("ingest", parents=[clock], help="fetch feeds and store new on-topic articles")
+    p = sub.add_parser("ingest", parents=[clock],
+                       help="fetch feeds and store new on-topic articles")
     p.add_argument("feeds", nargs="*", metavar="FEED", help="feed URLs or files (default: "
                    "the configured feeds)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")

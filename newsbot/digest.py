@@ -19,8 +19,8 @@ from newsbot.models import (
     Statement,
 )
 from newsbot.query import ParsedQuery
-from newsbot.retrieval import Hit
 from newsbot.render import cite, source_line
+from newsbot.retrieval import Hit
 
 
 @dataclass

@@ -28,8 +28,7 @@ MIN_CHARS, MAX_CHARS = 40, 420
 # How a sentence earns its place: its story's rank, the question's words it carries, how
 # near the top of its article it stands, whether it carries a figure, and which of the
 # story's outlets it comes from (the best-matching article speaks first).
-W_STORY, W_OVERLAP, W_LEAD, W_FIGURE, W_OUTLET = 1.0, 0.5, 0.25, 0.1, 0.05
-W_TOP_LEAD = 0.0  # the opening of the best article: news puts its most important facts first
+W_STORY, W_OVERLAP, W_LEAD, W_FIGURE, W_OUTLET = 1.0, 0.5, 0.25, 0.3, 0.05
 _PRONOUN_START = re.compile(
     r"^(this|these|that|those|it|its|they|their|them|he|she|his|her|such|both|also|but|and|"
     r"or|however|meanwhile|still|yet|so|which|another|other|others|the other|in addition|"
@@ -237,9 +236,7 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
                 score = (W_STORY / (1 + story_rank) + W_OVERLAP * overlap
                          + W_LEAD / (1 + position)
                          + (W_FIGURE if re.search(r"\d", sentence) else 0.0)
-                         - W_OUTLET * outlet_rank
-                         + (W_TOP_LEAD if story_rank == outlet_rank == 0 and position < 3
-                            else 0.0))
+                         - W_OUTLET * outlet_rank)
                 section = label or classify(sentence, article.published, position)
                 n = number[article.id]
                 out.append(Candidate(sentence, n, story, story_rank, position, score, section,

@@ -261,12 +261,14 @@ def _correct(word: str, lexicon: Lexicon) -> str | None:
     lowered = word.lower()
     if len(lowered) < 5 or lowered in _DOMAIN_WORDS or lowered in lexicon.common:
         return None
-    names = {n.lower(): n for n in lexicon.names() if len(n) >= 5}
-    pool = list(_DOMAIN_WORDS) + list(names)
-    match = difflib.get_close_matches(lowered, pool, n=1, cutoff=0.8)
-    if not match or match[0] == lowered:
-        return None
-    return names.get(match[0], match[0])
+    word = difflib.get_close_matches(lowered, list(_DOMAIN_WORDS), n=1, cutoff=0.8)
+    if word:
+        return word[0] if word[0] != lowered else None
+    # a stored name only when it is a slip of the same name ("Verdiane"), not another
+    # plausible one ("Veridian"): a closer match, same first letter
+    names = {n.lower(): n for n in lexicon.names() if len(n) >= 5 and n[0].lower() == lowered[0]}
+    match = difflib.get_close_matches(lowered, list(names), n=1, cutoff=0.85)
+    return names[match[0]] if match and match[0] != lowered else None
 
 
 # What people type, and how the news says it: acronyms and lay wording expanded for search
@@ -433,7 +435,7 @@ def understand(question: str, *, now: datetime | None = None,
         therapies=therapies, entities=tuple(entities), unknown_names=tuple(unknown),
         since=since, until=until, window=window, corrections=tuple(corrections),
         follow_up=follow_up, terms=terms, rare_words=tuple(rare),
-        events=_events(question) if entities else (),
+        events=_events(question) if entities and kind != "status" else (),
         advice=advice,
         population=tuple(k for k, rx in POPULATIONS.items() if rx.search(question)),
     )

@@ -35,6 +35,7 @@ MISSING_DISEASE = 0.55   # … without the disease asked about
 MISSING_THERAPY = 0.75   # … without the therapy asked about
 RARE_WORD_BAR = 0.1      # extra floor when the question has words the store never saw
 KEYWORD_SLACK = 0.1      # how far below the relevance floor a keyword match may be
+TITLE_BONUS = 1.25       # the product asked about is in the headline
 STORY_LEAD = 2           # the best stories whose other outlets are pulled up behind them
 RECENCY_WEIGHT = 0.6     # status and period questions: boost at age 0, halving every …
 RECENCY_HALF_LIFE = 45.0  # … this many days
@@ -97,10 +98,32 @@ def article_sentences(article: ArticleRecord) -> tuple[str, ...]:
     return _sentences(article.id, article.content_hash, article.title, article.text)[1:]
 
 
-def _constraints(article: ArticleRecord, pq: ParsedQuery) -> tuple[bool, bool, bool, bool]:
-    """(has_entity, has_disease, has_therapy, has_event) for an article and a question."""
+_PRODUCT_CODE = re.compile(r"\b[A-Z]{1,6}-?\d{1,4}[A-Z]?\b")
+_TARGET_CODE = re.compile(r"^(?:CD\d+|IL-?\d+|HLA-?\w*|COVID-?19|GLP-?1|Q[1-4]|H[12])$")
+
+
+def aliases(articles: list[ArticleRecord], entities: tuple[str, ...]) -> tuple[str, ...]:
+    """Product codes named in the same sentence as a company the question names: a question
+    about "Galvanta's drug" is about GLV-220 (query-time linking over the candidates)."""
+    names = [e for e in entities if not any(c.isdigit() for c in e)]
+    found: dict[str, int] = {}
+    for article in articles:
+        for sentence in _sentences(article.id, article.content_hash, article.title,
+                                   article.text):
+            if any(mentions(sentence, n) for n in names):
+                for code in _PRODUCT_CODE.findall(sentence):
+                    if not _TARGET_CODE.match(code) and code not in entities:
+                        found[code] = found.get(code, 0) + 1
+    return tuple(c for c, n in found.items() if n >= 2)
+
+
+def _constraints(article: ArticleRecord, pq: ParsedQuery,
+                 linked: tuple[str, ...] = ()) -> tuple[bool, bool, bool, bool]:
+    """(has_entity, has_disease, has_therapy, has_event) for an article and a question;
+    `linked` are product codes of the companies the question names."""
     whole = f"{article.title}\n{article.text}"
-    entity = [_mention_pattern(e).search for e in pq.entities if _mention_pattern(e)]
+    entity = [_mention_pattern(e).search for e in (*pq.entities, *linked)
+              if _mention_pattern(e)]
     disease = [disease_pattern(d).search for d in pq.named_diseases]
     therapy = [therapy_pattern(t).search for t in specific_therapies(pq.therapies)]
     has_entity = bool(entity) and any(m(whole) for m in entity)
@@ -121,7 +144,7 @@ def _constraints(article: ArticleRecord, pq: ParsedQuery) -> tuple[bool, bool, b
         has_disease = bool(mentioned) and (mentioned[0] <= 3 or len(mentioned) >= 2)
     if has_disease and people:
         has_disease = near(sentences, subject or disease or people, people)
-    has_event = not (events and has_entity) or near(sentences, entity, events, window=1)
+    has_event = not (events and has_entity) or near(sentences, entity, events, window=2)
     return has_entity, has_disease, has_therapy, has_event
 
 
@@ -272,6 +295,7 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
     chunk_ids = [cid for aid in fused for cid in dense.get(aid, (0.0, []))[1][:2]]
     chunks = db.get_chunks(library.db, chunk_ids)
     hits: list[Hit] = []
+    linked = aliases(list(articles.values()), pq.entities) if pq.entities else ()
     for aid, score in fused.items():
         article = articles.get(aid)
         if article is None or not article.on_topic or article.duplicate_of:
@@ -279,7 +303,7 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
         if not _in_window(article, pq):
             continue
         sim = dense[aid][0] if aid in dense else _article_similarity(library, aid, vector)
-        has_entity, has_disease, has_therapy, has_event = _constraints(article, pq)
+        has_entity, has_disease, has_therapy, has_event = _constraints(article, pq, linked)
         # keyword evidence lowers the bar: "FcRn blockers" is answered by the one article
         # that names FcRn even when MiniLM finds the wording only loosely similar
         floor = settings.min_relevance - (KEYWORD_SLACK if aid in keyword_set else 0.0)
@@ -293,7 +317,7 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
         if pq.entities and not has_entity:
             factor *= MISSING_ENTITY
         elif has_entity and any(mentions(article.title, e) for e in pq.entities):
-            factor *= 1.25
+            factor *= TITLE_BONUS
         factor *= 1.0 if has_disease else MISSING_DISEASE
         factor *= 1.0 if has_therapy else MISSING_THERAPY
         factor *= 1.0 if has_event else MISSING_THERAPY

@@ -43,7 +43,8 @@ _NEXT = re.compile(
 )
 _WHY = re.compile(
     r"\b(first[- ]ever|for the first time|(?:the|be the) first (?:approved |)(?:treatment|therapy|"
-    r"drug|medicine|option|product|disease-modifying)|unmet|few (?:options|treatments|therapies)|no approved|"
+    r"drug|medicine|option|product|disease-modifying)|unmet|"
+    r"few (?:options|treatments|therapies)|no approved|"
     r"could (?:offer|change|transform|spare|free|mean|allow|help|reshape|become)|"
     r"may (?:offer|allow|spare|mean|help|change)|would be the first|potential to|"
     r"matters?|significan\w*|important(?:ly)?|milestone|breakthrough|landmark|"

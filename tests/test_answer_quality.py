@@ -153,7 +153,7 @@ def test_follow_up_uses_the_previous_question(eval_library: Library) -> None:
 def test_no_dangling_statements_or_empty_sections(eval_library: Library) -> None:
     for q in load_questions("dev")[:30]:
         answer = ask(eval_library, q["question"], q.get("history"))
-        for key, text in statements(answer):
+        for _key, text in statements(answer):
             assert not PRONOUN_START.match(text), (q["id"], text)
             assert "No supporting coverage" not in text
         if answer.found:

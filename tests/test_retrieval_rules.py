@@ -1,0 +1,54 @@
+"""The rules retrieval applies to what a question names, on articles made up here."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from newsbot.models import ArticleRecord
+from newsbot.query import Lexicon, understand
+from newsbot.retrieval import _constraints, aliases, mentions, near
+
+NOW = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def article(title: str, text: str, aid: str = "a1") -> ArticleRecord:
+    return ArticleRecord(id=aid, guid=aid, url="", title=title, source="Test", feed_url="",
+                         published=NOW, ingested_at=NOW, text=text, content_hash=aid + title,
+                         on_topic=True, relevance=1.0, reason="")
+
+
+LEX = Lexicon(contains=lambda t: t.lower() in {"orx-5", "orvane", "lupus", "sclerosis"},
+              names=lambda: ("Orvane",))
+
+
+def test_mentions_matches_codes_however_they_are_spaced() -> None:
+    assert mentions("results for ORX 5 were", "ORX-5") and mentions("ORX5 data", "ORX-5")
+    assert not mentions("ORX-55 data", "ORX-5")
+
+
+def test_near_needs_the_two_close_together() -> None:
+    sentences = ["Title", "ORX-5 worked in lupus.", "Filler.", "Filler.", "Filler.",
+                 "Multiple sclerosis is mentioned much later."]
+    assert near(sentences, [lambda s: "ORX-5" in s], [lambda s: "lupus" in s])
+    assert not near(sentences, [lambda s: "ORX-5" in s], [lambda s: "sclerosis" in s])
+
+
+def test_a_product_named_in_passing_with_a_disease_is_not_news_of_it_there() -> None:
+    text = ("Orvane's ORX-5 cleared skin disease in 8 of 10 patients with systemic sclerosis. "
+            "The trial ran for a year. Investigators were pleased. Funding came from a grant. "
+            "Separately, a lupus trial of another drug was delayed.")
+    pq = understand("Has ORX-5 been tested in lupus?", now=NOW, lexicon=LEX)
+    has_entity, has_disease, _, _ = _constraints(article("Scleroderma news", text), pq)
+    assert has_entity and not has_disease
+    pq = understand("ORX-5 in systemic sclerosis", now=NOW, lexicon=LEX)
+    assert _constraints(article("Scleroderma news", text), pq)[1]
+
+
+def test_a_company_question_links_to_its_product_codes() -> None:
+    docs = [article("Orvane raises money", "Orvane said ORX-5 will enter phase 2. "
+                    "Orvane expects ORX-5 data in 2027.", "a1"),
+            article("ORX-5 results", "ORX-5 helped 8 of 10 people with lupus.", "a2")]
+    linked = aliases(docs, ("Orvane",))
+    assert linked == ("ORX-5",)
+    pq = understand("What has Orvane shown in lupus?", now=NOW, lexicon=LEX)
+    assert _constraints(docs[1], pq, linked)[:2] == (True, True)
