@@ -24,6 +24,22 @@ def _iso(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _count(low: int, high: int, what: str):  # type: ignore[no-untyped-def]
+    """An argparse type: a whole number in [low, high], with a one-line error otherwise."""
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a whole number") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be between {low} and {high:,}")
+        return number
+    return parse
+
+
+DAYS = _count(1, 36_500, "--days")  # up to a hundred years back
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsbot",
@@ -59,15 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", parents=[clock], help="answer a question from the stored news")
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--days", type=int, help="only news from the last N days")
+    p.add_argument("--days", type=DAYS, help="only news from the last N days")
     p.add_argument("--since", type=_iso, help="only news since this ISO date")
     p.add_argument("--disease", help="e.g. lupus, 'myasthenia gravis', MS")
 
     p = sub.add_parser("search", parents=[clock], help="list the articles that best match a query")
     p.add_argument("query")
     p.add_argument("--json", action="store_true")
-    p.add_argument("-k", type=int, default=10, help="how many articles")
-    p.add_argument("--days", type=int)
+    p.add_argument("-k", type=_count(1, 100, "-k"), default=10, help="how many articles")
+    p.add_argument("--days", type=DAYS)
     p.add_argument("--disease")
 
     p = sub.add_parser("digest", parents=[clock], help="print the digest of recent stories")

@@ -39,6 +39,12 @@ _KIND_GUIDANCE = {
 
 
 def check_question(question: str, limit: int) -> str:
+    # undecodable bytes from a terminal arrive as lone surrogates: keep the rest of the text
+    try:
+        raw = question.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = question.encode("utf-8", "replace")
+    question = raw.decode("utf-8", "replace")
     cleaned = " ".join(question.split())
     if not cleaned:
         raise EmptyQuestion()

@@ -128,6 +128,19 @@ def test_console_scripted(sample_library):
     assert "never reached" not in text
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["ask", "--days", "0", "lupus"], "--days must be between 1 and 36,500"),
+    (["ask", "--days", "-3", "lupus"], "--days must be between 1 and 36,500"),
+    (["search", "--days", "999999999", "lupus"], "--days must be between 1 and 36,500"),
+    (["search", "-k", "0", "lupus"], "-k must be between 1 and 100"),
+])
+def test_out_of_range_numbers_get_a_one_line_error(capsys, args, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and message in err and "Traceback" not in err
+
+
 def test_make_run_is_wired():
     makefile = (ROOT / "Makefile").read_text()
     assert "newsbot start" in makefile and "pytest" in makefile

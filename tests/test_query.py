@@ -103,3 +103,9 @@ def test_follow_up_detection():
     assert looks_like_follow_up("and when is the next trial?")
     assert looks_like_follow_up("what about for MS?")
     assert not looks_like_follow_up("What are the latest results of CAR-T in lupus nephritis?")
+
+
+def test_undecodable_bytes_in_a_question_are_replaced_not_fatal():
+    from newsbot.answering import check_question
+
+    assert check_question("CAR-T \udcff for lupus?", 1000) == "CAR-T \ufffd for lupus?"
