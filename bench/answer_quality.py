@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     result = measure(args.split, args.backend, show=args.show)
-    publish(report(result), {k: v for k, v in result.items()}, args.json)
+    publish(report(result), result, args.json)
     return result
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from newsbot import db
@@ -12,18 +12,15 @@ from newsbot.errors import EmptyQuestion, LLMUnavailable, QuestionTooLong
 from newsbot.extractive import summarise
 from newsbot.library import Library
 from newsbot.models import SECTION_KEYS, Answer, ArticleRecord, Source, Statement
-from newsbot.query import ParsedQuery, asks_for_advice, looks_like_follow_up
+from newsbot.query import ParsedQuery
 from newsbot.retrieval import Hit, coverage, parse, rank, to_passages
 from newsbot.topics import display_disease, display_therapy, specific_therapies
 
 log = logging.getLogger(__name__)
-__all__ = ["answer_question", "asks_for_advice", "check_question", "latest",
-           "looks_like_follow_up", "renumber"]
 ADVICE_POINTER = (
     "I can't give personal medical advice — please talk to your clinician or care team "
     "before changing any treatment. Here is what the news says."
 )
-RETRIEVED = 12  # articles ranked per question; the summariser picks its stories from them
 _KIND_GUIDANCE = {
     "specific": "The question names {about}. Write mostly about that story, with its headline "
                 "figures; mention another product or company only by its name.",
@@ -51,11 +48,6 @@ def check_question(question: str, limit: int) -> str:
     if len(cleaned) > limit:
         raise QuestionTooLong(len(cleaned), limit)
     return cleaned
-
-
-def current_time(library: Library, now: datetime | None = None) -> datetime:
-    """`now` if given, else the pinned clock of the settings (evaluations), else the clock."""
-    return now or library.settings.now or datetime.now(UTC)
 
 
 def number_sources(library: Library, articles: list[ArticleRecord]) -> list[Source]:
@@ -158,20 +150,21 @@ def answer_question(
 ) -> Answer:
     settings = library.settings
     question = check_question(question, settings.max_question_chars)
-    now = current_time(library, now)
+    now = library.settings.current_time(now)
     previous = [q for q, _ in history] if history else None
     pq = parse(library, question, now=now, history=previous)
     if days:
         since = now - timedelta(days=days)
     if since:
-        pq = replace(pq, since=since, until=None, window=f"since {since:%d %b %Y}")
+        pq = pq.with_since(since)
     if disease and disease not in pq.diseases:  # "what's new?" with a disease filter
         pq = replace(pq, diseases=(*pq.diseases, disease),
                      search_text=f"{pq.search_text} ({display_disease(disease)})")
     if pq.unknown_names and not pq.entities:
         answer = not_found(library, pq, " ".join(pq.unknown_names), disease=disease)
     else:
-        hits = rank(library, pq, now=now, disease=disease, limit=RETRIEVED)
+        # twice the cited maximum: the summariser picks its stories from these
+        hits = rank(library, pq, now=now, disease=disease, limit=settings.answer_sources * 2)
         missing = _missing(pq, hits) if hits else None
         if not hits:
             answer = not_found(library, pq, " ".join(pq.rare_words) or None, disease=disease)
@@ -183,7 +176,10 @@ def answer_question(
             if pq.unknown_names:
                 answer.notices.insert(0, "I found no coverage of “"
                                       + " ".join(pq.unknown_names) + "” in the news I follow.")
-    if asks_for_advice(question):
+    if pq.corrections and answer.found:
+        read = ", ".join(f"“{typed}” as “{meant}”" for typed, meant in pq.corrections)
+        answer.notices.insert(0, f"I read {read}.")
+    if pq.advice:
         answer.advice_pointer = ADVICE_POINTER
     return answer
 
@@ -234,7 +230,7 @@ def _summarise(library: Library, pq: ParsedQuery, hits: list[Hit],
 
 def latest(library: Library, *, disease: str | None = None, count: int = 5,
            days: int | None = None, now: datetime | None = None) -> list[ArticleRecord]:
-    now = current_time(library, now)
+    now = library.settings.current_time(now)
     since = now - timedelta(days=days) if days else None
     articles = db.list_articles(library.db, since=since, disease=disease, limit=count * 4)
     out = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from newsbot import db
 from newsbot.answering import renumber
@@ -99,7 +99,7 @@ def _summarise_story(library: Library, story: DigestStory, per_section: int) -> 
 def build_digest(library: Library, *, since: datetime | None = None,
                  now: datetime | None = None, top_n: int | None = None,
                  per_section: int = 2) -> Digest:
-    now = now or library.settings.now or datetime.now(UTC)
+    now = library.settings.current_time(now)
     since = since or now - timedelta(hours=24)
     top_n = library.settings.digest_top_stories if top_n is None else top_n
     articles = [a for a in db.list_articles(library.db, ingested_since=since)

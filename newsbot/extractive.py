@@ -6,8 +6,7 @@ company is answered mostly from that story (its figures, what it means, what com
 its risks and costs), and a sentence that names some other product is left out. An overview
 takes one or two statements from each of several stories; a period question reads like a
 digest of that period. Sentences that lean on a previous one ("It requires…", "They
-plan…") are left out unless the answer stays inside one story, where "the company" can only
-mean one company.
+plan…") are never used; "The company plans…" only where the answer is about that company.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from newsbot.retrieval import Hit, article_sentences, mentions
 from newsbot.safety import is_unsafe
 from newsbot.sections import classify
 from newsbot.text import jaccard, shingles, words
+from newsbot.topics import is_generic
 
 MIN_CHARS, MAX_CHARS = 40, 420
 # How a sentence earns its place: its story's rank, the question's words it carries, how
@@ -64,16 +64,10 @@ _LABEL_SECTION = {"why it matters": "why_it_matters", "what's next": "whats_next
                   "beyond the headlines": "beyond_the_headlines",
                   "what this means for you": "why_it_matters",
                   "what it means": "why_it_matters"}
-_CODE = re.compile(r"\b[A-Z][A-Za-z]{0,6}-?\d{1,4}[A-Za-z]?\b|\b[A-Z]{3,}(?:-\d{1,3})?\b")
+_CODE = re.compile(r"(?<!-)\b(?:[A-Z][A-Za-z]{0,6}-?\d{1,4}[A-Za-z]?|[A-Z]{3,}(?:-\d{1,3})?)\b")
 _COMPANY = re.compile(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?) (?:Bio|Biosciences|Therapeutics|Pharma|"
                       r"Pharmaceuticals|Biopharma|Biologics|Biotech|Medicines|Cell Therapies|"
                       r"Immunology|Genomics|Health)\b")
-_GENERIC_CODE = re.compile(
-    r"^(?:CD\d+[A-Z]?|BCMA|FDA|EMA|NMA|NOMA|CAR|CRS|ICANS|IEC|HLA|MHC|IL\d*|TNF|JAK|SLE|MS|"
-    r"MG|RA|SSC|IBD|UC|T1D|NMOSD|CIDP|ITP|ANCA|ORR|CRR|BLA|NDA|MAA|CHMP|PRIME|RMAT|AE|SAE|"
-    r"USA|US|UK|EU|CEO|CFO|CMO|IPO|NIH|NHS|NICE|ICER|COVID|GLP|BTK|HSCT|MRI|DNA|RNA|MRNA|"
-    r"IGG\d?|EULAR|ACR|ASH|AAN|ECTRIMS|DDW|ADA|EASD|FOCIS|NEJM|JAMA|BMJ|PDF|AGM|QALY|"
-    r"Q[1-4]|H[12]|NCT\d+)$", re.I)
 
 
 @dataclass
@@ -118,7 +112,7 @@ def usable(sentence: str) -> bool:
 
 def names_in(sentence: str) -> set[str]:
     """Product codes, trial acronyms and company names a sentence mentions."""
-    found = {m for m in _CODE.findall(sentence) if not _GENERIC_CODE.match(m.replace("-", ""))}
+    found = {m for m in _CODE.findall(sentence) if not is_generic(m)}
     found |= set(_COMPANY.findall(sentence))
     return found
 

@@ -15,7 +15,7 @@ import calendar
 import difflib
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from newsbot.topics import (
@@ -24,6 +24,7 @@ from newsbot.topics import (
     detect_diseases,
     detect_therapies,
     disease_pattern,
+    is_generic,
     therapy_pattern,
 )
 
@@ -47,16 +48,6 @@ _OPENERS = frozenset(
 )
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
 # Targets and generic science acronyms: they narrow a topic but are not one product.
-_GENERIC = re.compile(
-    r"^(?:CD\d{1,3}[A-Z]?|BCMA|FcRn|CAR|CAR-?T|CAR-?NK|CAAR-?T|TCE|CRS|ICANS|mRNA|DNA|RNA|"
-    r"IL-?\d+|TNF|JAK|HLA|MHC|IgG\d?|IgA|IgE|FDA|EMA|NICE|MHRA|NIH|CDC|WHO|US|UK|EU|USA|"
-    r"SLE|MS|MG|gMG|RA|SSc|T1D|IBD|UC|NMOSD|CIDP|ITP|ANCA|ORR|CRR|BLA|NDA|PFS|OS|AE|SAE|"
-    r"COVID-?19|Q[1-4]|H[12]|AI|CEO|CMO|R&D|IPO|B-?cells?|T-?cells?|Tregs?|GLP-?1|BTK|"
-    r"CD19xCD3|BCMAxCD3|x|vs|LN|CAR-?Tregs?|"
-    r"Bio|Biosciences|Therapeutics|Pharma|Pharmaceuticals|Biopharma|Biologics|Biotech|Inc|"
-    r"Ltd|AG|SA|plc|Corp|Cell|Cells|Medicines|Agency|Notice|Trial|Study|Phase)$",
-    re.I,
-)
 _CODE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
 _MONTHS = {name.lower(): n for n, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): n for n, name in enumerate(calendar.month_abbr) if name})
@@ -156,6 +147,10 @@ class ParsedQuery:
     events: tuple[str, ...] = ()          # events the question presupposes ("hold")
     advice: bool = False                  # a personal medical question
     population: tuple[str, ...] = ()      # who it is about, when named ("children")
+
+    def with_since(self, since: datetime) -> ParsedQuery:
+        """The same question limited to news since `since` (CLI --days/--since)."""
+        return replace(self, since=since, until=None, window=f"since {since:%d %b %Y}")
 
     @property
     def wants_recent(self) -> bool:
@@ -326,7 +321,7 @@ def _is_term(token: str) -> bool:
 def _name_like(token: str, position: int, lexicon: Lexicon) -> bool:
     """Product codes, trial acronyms and proper names, as opposed to ordinary words."""
     lowered = token.lower()
-    if _GENERIC.match(token) or lowered in STOPWORDS or len(token) < 3:
+    if is_generic(token) or lowered in STOPWORDS or len(token) < 3:
         return False
     if _is_term(token) or lowered in _DOMAIN_WORDS:
         return False
@@ -348,7 +343,7 @@ def _unfamiliar(token: str, position: int, lexicon: Lexicon) -> bool:
     lowered = token.lower()
     if not token.isalpha() or len(token) < 4 or lowered in STOPWORDS or lowered in _OPENERS:
         return False
-    if lowered in _DOMAIN_WORDS or lowered in _MONTHS or _GENERIC.match(token):
+    if lowered in _DOMAIN_WORDS or lowered in _MONTHS or is_generic(token):
         return False
     if detect_diseases(token) or detect_therapies(token) or lexicon.contains(token):
         return False

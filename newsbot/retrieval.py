@@ -12,8 +12,9 @@ being padded with what merely shares the beat.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -25,10 +26,8 @@ from newsbot.library import Library
 from newsbot.models import ArticleRecord, Chunk, Passage
 from newsbot.query import POPULATIONS, Lexicon, ParsedQuery, event_pattern, understand
 from newsbot.text import split_sentences
-from newsbot.topics import disease_pattern, specific_therapies, therapy_pattern
+from newsbot.topics import disease_pattern, is_generic, specific_therapies, therapy_pattern
 
-DENSE_CHUNKS = 80        # chunks asked of Chroma; an article scores its best one
-KEYWORD_ARTICLES = 40    # articles from the keyword index
 TITLE_WEIGHT = 2.0       # BM25 weight of the title against the body
 MISSING_ENTITY = 0.35    # factor for an article without the product/company asked about
 MISSING_DISEASE = 0.55   # … without the disease asked about
@@ -37,8 +36,6 @@ RARE_WORD_BAR = 0.1      # extra floor when the question has words the store nev
 KEYWORD_SLACK = 0.1      # how far below the relevance floor a keyword match may be
 TITLE_BONUS = 1.25       # the product asked about is in the headline
 STORY_LEAD = 2           # the best stories whose other outlets are pulled up behind them
-RECENCY_WEIGHT = 0.6     # status and period questions: boost at age 0, halving every …
-RECENCY_HALF_LIFE = 45.0  # … this many days
 
 
 @dataclass(frozen=True)
@@ -69,7 +66,7 @@ class Hit:
                 and self.has_event)
 
 
-Matcher = Any  # a callable str -> bool
+Matcher = Callable[[str], object]  # a pattern's .search, or any test of one sentence
 
 
 def near(sentences: list[str], first: list[Matcher], second: list[Matcher],
@@ -99,7 +96,6 @@ def article_sentences(article: ArticleRecord) -> tuple[str, ...]:
 
 
 _PRODUCT_CODE = re.compile(r"\b[A-Z]{1,6}-?\d{1,4}[A-Z]?\b")
-_TARGET_CODE = re.compile(r"^(?:CD\d+|IL-?\d+|HLA-?\w*|COVID-?19|GLP-?1|Q[1-4]|H[12])$")
 
 
 def aliases(articles: list[ArticleRecord], entities: tuple[str, ...]) -> tuple[str, ...]:
@@ -112,7 +108,7 @@ def aliases(articles: list[ArticleRecord], entities: tuple[str, ...]) -> tuple[s
                                    article.text):
             if any(mentions(sentence, n) for n in names):
                 for code in _PRODUCT_CODE.findall(sentence):
-                    if not _TARGET_CODE.match(code) and code not in entities:
+                    if not is_generic(code) and code not in entities:
                         found[code] = found.get(code, 0) + 1
     return tuple(c for c, n in found.items() if n >= 2)
 
@@ -169,11 +165,8 @@ def _fts_phrase(term: str) -> str:
 
 def article_count_matching(library: Library, term: str) -> int:
     """Stored articles whose title or text contains the term (stemmed like the index)."""
-    try:
-        row = library.db.execute("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH ?",
-                                 (_fts_phrase(term),)).fetchone()
-    except Exception:  # noqa: BLE001 - a term FTS cannot parse occurs nowhere
-        return 0
+    row = library.db.execute("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH ?",
+                             (_fts_phrase(term),)).fetchone()
     return int(row[0])
 
 
@@ -238,14 +231,16 @@ def _dense(library: Library, vector: np.ndarray, pq: ParsedQuery,
         clauses.append({f"d_{disease}": True})
     where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
     best: dict[str, tuple[float, list[str]]] = {}
-    for hit in library.store.query(vector, DENSE_CHUNKS, where):
+    # an article scores its best chunk, so ask for more chunks than articles are wanted
+    for hit in library.store.query(vector, 2 * library.settings.retrieval_candidates, where):
         aid = str(hit.metadata.get("article_id", ""))
         sim, ids = best.get(aid, (-1.0, []))
         best[aid] = (max(sim, hit.similarity), [*ids, hit.chunk_id])
     return best
 
 
-def _keyword(library: Library, pq: ParsedQuery, disease: str | None) -> list[str]:
+def _keyword(library: Library, pq: ParsedQuery, disease: str | None,
+             limit: int) -> list[str]:
     terms = list(pq.terms) + [e for e in pq.entities if e not in pq.terms]
     if not terms:
         return []
@@ -264,15 +259,12 @@ def _keyword(library: Library, pq: ParsedQuery, disease: str | None) -> list[str
     if len(clauses) == 1:
         # no filter: rank inside FTS5 and join only the best rows (much faster at 10k+)
         sql = (f"SELECT a.id FROM (SELECT rowid, {rank_expr} AS r FROM articles_fts "
-               f"WHERE articles_fts MATCH ? ORDER BY r LIMIT {KEYWORD_ARTICLES}) f "
+               f"WHERE articles_fts MATCH ? ORDER BY r LIMIT {int(limit)}) f "
                f"JOIN articles a ON a.rowid = f.rowid ORDER BY f.r")
     else:
         sql = (f"SELECT a.id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-               f"WHERE {' AND '.join(clauses)} ORDER BY {rank_expr} LIMIT {KEYWORD_ARTICLES}")
-    try:
-        return [row[0] for row in library.db.execute(sql, params)]
-    except Exception:  # noqa: BLE001 - FTS syntax from odd input: keyword side gives nothing
-        return []
+               f"WHERE {' AND '.join(clauses)} ORDER BY {rank_expr} LIMIT {int(limit)}")
+    return [row[0] for row in library.db.execute(sql, params)]  # quoted phrases: no syntax
 
 
 def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
@@ -280,11 +272,11 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
          limit: int = 10) -> list[Hit]:
     """Articles that answer the parsed question, best first; empty when none is relevant."""
     settings = library.settings
-    now = now or datetime.now(UTC)
+    now = settings.current_time(now)
     if vector is None:
         vector = library.embedder.encode([pq.search_text])[0]
     dense = _dense(library, vector, pq, disease)
-    keyword = _keyword(library, pq, disease)
+    keyword = _keyword(library, pq, disease, settings.retrieval_candidates)
     keyword_set = set(keyword)
     dense_order = sorted(dense, key=lambda a: -dense[a][0])
     fused: dict[str, float] = {}
@@ -292,7 +284,8 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
         for r, aid in enumerate(ranking):
             fused[aid] = fused.get(aid, 0.0) + 1.0 / (settings.rrf_k + r + 1)
     articles = db.get_articles(library.db, fused)
-    chunk_ids = [cid for aid in fused for cid in dense.get(aid, (0.0, []))[1][:2]]
+    per_article = settings.max_chunks_per_story
+    chunk_ids = [cid for aid in fused for cid in dense.get(aid, (0.0, []))[1][:per_article]]
     chunks = db.get_chunks(library.db, chunk_ids)
     hits: list[Hit] = []
     linked = aliases(list(articles.values()), pq.entities) if pq.entities else ()
@@ -323,9 +316,10 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
         factor *= 1.0 if has_event else MISSING_THERAPY
         if pq.wants_recent and article.published:
             age = max(0.0, (now - article.published).total_seconds() / 86400)
-            weight = RECENCY_WEIGHT if pq.kind in ("status", "period") else RECENCY_WEIGHT / 2
-            factor *= 1.0 + weight * 0.5 ** (age / RECENCY_HALF_LIFE)
-        best = tuple(chunks[c] for c in dense.get(aid, (0.0, []))[1][:2] if c in chunks)
+            weight = settings.recency_weight * (1.0 if pq.kind in ("status", "period") else 0.5)
+            factor *= 1.0 + weight * 0.5 ** (age / settings.recency_half_life_days)
+        best = tuple(chunks[c] for c in dense.get(aid, (0.0, []))[1][:per_article]
+                     if c in chunks)
         hits.append(Hit(article, score * factor, sim, best, has_entity, has_disease,
                         has_therapy, has_event))
     hits.sort(key=lambda h: -h.score)
@@ -378,18 +372,13 @@ def retrieve(library: Library, query: Query, *, limit: int | None = None,
              per_story: int | None = None) -> list[Passage]:
     """Ranked passages for an explicit query (one per article); empty when nothing stored is
     relevant enough."""
+    now = library.settings.current_time(now)
     pq = parse(library, query.text, now=now)
     if query.since:
-        pq = _with_window(pq, query.since)
+        pq = pq.with_since(query.since)
     hits = rank(library, pq, now=now, vector=vector, disease=query.disease,
                 limit=limit or library.settings.answer_sources * 2)
     return to_passages(library, hits)
-
-
-def _with_window(pq: ParsedQuery, since: datetime) -> ParsedQuery:
-    from dataclasses import replace
-
-    return replace(pq, since=since, until=None, window=f"since {since:%d %b %Y}")
 
 
 def coverage(library: Library, top: int = 6) -> list[tuple[str, int]]:

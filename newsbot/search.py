@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from newsbot.library import Library
@@ -31,13 +31,10 @@ def search_articles(library: Library, text: str, *, k: int = 10, days: int | Non
                     disease: str | None = None, now: datetime | None = None,
                     history: list[str] | None = None) -> list[ArticleHit]:
     """Ranked articles, read the way `ask` reads a question ("this week", named products)."""
-    from newsbot.answering import current_time
-
-    now = current_time(library, now)
+    now = library.settings.current_time(now)
     pq = parse(library, text, now=now, history=history)
     if days:
-        since = now - timedelta(days=days)
-        pq = replace(pq, since=since, until=None, window=f"since {since:%d %b %Y}")
+        pq = pq.with_since(now - timedelta(days=days))
     hits = rank(library, pq, now=now, disease=disease, limit=k)
     return [ArticleHit(h.article.guid, h.article.url, h.article.title, h.article.source,
                        h.article.published, h.score, h.article.story_id) for h in hits]

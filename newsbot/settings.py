@@ -83,11 +83,22 @@ class Settings(BaseSettings):
 
     # --- retrieval and answers ----------------------------------------------------
     answer_sources: int = Field(6, description="Most articles cited in one answer.")
-    retrieval_candidates: int = Field(40, description="Candidates from each retriever.")
+    retrieval_candidates: int = Field(
+        40, description="Articles from the keyword index per question (dense search asks "
+        "Chroma for twice as many chunks)."
+    )
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
-    recency_half_life_days: float = Field(30.0, description="Age at which recency boost halves.")
-    recency_weight: float = Field(0.3, description="0 disables the preference for newer news.")
-    max_chunks_per_story: int = Field(2, description="Chunks of one story allowed in a context.")
+    recency_half_life_days: float = Field(
+        45.0, description="Age at which the preference for newer news halves (status and "
+        "period questions only)."
+    )
+    recency_weight: float = Field(
+        0.6, description="Boost of today's news for status and period questions (half for "
+        "questions asking what is new); 0 disables the preference for newer news."
+    )
+    max_chunks_per_story: int = Field(
+        2, description="Best chunks of one article quoted to the language model."
+    )
     min_relevance: float = Field(
         0.45, description="Dense similarity below which a hit does not answer the question."
     )
@@ -188,6 +199,12 @@ class Settings(BaseSettings):
     @property
     def uses_chroma_server(self) -> bool:
         return bool(self.chroma_host)
+
+    def current_time(self, now: datetime | None = None) -> datetime:
+        """`now` if given, else the pinned clock (`NEWSBOT_NOW`), else the real time."""
+        from datetime import UTC
+
+        return now or self.now or datetime.now(UTC)
 
     def describe_llm(self) -> str:
         return f"LLM ({self.llm_model})" if self.llm_model else "extractive (no LLM)"

@@ -94,6 +94,25 @@ SCIENCE_CONTEXT = (
 )
 
 NCT_RE = re.compile(r"\bNCT\d{8}\b")
+# Targets, disease and method acronyms, agencies, meetings, journals and company suffixes:
+# they narrow a topic but never name one product, trial or company.
+GENERIC_TERM = re.compile(
+    r"^(?:CD\d{1,3}[A-Z]?|BCMA|FcRn|CAR|CAR-?T|CAR-?NK|CAAR-?T|CAR-?Tregs?|TCE|CRS|ICANS|IEC|"
+    r"mRNA|DNA|RNA|IL-?\d+|TNF|JAK|BTK|HLA(?:-?\w+)?|MHC|IgG\d?|IgA|IgE|GLP-?1|"
+    r"CD19xCD3|BCMAxCD3|B-?cells?|T-?cells?|Tregs?|MRI|HSCT|"
+    r"SLE|LN|MS|MG|gMG|RA|SSc|T1D|IBD|UC|NMOSD|CIDP|ITP|ANCA|COVID-?19|"
+    r"ORR|CRR|PFS|OS|AE|SAE|QALY|BLA|NDA|MAA|CHMP|PRIME|RMAT|"
+    r"FDA|EMA|NMA|NoMA|NICE|ICER|MHRA|NIH|NHS|CDC|WHO|US|UK|EU|USA|"
+    r"EULAR|ACR|ASH|AAN|ECTRIMS|DDW|ADA|EASD|FOCIS|NEJM|JAMA|BMJ|"
+    r"Q[1-4]|H[12]|AI|CEO|CFO|CMO|R&D|IPO|AGM|PDF|x|vs|"
+    r"Bio|Biosciences|Therapeutics|Pharma|Pharmaceuticals|Biopharma|Biologics|Biotech|Inc|"
+    r"Ltd|AG|SA|plc|Corp|Cell|Cells|Medicines|Agency|Notice|Trial|Study|Phase)$",
+    re.I,
+)
+
+
+def is_generic(token: str) -> bool:
+    return bool(GENERIC_TERM.match(token) or GENERIC_TERM.match(token.replace("-", "")))
 
 
 def _compile(table: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, re.Pattern[str]]:
