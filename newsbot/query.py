@@ -312,6 +312,11 @@ def expand(text: str) -> str:
     return f"{text} ({'; '.join(extra)})" if extra else text
 
 
+# Endings of international nonproprietary drug names (antibodies, fusion proteins, cell and
+# gene therapies, kinase inhibitors): lowercase in the news, yet each names one product.
+_INN = re.compile(r"^[a-z]{3,}(?:mab|cept|cel|gene|tinib|ciclib|parib|limus)$")
+
+
 def _is_term(token: str) -> bool:
     """The whole token is a disease or therapy name ('MS', 'CAR-T'); 'ZENITH-MG' is not."""
     return any(p.fullmatch(token) for key in DISEASES for p in [disease_pattern(key)]) or any(
@@ -330,6 +335,8 @@ def _name_like(token: str, position: int, lexicon: Lexicon) -> bool:
     if _CODE.match(token):
         return not token.isdigit() and not re.fullmatch(r"\d+(?:st|nd|rd|th|s|mg|kg|ml|%)", lowered)
     if token.isupper() and len(token) >= 3:
+        return True
+    if _INN.match(lowered):  # a drug's generic name: "ortefcimab", "obecabtagene"
         return True
     if not token[0].isupper():
         return False

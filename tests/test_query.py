@@ -56,6 +56,14 @@ def test_product_codes_and_companies_are_entities():
     assert set(pq.entities) == {"Vantor", "VX-19"} and pq.kind == "specific"
 
 
+def test_generic_drug_names_are_entities_though_lowercase():
+    lex = Lexicon(contains=lambda t: t.lower() in STORED | {"ortefcimab"}, common=LEX.common)
+    pq = understand("Compare VX-19 and ortefcimab", now=NOW, lexicon=lex)
+    assert set(pq.entities) == {"VX-19", "ortefcimab"} and pq.kind == "comparison"
+    assert understand("Is zolbetumab approved?", now=NOW, lexicon=lex).unknown_names == (
+        "zolbetumab",)
+
+
 def test_unstored_names_are_unknown():
     pq = understand("What about Zentrix's ZT-404 in lupus?", now=NOW, lexicon=LEX)
     assert "ZT-404" in pq.unknown_names and "Zentrix" in pq.unknown_names
