@@ -24,15 +24,23 @@ from newsbot.sections import classify
 from newsbot.text import jaccard, shingles, words
 from newsbot.topics import is_generic
 
-MIN_CHARS, MAX_CHARS = 40, 420
+MIN_CHARS, MAX_CHARS = 28, 420
 # How a sentence earns its place: its story's rank, the question's words it carries, how
-# near the top of its article it stands, whether it carries a figure, and which of the
-# story's outlets it comes from (the best-matching article speaks first).
-W_STORY, W_OVERLAP, W_LEAD, W_FIGURE, W_OUTLET = 1.0, 0.5, 0.25, 0.3, 0.05
+# much of its story's vocabulary it shares (the facts several outlets and paragraphs repeat),
+# how many figures it carries, how much it says, how near the top of its article it stands,
+# and which of the story's outlets it comes from (the best-matching article speaks first).
+W_STORY, W_OVERLAP, W_CENTRAL, W_FIGURE, W_LENGTH = 1.0, 0.5, 0.5, 0.45, 0.3
+W_LEAD, W_OUTLET = 0.1, 0.05
+HAPPENING_EXTRA = 1  # results are what most questions ask: one more of them
+FULL_FIGURES, FULL_LENGTH = 3, 250  # more figures or characters than this earn no more
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)?%?")
 _PRONOUN_START = re.compile(
     r"^(this|these|that|those|it|its|they|their|them|he|she|his|her|such|both|also|but|and|"
     r"or|however|meanwhile|still|yet|so|which|another|other|others|the other|in addition|"
-    r"additionally|similarly|likewise|instead|there|here)\b", re.I)
+    r"additionally|similarly|likewise|instead|here|"
+    r"there(?! (?:is|are|was|were|has|have|had|will|would|could|may|might)\b))\b", re.I)
+# "But the trial was small." says the fact without the sentence it answers
+_CONJUNCTION = re.compile(r"^(?:but|and|yet|still),? (?=\S)", re.I)
 # "When their B cells returned…": a pronoun in the opening clause points at a sentence that
 # is not quoted.
 _PRONOUN_CLAUSE = re.compile(r"^(when|after|before|because|if|once|while|since|although|as|"
@@ -92,6 +100,25 @@ def strip_label(sentence: str) -> tuple[str, str | None]:
     if not rest:
         return sentence, None
     return rest[0].upper() + rest[1:], _LABEL_SECTION.get(match.group(1).lower())
+
+
+def _self_contained(sentence: str) -> str | None:
+    """The sentence as a statement that stands on its own, or None where it leans on the one
+    before ("It requires…", "When their B cells returned…")."""
+    match = _CONJUNCTION.match(sentence)
+    if match:
+        rest = sentence[match.end():]
+        sentence = rest[0].upper() + rest[1:]
+    if _PRONOUN_START.match(sentence) or _PRONOUN_CLAUSE.match(sentence):
+        return None
+    return sentence
+
+
+def _definite(sentence: str) -> bool:
+    """'The company plans…' (unclear which company), but not 'The Agency has…' (a proper
+    name: the regulator whose notice it is)."""
+    match = _DEFINITE_START.match(sentence)
+    return bool(match) and not match.group(2)[0].isupper()
 
 
 def usable(sentence: str) -> bool:
@@ -197,6 +224,17 @@ def _idf(hits: list[Hit]) -> dict[str, float]:
     return {w: math.log(1 + n / c) for w, c in df.items()}
 
 
+def _weights(sentence: str, idf: dict[str, float]) -> Counter[str]:
+    counts = Counter(w for w in words(sentence) if len(w) > 2)
+    return Counter({w: n * idf.get(w, 1.0) for w, n in counts.items()})
+
+
+def _cosine(a: Counter[str], b: Counter[str]) -> float:
+    dot = sum(x * b.get(w, 0.0) for w, x in a.items())
+    norm = math.sqrt(sum(x * x for x in a.values()) * sum(x * x for x in b.values()))
+    return dot / norm if norm else 0.0
+
+
 def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int],
                 single_story: bool) -> list[Candidate]:
     all_hits = [h for group in stories for h in group]
@@ -207,34 +245,40 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
     for story_rank, group in enumerate(stories):
         story = group[0].article.story_id or group[0].article.id
         own = {n for h in group for n in names_in(f"{h.article.title}. {h.article.text[:600]}")}
-        for outlet_rank, hit in enumerate(group[:3]):
+        texts = [(outlet_rank, hit, position, raw) for outlet_rank, hit in enumerate(group[:3])
+                 for position, raw in enumerate(article_sentences(hit.article))]
+        vectors = [_weights(raw, idf) for *_, raw in texts]
+        centroid: Counter[str] = Counter()
+        for vector in vectors:
+            centroid.update(vector)
+        for (outlet_rank, hit, position, raw), vector in zip(texts, vectors, strict=True):
             article = hit.article
-            for position, raw in enumerate(article_sentences(article)):
-                sentence, label = strip_label(_DATELINE.sub("", raw))
-                if not usable(sentence):
-                    continue
-                if _PRONOUN_START.match(sentence) or _PRONOUN_CLAUSE.match(sentence):
-                    continue
-                if pq.advice and _ANECDOTE.search(sentence):
-                    continue
-                # "The company plans…" is clear only where the answer is about that company
-                if _DEFINITE_START.match(sentence) and not (
-                        (single_story and story_rank == 0) or (pq.entities and hit.has_entity)):
-                    continue
-                if pq.entities and pq.kind != "overview" and _about_other(
-                        sentence, pq.entities, own if story_rank == 0 or hit.has_entity
-                        else set()):
-                    continue
-                s_words = set(words(sentence))
-                overlap = sum(idf.get(w, 1.0) for w in q_words & s_words) / norm
-                score = (W_STORY / (1 + story_rank) + W_OVERLAP * overlap
-                         + W_LEAD / (1 + position)
-                         + (W_FIGURE if re.search(r"\d", sentence) else 0.0)
-                         - W_OUTLET * outlet_rank)
-                section = label or classify(sentence, article.published, position)
-                n = number[article.id]
-                out.append(Candidate(sentence, n, story, story_rank, position, score, section,
-                                     {n}, shingles(sentence, 2)))
+            sentence, label = strip_label(_DATELINE.sub("", raw))
+            standalone = _self_contained(sentence) if usable(sentence) else None
+            if standalone is None:
+                continue
+            sentence = standalone
+            if pq.advice and _ANECDOTE.search(sentence):
+                continue
+            # "The company plans…" is clear only where the answer is about that company
+            if _definite(sentence) and not (
+                    (single_story and story_rank == 0) or (pq.entities and hit.has_entity)):
+                continue
+            if pq.entities and pq.kind != "overview" and _about_other(
+                    sentence, pq.entities, own if story_rank == 0 or hit.has_entity
+                    else set()):
+                continue
+            s_words = set(vector)
+            overlap = sum(idf.get(w, 1.0) for w in q_words & s_words) / norm
+            figures = min(len(_FIGURE.findall(sentence)), FULL_FIGURES) / FULL_FIGURES
+            score = (W_STORY / (1 + story_rank) + W_OVERLAP * overlap
+                     + W_CENTRAL * _cosine(vector, centroid) + W_FIGURE * figures
+                     + W_LENGTH * min(len(sentence), FULL_LENGTH) / FULL_LENGTH
+                     + W_LEAD / (1 + position) - W_OUTLET * outlet_rank)
+            section = label or classify(sentence, article.published, position)
+            n = number[article.id]
+            out.append(Candidate(sentence, n, story, story_rank, position, score, section,
+                                 {n}, shingles(sentence, 2)))
     return out
 
 
@@ -259,7 +303,8 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
             twin.citations |= cand.citations  # the same fact from another outlet: cite both
             return False
         budget = plan.first_story if story_rank[cand.story] == 0 else plan.per_story
-        if per_story[cand.story] >= budget or per_sec[cand.section] >= per_section:
+        room = per_section + (HAPPENING_EXTRA if cand.section == "whats_happening" else 0)
+        if per_story[cand.story] >= budget or per_sec[cand.section] >= room:
             return False
         if len(kept) >= plan.total:
             return False

@@ -26,7 +26,13 @@ from newsbot.library import Library
 from newsbot.models import ArticleRecord, Chunk, Passage
 from newsbot.query import POPULATIONS, Lexicon, ParsedQuery, event_pattern, understand
 from newsbot.text import split_sentences
-from newsbot.topics import disease_pattern, is_generic, specific_therapies, therapy_pattern
+from newsbot.topics import (
+    detect_diseases,
+    disease_pattern,
+    is_generic,
+    specific_therapies,
+    therapy_pattern,
+)
 
 TITLE_WEIGHT = 2.0       # BM25 weight of the title against the body
 MISSING_ENTITY = 0.35    # factor for an article without the product/company asked about
@@ -35,6 +41,7 @@ MISSING_THERAPY = 0.75   # … without the therapy asked about
 RARE_WORD_BAR = 0.1      # extra floor when the question has words the store never saw
 KEYWORD_SLACK = 0.1      # how far below the relevance floor a keyword match may be
 TITLE_BONUS = 1.25       # the product asked about is in the headline
+OTHER_DISEASE = 0.7      # the headline is about another disease than the one asked about
 STORY_LEAD = 2           # the best stories whose other outlets are pulled up behind them
 
 
@@ -87,8 +94,10 @@ def near(sentences: list[str], first: list[Matcher], second: list[Matcher],
 
 @lru_cache(maxsize=4096)
 def _sentences(article_id: str, content_hash: str, title: str, text: str) -> tuple[str, ...]:
-    """An article's title and sentences, split once per process (answers reuse articles)."""
-    return (title, *split_sentences(text))
+    """An article's title and sentences, split once per process (answers reuse articles);
+    a newsletter's bulleted list gives one sentence per bullet."""
+    return (title, *(part.strip() for sentence in split_sentences(text)
+                     for part in sentence.split("•") if part.strip()))
 
 
 def article_sentences(article: ArticleRecord) -> tuple[str, ...]:
@@ -312,6 +321,8 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
         elif has_entity and any(mentions(article.title, e) for e in pq.entities):
             factor *= TITLE_BONUS
         factor *= 1.0 if has_disease else MISSING_DISEASE
+        if has_disease and _headline_elsewhere(article.title, pq):
+            factor *= OTHER_DISEASE  # names the disease, but its news is another disease's
         factor *= 1.0 if has_therapy else MISSING_THERAPY
         factor *= 1.0 if has_event else MISSING_THERAPY
         if pq.wants_recent and article.published:
@@ -324,6 +335,14 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
                         has_therapy, has_event))
     hits.sort(key=lambda h: -h.score)
     return _story_order(hits, STORY_LEAD)[:limit]
+
+
+def _headline_elsewhere(title: str, pq: ParsedQuery) -> bool:
+    named = set(pq.named_diseases)
+    if not named:
+        return False
+    in_title = set(detect_diseases(title)) - {"autoimmune_general"}
+    return bool(in_title) and not in_title & named
 
 
 def _story_order(hits: list[Hit], lead: int) -> list[Hit]:
