@@ -248,6 +248,17 @@ def get_articles(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, Arti
     return {row["id"]: row_to_article(row) for row in rows}
 
 
+def story_members(conn: sqlite3.Connection, story_ids: Iterable[str]) -> list[str]:
+    """Ids of the stored, on-topic, non-duplicate articles of these stories."""
+    ids = list(story_ids)
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = conn.execute(f"SELECT id FROM articles WHERE story_id IN ({marks}) AND on_topic = 1 "
+                        "AND duplicate_of IS NULL", ids).fetchall()
+    return [row[0] for row in rows]
+
+
 def get_chunks(conn: sqlite3.Connection, chunk_ids: Iterable[str]) -> dict[str, Chunk]:
     rows = _rows_by_id(conn, "SELECT id, article_id, idx, text FROM chunks WHERE id IN", chunk_ids)
     return {row["id"]: Chunk(row["id"], row["article_id"], row["idx"], row["text"])

@@ -74,6 +74,41 @@ EVENTS = {
     "termination": re.compile(r"\b(terminat\w*|discontinu\w*|scrapped|abandon\w*|"
                               r"shut down)\b", re.I),
 }
+# What kind of news a question is after, and the headlines that carry that kind: "did X get
+# any regulatory status?" is answered by the designation notice, not by X's trial results.
+INTENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "regulatory": (
+        re.compile(r"\b(regulat\w*|designations?|approv\w*|authori[sz]\w*|fast[- ]track\w*|"
+                   r"orphan|priority|licen[cs]\w*|label)\b", re.I),
+        re.compile(r"\b(designations?|designated|eligibility|approv\w*|authori[sz]ation|"
+                   r"fast[- ]track|orphan|priority|breakthrough|accelerated|notice|licen[cs]\w*|"
+                   r"label)\b", re.I)),
+    "safety": (
+        re.compile(r"\b(safe|safety|side[- ]effects?|risks?|deaths?|died|toxicit\w*|"
+                   r"adverse)\b", re.I),
+        re.compile(r"\b(safety|safe|side[- ]effects?|risks?|deaths?|died|toxicit\w*|hold|"
+                   r"halt\w*|paused?|warnings?|malignan\w*|CRS|ICANS|liver|adverse)\b", re.I)),
+    "money": (
+        re.compile(r"\b(financ\w*|funding|fund(?:ed|s)?|raised?|raising|invest\w*|IPO|"
+                   r"offering|deals?|acqui\w*|buyout|partnership|licensing)\b", re.I),
+        re.compile(r"\b(financ\w*|funding|raises?|raised|IPO|offering|deal|acqui\w*|buys?|"
+                   r"partner\w*|licen[cs]\w*|investors?|\$\d|million|billion)\b", re.I)),
+    "cost": (
+        re.compile(r"\b(costs?|price[ds]?|pricing|afford\w*|insurance|insurers?|coverage|"
+                   r"reimburs\w*|pay(?:ers?)?)\b", re.I),
+        re.compile(r"\b(costs?|price[ds]?|pricing|afford\w*|insurers?|coverage|reimburs\w*|"
+                   r"payers?|value|access)\b", re.I)),
+}
+
+
+def intents(question: str) -> tuple[str, ...]:
+    return tuple(k for k, (asks, _) in INTENTS.items() if asks.search(question))
+
+
+def intent_headline(intent: str) -> re.Pattern[str]:
+    return INTENTS[intent][1]
+
+
 # Who a question is about, when that narrows the news: "is CAR-T safe for kids?" is not
 # answered by adult trials.
 POPULATIONS = {
@@ -147,6 +182,7 @@ class ParsedQuery:
     events: tuple[str, ...] = ()          # events the question presupposes ("hold")
     advice: bool = False                  # a personal medical question
     population: tuple[str, ...] = ()      # who it is about, when named ("children")
+    intents: tuple[str, ...] = ()         # the kind of news asked for ("regulatory")
 
     def with_since(self, since: datetime) -> ParsedQuery:
         """The same question limited to news since `since` (CLI --days/--since)."""
@@ -440,6 +476,7 @@ def understand(question: str, *, now: datetime | None = None,
         events=_events(question) if entities and kind != "status" else (),
         advice=advice,
         population=tuple(k for k, rx in POPULATIONS.items() if rx.search(question)),
+        intents=intents(question),
     )
 
 

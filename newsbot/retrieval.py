@@ -24,7 +24,14 @@ from newsbot import db
 from newsbot.embedding import model_path
 from newsbot.library import Library
 from newsbot.models import ArticleRecord, Chunk, Passage
-from newsbot.query import POPULATIONS, Lexicon, ParsedQuery, event_pattern, understand
+from newsbot.query import (
+    POPULATIONS,
+    Lexicon,
+    ParsedQuery,
+    event_pattern,
+    intent_headline,
+    understand,
+)
 from newsbot.text import split_sentences
 from newsbot.topics import (
     detect_diseases,
@@ -41,6 +48,8 @@ MISSING_THERAPY = 0.75   # … without the therapy asked about
 RARE_WORD_BAR = 0.1      # extra floor when the question has words the store never saw
 KEYWORD_SLACK = 0.1      # how far below the relevance floor a keyword match may be
 TITLE_BONUS = 1.25       # the product asked about is in the headline
+INTENT_BONUS = 1.3       # the headline carries the kind of news asked for ("approved")
+SIBLING = 0.9            # another outlet's report of a best story, below the floor
 OTHER_DISEASE = 0.7      # the headline is about another disease than the one asked about
 STORY_LEAD = 2           # the best stories whose other outlets are pulled up behind them
 
@@ -311,16 +320,21 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
         floor = settings.min_relevance - (KEYWORD_SLACK if aid in keyword_set else 0.0)
         if pq.rare_words and not pq.entities:
             floor += RARE_WORD_BAR  # "zorblatt therapy": only a strong match answers
-        if pq.kind == "period" and not (pq.terms or pq.named_diseases):
-            floor = -1.0  # "what's new this week?": the window is the filter
+        if pq.kind == "period" and (not (pq.terms or pq.named_diseases) or (
+                (pq.named_diseases or pq.therapies) and has_disease and has_therapy)):
+            floor = -1.0  # "what's new (in MS) this week?": the window (and subject) filter
         if sim < floor and not has_entity:
             continue
+        if pq.kind == "period" and pq.named_diseases and not has_disease:
+            continue  # "MS news this week" is not answered by this week's lupus news
         factor = 1.0
         if pq.entities and not has_entity:
             factor *= MISSING_ENTITY
         elif has_entity and any(mentions(article.title, e) for e in pq.entities):
             factor *= TITLE_BONUS
         factor *= 1.0 if has_disease else MISSING_DISEASE
+        if any(intent_headline(i).search(article.title) for i in pq.intents):
+            factor *= INTENT_BONUS
         if has_disease and _headline_elsewhere(article.title, pq):
             factor *= OTHER_DISEASE  # names the disease, but its news is another disease's
         factor *= 1.0 if has_therapy else MISSING_THERAPY
@@ -334,7 +348,26 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
         hits.append(Hit(article, score * factor, sim, best, has_entity, has_disease,
                         has_therapy, has_event))
     hits.sort(key=lambda h: -h.score)
+    hits += _siblings(library, hits, pq, vector, linked)
     return _story_order(hits, STORY_LEAD)[:limit]
+
+
+def _siblings(library: Library, hits: list[Hit], pq: ParsedQuery, vector: np.ndarray,
+              linked: tuple[str, ...]) -> list[Hit]:
+    """The other outlets' reports of the best stories that the relevance floor left out: the
+    same event, told in words further from the question's."""
+    lead = list(dict.fromkeys(h.article.story_id or h.article.id for h in hits))[:STORY_LEAD]
+    have = {h.article.id for h in hits}
+    ids = [i for i in db.story_members(library.db, lead) if i not in have]
+    out: list[Hit] = []
+    for article in db.get_articles(library.db, ids).values():
+        if not _in_window(article, pq):
+            continue
+        weakest = min(h.score for h in hits if h.article.story_id == article.story_id)
+        chunk = first_chunk(library, article.id)
+        out.append(Hit(article, weakest * SIBLING, _article_similarity(library, article.id, vector),
+                       (chunk,) if chunk else (), *_constraints(article, pq, linked)))
+    return out
 
 
 def _headline_elsewhere(title: str, pq: ParsedQuery) -> bool:

@@ -159,3 +159,28 @@ def test_no_dangling_statements_or_empty_sections(eval_library: Library) -> None
         if answer.found:
             rendered = answer.to_json()["sections"]
             assert any(rendered.values())
+
+
+def _titles(library: Library, question: str, k: int = 5) -> list[str]:
+    return [h.title for h in search_articles(library, question, k=k, now=EVAL_NOW)]
+
+
+def test_a_disease_named_beats_another_disease_in_the_headline(eval_library: Library) -> None:
+    # Galvanta's myasthenia articles mention CIDP in passing; the CIDP readout answers
+    titles = _titles(eval_library, "What has Galvanta's anti-FcRn drug shown in CIDP?", k=2)
+    assert "CIDP" in titles[0]
+
+
+def test_a_disease_week_is_that_disease_s_news_only(eval_library: Library) -> None:
+    hits = search_articles(eval_library, "Any multiple sclerosis news this week?", k=6,
+                           now=EVAL_NOW)
+    texts = [eval_library.db.execute("SELECT title || ' ' || text FROM articles WHERE guid = ?",
+                                     (h.guid,)).fetchone()[0] for h in hits]
+    assert texts and all(re.search(r"multiple sclerosis|\bMS\b", t) for t in texts)
+    assert any("ZORA-PMS" in h.title for h in hits), "this week's MS news, however worded"
+
+
+def test_a_regulatory_question_finds_the_regulator_s_decision(eval_library: Library) -> None:
+    titles = _titles(eval_library, "did Verdiane get any special regulatory status for its "
+                     "lupus nefritis treatment?")
+    assert any("Priority Development Scheme" in t for t in titles), titles

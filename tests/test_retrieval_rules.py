@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from newsbot.models import ArticleRecord
-from newsbot.query import Lexicon, understand
-from newsbot.retrieval import _constraints, aliases, mentions, near
+from newsbot.query import Lexicon, intent_headline, intents, understand
+from newsbot.retrieval import _constraints, _headline_elsewhere, aliases, mentions, near
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
@@ -52,3 +52,17 @@ def test_a_company_question_links_to_its_product_codes() -> None:
     assert linked == ("ORX-5",)
     pq = understand("What has Orvane shown in lupus?", now=NOW, lexicon=LEX)
     assert _constraints(docs[1], pq, linked)[:2] == (True, True)
+
+
+def test_headlines_about_another_disease_are_told_apart() -> None:
+    pq = understand("What has ORX-5 shown in lupus?", now=NOW, lexicon=LEX)
+    assert _headline_elsewhere("ORX-5 meets goal in systemic sclerosis", pq)
+    assert not _headline_elsewhere("ORX-5 in lupus and systemic sclerosis", pq)
+    assert not _headline_elsewhere("Orvane raises $80 million", pq)  # no disease: no verdict
+
+
+def test_the_kind_of_news_asked_for_is_read_from_the_question() -> None:
+    assert intents("Did Orvane get any special regulatory status?") == ("regulatory",)
+    assert intents("Who paid for Orvane's financing round?") == ("money",)
+    assert intents("What did ORX-5 show in lupus?") == ()
+    assert intent_headline("regulatory").search("Notice 12: orphan designation for ORX-5")

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newsbot.extractive import names_in, strip_label, usable
+from newsbot.extractive import _definite, _self_contained, names_in, strip_label, usable
+from newsbot.models import ArticleRecord
+from newsbot.retrieval import article_sentences
 from newsbot.sections import classify
 
 WHEN = datetime(2026, 5, 4, tzinfo=UTC)
@@ -59,3 +61,32 @@ def test_names_in_finds_codes_and_companies_not_targets() -> None:
     found = names_in("Orvane Therapeutics' ORV-12, a CD19 CAR-T, was compared with QX-7 in SLE.")
     assert {"ORV-12", "QX-7", "Orvane"} <= found
     assert "CD19" not in found and "SLE" not in found
+
+
+@pytest.mark.parametrize(("sentence", "statement"), [
+    ("But the trial was small and had no control group.",
+     "The trial was small and had no control group."),
+    ("And 12 people followed for months is far too few to know.",
+     "12 people followed for months is far too few to know."),
+    ("There were no dose-limiting side effects.", "There were no dose-limiting side effects."),
+    ("It will enroll 30 adults at three doses.", None),
+    ("They plan to file in 2027.", None),
+    ("There, the company opened a plant.", None),
+])
+def test_statements_stand_on_their_own(sentence: str, statement: str | None) -> None:
+    assert _self_contained(sentence) == statement
+
+
+def test_a_proper_name_is_not_a_dangling_reference() -> None:
+    assert _definite("The company plans to start a trial next year.")
+    assert not _definite("The Agency has not received any report of a malignancy.")
+
+
+def test_a_bulleted_list_gives_one_sentence_per_bullet() -> None:
+    record = ArticleRecord(
+        id="b1", guid="b1", url="", title="Survey", source="Test", feed_url="",
+        published=None, ingested_at=datetime(2026, 11, 1, tzinfo=UTC),
+        text="Members had concerns: • 64% worried about cost. • 52% worried about travel.",
+        content_hash="b1", on_topic=True, relevance=1.0, reason="")
+    assert article_sentences(record) == ("Members had concerns:", "64% worried about cost.",
+                                         "52% worried about travel.")
