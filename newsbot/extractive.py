@@ -290,6 +290,10 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
     number = {s.article_id: s.n for s in sources}
     stories = [[h for h in g if h.article.id in number] for g in stories]
     stories = [g for g in stories if g]
+    if 0 < len(stories) < plan.stories:  # fewer stories than planned: each may say more
+        share = plan.total // len(stories)
+        plan = Plan(len(stories), max(plan.first_story, share), max(plan.per_story, share),
+                    plan.total)
     single = len(stories) == 1 or bool(pq.entities and pq.kind in ("specific", "status"))
     candidates = sorted(_candidates(pq, stories, number, single), key=lambda c: -c.score)
     kept: list[Candidate] = []

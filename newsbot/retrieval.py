@@ -48,6 +48,7 @@ MISSING_THERAPY = 0.75   # … without the therapy asked about
 RARE_WORD_BAR = 0.1      # extra floor when the question has words the store never saw
 KEYWORD_SLACK = 0.1      # how far below the relevance floor a keyword match may be
 TITLE_BONUS = 1.25       # the product asked about is in the headline
+BOTH_SIDES = 1.3         # a comparison's article that speaks of both sides
 INTENT_BONUS = 1.3       # the headline carries the kind of news asked for ("approved")
 SIBLING = 0.9            # another outlet's report of a best story, below the floor
 OTHER_DISEASE = 0.7      # the headline is about another disease than the one asked about
@@ -333,6 +334,8 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
         elif has_entity and any(mentions(article.title, e) for e in pq.entities):
             factor *= TITLE_BONUS
         factor *= 1.0 if has_disease else MISSING_DISEASE
+        if pq.kind == "comparison" and _both_sides(article, pq.entities):
+            factor *= BOTH_SIDES
         if any(intent_headline(i).search(article.title) for i in pq.intents):
             factor *= INTENT_BONUS
         if has_disease and _headline_elsewhere(article.title, pq):
@@ -368,6 +371,15 @@ def _siblings(library: Library, hits: list[Hit], pq: ParsedQuery, vector: np.nda
         out.append(Hit(article, weakest * SIBLING, _article_similarity(library, article.id, vector),
                        (chunk,) if chunk else (), *_constraints(article, pq, linked)))
     return out
+
+
+def _both_sides(article: ArticleRecord, entities: tuple[str, ...]) -> bool:
+    """The article names (nearly) everything a comparison asks about: it compares them."""
+    if len(entities) < 2:
+        return False
+    whole = f"{article.title}\n{article.text}"
+    named = sum(1 for e in entities if mentions(whole, e))
+    return named >= max(2, len(entities) - 1)
 
 
 def _headline_elsewhere(title: str, pq: ParsedQuery) -> bool:
