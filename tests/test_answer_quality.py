@@ -45,16 +45,16 @@ def statements(answer) -> list[tuple[str, str]]:
 def test_dev_split_figures_beat_the_baselines(eval_library: Library, minilm) -> None:
     result = answer_quality.evaluate(eval_library, load_items(), load_questions("dev"), minilm)
     ours, rrf = result["retrieval"]["newsbot"], result["retrieval"]["plain RRF"]
-    # measured on dev (bench/RESULTS.md): nDCG@5 0.80 vs 0.64, recall@5 0.83 vs 0.70,
-    # key facts 50 % vs 25 %, 12/12 near-misses, 0/48 refused, 79 % in their section
-    assert ours["nDCG@5"] >= 0.77 and ours["nDCG@5"] >= rrf["nDCG@5"] + 0.10
-    assert ours["recall@5"] >= 0.79 and ours["recall@5"] >= rrf["recall@5"] + 0.08
+    # measured on dev (bench/RESULTS.md): nDCG@5 0.84 vs 0.64, recall@5 0.87 vs 0.70,
+    # key facts 64 % vs 31 %, 12/12 near-misses, 0/48 refused, 82 % in their section
+    assert ours["nDCG@5"] >= 0.82 and ours["nDCG@5"] >= rrf["nDCG@5"] + 0.15
+    assert ours["recall@5"] >= 0.85 and ours["recall@5"] >= rrf["recall@5"] + 0.13
     facts = result["key_facts"]
-    assert facts["newsbot"] >= 0.46 and facts["newsbot"] >= facts["lead"] + 0.18
+    assert facts["newsbot"] >= 0.61 and facts["newsbot"] >= facts["lead"] + 0.28
     caught, unanswerable = result["no_answer"]
     refused, answerable = result["false_refusals"]
     assert caught >= unanswerable - 1 and refused <= 1
-    assert result["in_expected_section"] >= 0.74
+    assert result["in_expected_section"] >= 0.79
     assert result["most_repeated_unrelated"]["answers"] <= 4
 
 
@@ -184,3 +184,11 @@ def test_a_regulatory_question_finds_the_regulator_s_decision(eval_library: Libr
     titles = _titles(eval_library, "did Verdiane get any special regulatory status for its "
                      "lupus nefritis treatment?")
     assert any("Priority Development Scheme" in t for t in titles), titles
+
+
+def test_a_quiet_period_tells_its_few_stories_fully(eval_library: Library) -> None:
+    answer = ask(eval_library, "Anything new for CIDP since August?")
+    assert answer.found and answer.kind == "period"
+    said = statements(answer)
+    assert len(said) >= 5, "one story in the window gets the whole answer, not two lines"
+    assert any(re.search(r"\b17 ?%", text) for _, text in said)

@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 from newsbot.models import ArticleRecord
 from newsbot.query import Lexicon, intent_headline, intents, understand
-from newsbot.retrieval import _constraints, _headline_elsewhere, aliases, mentions, near
+from newsbot.retrieval import (
+    _both_sides,
+    _constraints,
+    _headline_elsewhere,
+    aliases,
+    mentions,
+    near,
+)
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
@@ -66,3 +73,10 @@ def test_the_kind_of_news_asked_for_is_read_from_the_question() -> None:
     assert intents("Who paid for Orvane's financing round?") == ("money",)
     assert intents("What did ORX-5 show in lupus?") == ()
     assert intent_headline("regulatory").search("Notice 12: orphan designation for ORX-5")
+
+
+def test_a_comparison_prefers_the_article_that_speaks_of_both() -> None:
+    both = article("ORX-5 vs QX-7", "Orvane's ORX-5 beat the bar set by QX-7 in lupus.")
+    one = article("ORX-5 results", "ORX-5 helped 8 of 10 people with lupus.")
+    assert _both_sides(both, ("ORX-5", "QX-7")) and not _both_sides(one, ("ORX-5", "QX-7"))
+    assert not _both_sides(both, ("ORX-5",))
