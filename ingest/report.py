@@ -57,6 +57,12 @@ class IngestReport:
             "feeds": [asdict(f) for f in self.feeds],
         }
 
+    def problem_lines(self) -> list[str]:
+        """One line per failed feed and per feed read with a warning."""
+        lines = [f"failed: {f.name or f.feed}: {f.error}" for f in self.failed_feeds]
+        lines += [f"warning: {f.name or f.feed}: {f.warning}" for f in self.feeds if f.warning]
+        return lines
+
     def summary_line(self) -> str:
         totals = ", ".join(f"{self.total(c)} {c.replace('_', '-')}" for c in COUNTERS)
         failed = len(self.failed_feeds)
