@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "ga_")
 _TRACKING_KEYS = {"fbclid", "gclid", "igshid", "ref", "ref_src", "cmpid", "ocid", "sr_share",
@@ -35,10 +35,12 @@ def canonical_url(url: str, *, for_comparison: bool = False) -> str:
         host = f"{host}:{port}"
     if parts.username is not None:
         host = f"{parts.netloc.rpartition('@')[0]}@{host}"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not is_tracking_parameter(k)]
     path = parts.path or "/"
     if for_comparison:
-        path = path.rstrip("/") or "/"
-        query.sort()
-    return urlunsplit((scheme, host, path, urlencode(query), ""))
+        query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not is_tracking_parameter(k))
+        return urlunsplit((scheme, host, path.rstrip("/") or "/", urlencode(query), ""))
+    # the address to fetch keeps the rest of its query exactly as written
+    kept = [p for p in parts.query.split("&")
+            if p and not is_tracking_parameter(unquote_plus(p.partition("=")[0]))]
+    return urlunsplit((scheme, host, path, "&".join(kept), ""))

@@ -154,7 +154,8 @@ class Settings(BaseSettings):
     )
     digest_chart: bool = Field(False, description="Attach a PNG chart of articles per disease.")
 
-    log_level: str = Field("INFO", description="Logging level.")
+    log_level: str = Field("INFO", description="Logging level of the bot; other commands "
+                           "show warnings only, unless `newsbot --verbose`.")
 
     @field_validator("embedding_backend")
     @classmethod
