@@ -7,13 +7,14 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cli.empty_store import SAMPLE_FEEDS_NOW, nothing_ingested
+from cli.feed_commands import followed_locations
 from cli.main import print_json
 from cli.model_step import prepare_embedder
-from ingest.report import COUNTERS
+from cli.report_table import print_report
 from newsbot import db
 from newsbot.library import Library
 from newsbot.settings import Settings
@@ -42,25 +43,6 @@ def chat_model_for(settings: Settings) -> Any | None:
         print(f"newsbot: {exc} — answering with extractive summaries instead.",
               file=sys.stderr)
         return None
-
-
-def nothing_ingested(library: Library) -> str | None:
-    """What to say instead of "no coverage" when the store has never had an article."""
-    counts = db.counts(library.db)
-    if counts["articles"] or counts["skipped"] or counts["duplicates"]:
-        return None
-    data_dir = library.settings.data_dir
-    demo = data_dir / "demo"
-    lines = [f"Nothing has been ingested into {data_dir} yet. `newsbot ingest` fetches the "
-             "followed feeds (`newsbot feeds list`; they need internet)."]
-    if (demo / "newsbot.sqlite3").exists():
-        lines.append(f"The demo's sample news is stored apart, in {demo}: "
-                     f"NEWSBOT_DATA_DIR={demo} NEWSBOT_NOW={SAMPLE_FEEDS_NOW:%Y-%m-%dT%H:%MZ} "
-                     "newsbot ask \"…\", or `newsbot demo` for its console.")
-    else:
-        lines.append("To try newsbot on the bundled sample feeds instead: `make run` or "
-                     "`newsbot demo` (stored apart, in " + str(demo) + ").")
-    return " ".join(lines)
 
 
 def parse_disease(value: str | None) -> str | None:
@@ -95,37 +77,9 @@ def run_ingest_with_progress(library: Library, feeds: list[str] | None, full: bo
         return run_ingest(library, sources, full=full, progress=progress)
 
 
-def print_report(report: Any) -> None:
-    """The per-feed table at the terminal's width; each failure and warning once, below it."""
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Ingest report", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("feed", overflow="fold", ratio=3)
-    table.add_column("status", no_wrap=True)
-    table.add_column("articles", ratio=2)
-    for f in report.feeds:
-        status = {"error": "FAILED", "not_modified": "unchanged"}.get(f.status, f.status)
-        counts = ", ".join(_counted(getattr(f, c), c) for c in COUNTERS if getattr(f, c))
-        table.add_row(f.name or f.feed, status + (" (!)" if f.warning else ""),
-                      counts or ("—" if f.status == "error" else "nothing new"))
-    console = Console(highlight=False)  # width: the terminal's, or $COLUMNS, or 80
-    console.print(table)
-    for line in report.problem_lines():
-        console.print(line, markup=False)
-    console.print(f"Total: {report.summary_line()} {report.chunks_embedded} chunks embedded.",
-                  markup=False)
-
-
-def _counted(number: int, counter: str) -> str:
-    label = counter.replace("_", "-")
-    return f"{number} {label.removesuffix('s') if number == 1 else label}"
-
-
 def ingest(args: argparse.Namespace, settings: Settings) -> int:
     with opened(settings) as library:
-        locations = _followed_locations(library, args.feeds) if args.feeds else []
+        locations = followed_locations(library, args.feeds) if args.feeds else []
         while True:
             report = run_ingest_with_progress(library, locations, args.full, args.json)
             if args.json:
@@ -135,26 +89,6 @@ def ingest(args: argparse.Namespace, settings: Settings) -> int:
             if not args.watch:
                 return 1 if report.status == "failed" else 0
             time.sleep(settings.ingest_interval.total_seconds())
-
-
-def _followed_locations(library: Library, given: list[str]) -> list[str]:
-    """Feeds named on the command line, read as `feeds add` reads them: a spelling of a
-    followed feed is that feed; a new one is followed from now on, and said so."""
-    from newsbot import feeds as feed_store
-
-    locations = [feed_store.feed_location(value, must_exist=not _is_url(value))
-                 for value in given]  # every one checked before anything is followed
-    out = []
-    for location in locations:
-        followed = feed_store.find_feed(library.db, location)
-        if followed is None:
-            print(f"Now following {location}.", file=sys.stderr)
-        out.append(followed.url if followed else location)
-    return list(dict.fromkeys(out))
-
-
-def _is_url(value: str) -> bool:
-    return "://" in value
 
 
 def articles(args: argparse.Namespace, settings: Settings) -> int:
@@ -177,52 +111,6 @@ def articles(args: argparse.Namespace, settings: Settings) -> int:
             print(f"        {a['url']}  ({a['reason']})")
         print(f"{len(data)} article(s).")
     return 0
-
-
-def feeds(args: argparse.Namespace, settings: Settings) -> int:
-    from newsbot import feeds as feed_store
-    from newsbot.status import feed_line
-
-    conn = db.connect(settings.sqlite_path)
-    feed_store.seed_once(conn, settings.feeds_file)
-    if args.feeds_command == "list":
-        for feed in feed_store.list_feeds(conn):
-            print(feed_line(feed))
-        return 0
-    location = feed_store.feed_location(
-        args.url, must_exist=args.feeds_command == "add" and not _is_url(args.url))
-    followed = feed_store.find_feed(conn, location)
-    if args.feeds_command == "remove":
-        if followed and feed_store.remove_feed(conn, followed.url):
-            print(f"No longer following {followed.url}.")
-            return 0
-        print(f"Not following {args.url}.", file=sys.stderr)
-        return 1
-    if followed is not None:  # nothing to check: no fetch, no retries while offline
-        print(f"Already following {followed.name or followed.url} ({followed.url}).")
-        return 0
-    title = _check_feed_location(location, settings)
-    feed_store.add_feed(conn, location, args.name or title, "command line")
-    print(f"Now following {title or location}.")
-    return 0
-
-
-def _check_feed_location(location: str, settings: Settings) -> str:
-    """The feed's title; a FeedError with the reason when it is no readable feed."""
-    if _is_url(location):
-        from ingest.checks import check_feed
-
-        return check_feed(location, settings, trusted=True)
-    from ingest.parse import parse_feed
-    from newsbot.errors import FeedError
-
-    path = Path(location)
-    if path.stat().st_size > settings.max_feed_bytes:
-        raise FeedError(f"{path} is larger than the {settings.max_feed_bytes:,}-byte limit.")
-    parsed = parse_feed(path.read_bytes(), max_entries=settings.max_entries_per_feed)
-    if not parsed.entries and not parsed.title:
-        raise FeedError(f"{path} is not an RSS or Atom feed.")
-    return parsed.title
 
 
 def ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -301,7 +189,6 @@ def console(args: argparse.Namespace, settings: Settings) -> int:
         return run_console(library, chat_model_for(settings))
 
 
-SAMPLE_FEEDS_NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)  # data/sample_feeds' "today"
 NO_FEEDS_FILE = Path("/nonexistent/newsbot-demo-feeds.toml")  # seeds no feed
 
 

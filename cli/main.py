@@ -142,10 +142,10 @@ def _reader_went_away() -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int | None:
-    from cli import commands
+    from cli import commands, feed_commands
 
     handlers: dict[str, Any] = {
-        "ingest": commands.ingest, "articles": commands.articles, "feeds": commands.feeds,
+        "ingest": commands.ingest, "articles": commands.articles, "feeds": feed_commands.feeds,
         "ask": commands.ask, "search": commands.search, "digest": commands.digest,
         "status": commands.show_status, "console": commands.console, "demo": commands.demo,
         "bot": commands.bot, "start": commands.start,

@@ -31,9 +31,10 @@ class FeedState:
     article_count: int = 0
     failing_since: datetime | None = None  # first failure since the last success
 
-    @property
-    def is_file(self) -> bool:
-        return not _HAS_SCHEME.match(self.url)
+
+def is_url(value: str) -> bool:
+    """An address with a scheme (http, https, or one refused later), not a file path."""
+    return bool(_HAS_SCHEME.match(value.strip()))
 
 
 def validate_feed_url(url: str) -> str:
@@ -48,7 +49,7 @@ def feed_location(value: str, *, must_exist: bool = False) -> str:
     """What someone typed → the feed as stored: a canonical http(s) URL, or a feed file's
     absolute path (`feeds add`, `feeds remove` and `ingest` all read it this way)."""
     value = value.strip()
-    if _HAS_SCHEME.match(value):
+    if is_url(value):
         return canonical_url(validate_feed_url(value))
     path = Path(value).expanduser().resolve()
     if must_exist and not path.is_file():
@@ -59,7 +60,7 @@ def feed_location(value: str, *, must_exist: bool = False) -> str:
 
 def feed_key(location: str) -> str:
     """Two spellings of one feed have one key (host case, port, slash, tracking tags)."""
-    if _HAS_SCHEME.match(location):
+    if is_url(location):
         return canonical_url(location, for_comparison=True)
     return location
 
@@ -91,7 +92,7 @@ def seed_once(conn: sqlite3.Connection, feeds_file: Path) -> None:
 
 def add_feed(conn: sqlite3.Connection, url: str, name: str = "", added_by: str = "") -> bool:
     """Returns False when the feed was already followed, however it was spelled."""
-    url = canonical_url(url) if _HAS_SCHEME.match(url.strip()) else url.strip()
+    url = canonical_url(url) if is_url(url) else url.strip()
     if find_feed(conn, url) is not None:
         return False
     cur = conn.execute(
