@@ -7,10 +7,14 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from cli.empty_store import SAMPLE_FEEDS_NOW, nothing_ingested
+from cli.feed_commands import followed_locations
 from cli.main import print_json
+from cli.model_step import prepare_embedder
+from cli.report_table import print_report
 from newsbot import db
 from newsbot.library import Library
 from newsbot.settings import Settings
@@ -26,14 +30,22 @@ def opened(settings: Settings) -> Iterator[Library]:
 
 
 def chat_model_for(settings: Settings) -> Any | None:
+    """The configured chat model; None (extractive answers, with a one-line notice) when it
+    cannot be built, e.g. an OpenAI model with no API key."""
     if not settings.llm_model:
         return None
+    from newsbot.errors import LLMUnavailable
     from newsbot.llm import make_chat_model
 
-    return make_chat_model(settings)
+    try:
+        return make_chat_model(settings)
+    except LLMUnavailable as exc:
+        print(f"newsbot: {exc} — answering with extractive summaries instead.",
+              file=sys.stderr)
+        return None
 
 
-def _disease(value: str | None) -> str | None:
+def parse_disease(value: str | None) -> str | None:
     if not value:
         return None
     from newsbot.errors import NewsbotError
@@ -51,6 +63,7 @@ def run_ingest_with_progress(library: Library, feeds: list[str] | None, full: bo
     from ingest.pipeline import run_ingest, sources_from_args
 
     sources = sources_from_args(feeds) if feeds else None
+    prepare_embedder(library)
     if as_json or not sys.stderr.isatty():
         return run_ingest(library, sources, full=full)
     from rich.progress import Progress
@@ -64,29 +77,11 @@ def run_ingest_with_progress(library: Library, feeds: list[str] | None, full: bo
         return run_ingest(library, sources, full=full, progress=progress)
 
 
-def print_report(report: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Ingest report")
-    for column in ("feed", "status", "new", "updated", "unchanged", "off-topic", "duplicates",
-                   "errors"):
-        table.add_column(column)
-    for f in report.feeds:
-        status = f.status if not f.error else f"error: {f.error}"
-        if f.warning:
-            status += f" (warning: {f.warning})"
-        table.add_row(f.name or f.feed, status, *(str(getattr(f, c)) for c in (
-            "new", "updated", "unchanged", "off_topic", "duplicates", "errors")))
-    console = Console(width=160)
-    console.print(table)
-    console.print(f"Total: {report.summary_line()} {report.chunks_embedded} chunks embedded.")
-
-
 def ingest(args: argparse.Namespace, settings: Settings) -> int:
     with opened(settings) as library:
+        locations = followed_locations(library, args.feeds) if args.feeds else []
         while True:
-            report = run_ingest_with_progress(library, args.feeds, args.full, args.json)
+            report = run_ingest_with_progress(library, locations, args.full, args.json)
             if args.json:
                 print_json(report.to_json())
             else:
@@ -118,36 +113,16 @@ def articles(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def feeds(args: argparse.Namespace, settings: Settings) -> int:
-    from newsbot import feeds as feed_store
-    from newsbot.status import feed_line
-
-    conn = db.connect(settings.sqlite_path)
-    feed_store.seed_once(conn, settings.feeds_file)
-    if args.feeds_command == "list":
-        for feed in feed_store.list_feeds(conn):
-            print(feed_line(feed))
-        return 0
-    if args.feeds_command == "remove":
-        if feed_store.remove_feed(conn, args.url.strip()):
-            print(f"No longer following {args.url}.")
-            return 0
-        print(f"Not following {args.url}.", file=sys.stderr)
-        return 1
-    from ingest.checks import check_feed
-
-    title = check_feed(args.url, settings, trusted=True)
-    added = feed_store.add_feed(conn, args.url.strip(), args.name or title, "command line")
-    print(f"{'Now following' if added else 'Already following'} {title or args.url}.")
-    return 0
-
-
 def ask(args: argparse.Namespace, settings: Settings) -> int:
     from newsbot.answering import answer_question
     from newsbot.render import answer_text
 
+    disease = parse_disease(args.disease)
     with opened(settings) as library:
-        answer = answer_question(library, args.question, disease=_disease(args.disease),
+        if _say_nothing_ingested(library):
+            return 1
+        prepare_embedder(library)
+        answer = answer_question(library, args.question, disease=disease,
                                  days=args.days, since=args.since,
                                  chat_model=chat_model_for(settings))
     if args.json:
@@ -161,8 +136,11 @@ def search(args: argparse.Namespace, settings: Settings) -> int:
     from newsbot.search import search_articles
 
     with opened(settings) as library:
+        if _say_nothing_ingested(library):
+            return 1
+        prepare_embedder(library)
         hits = search_articles(library, args.query, k=args.k, days=args.days,
-                               disease=_disease(args.disease))
+                               disease=parse_disease(args.disease))
     if args.json:
         print_json([h.to_json() for h in hits])
         return 0
@@ -178,12 +156,21 @@ def digest(args: argparse.Namespace, settings: Settings) -> int:
     from newsbot.digest import build_digest, digest_text
 
     with opened(settings) as library:
+        if _say_nothing_ingested(library):
+            return 1
         result = build_digest(library, since=args.since)
     if args.json:
         print_json(result.to_json())
     else:
         print(digest_text(result))
     return 0
+
+
+def _say_nothing_ingested(library: Library) -> bool:
+    message = nothing_ingested(library)
+    if message:
+        print(f"newsbot: {message}", file=sys.stderr)
+    return message is not None
 
 
 def show_status(args: argparse.Namespace, settings: Settings) -> int:
@@ -198,22 +185,37 @@ def console(args: argparse.Namespace, settings: Settings) -> int:
     from cli.console import run_console
 
     with opened(settings) as library:
+        prepare_embedder(library)
         return run_console(library, chat_model_for(settings))
 
 
-SAMPLE_FEEDS_NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)  # data/sample_feeds' "today"
+NO_FEEDS_FILE = Path("/nonexistent/newsbot-demo-feeds.toml")  # seeds no feed
+
+
+def _follow_only(library: Library, files: list[str]) -> None:
+    """The demo store follows the sample feeds and nothing else (older demo stores were
+    seeded from feeds.toml by `reingest`)."""
+    from newsbot import feeds as feed_store
+
+    feed_store.seed_once(library.db, library.settings.feeds_file)  # marks it seeded
+    for feed in feed_store.list_feeds(library.db):
+        if feed.url not in files:
+            feed_store.remove_feed(library.db, feed.url)
 
 
 def demo(args: argparse.Namespace, settings: Settings) -> int:
     """Sample feeds into a separate demo data dir, so real data never mixes with fiction."""
     from ingest.pipeline import run_ingest, sources_from_args
 
-    # the sample feeds are fixed in time: read "this week" against their own today
+    # the sample feeds are fixed in time: read "this week" against their own today; the
+    # demo follows only them, never feeds.toml's real feeds (`reingest` re-reads them)
     demo_settings = settings.model_copy(
         update={"data_dir": settings.data_dir / "demo", "fetch_article_pages": False,
-                "now": settings.now or SAMPLE_FEEDS_NOW})
+                "now": settings.now or SAMPLE_FEEDS_NOW, "feeds_file": NO_FEEDS_FILE})
     files = sorted(str(p) for p in settings.sample_feeds_dir.glob("*.xml"))
     with opened(demo_settings) as library:
+        _follow_only(library, files)
+        prepare_embedder(library)
         print(f"Ingesting {len(files)} bundled sample feeds (fictional outlets) …",
               file=sys.stderr)
         report = run_ingest(library, sources_from_args(files))

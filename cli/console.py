@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from cli.commands import nothing_ingested, parse_disease
 from newsbot.answering import answer_question, latest
 from newsbot.errors import NewsbotError
 from newsbot.library import Library
@@ -23,8 +24,11 @@ HELP = """Commands (as in the Discord channel):
   digest              digest of the last 24 hours
   status              what is stored, last ingest, mode
   sources             followed feeds and their state
-  reingest [full]     fetch the followed feeds now
+  reingest [full]     fetch the followed feeds now (in the demo: the sample feeds)
   help | quit"""
+
+
+MAX_LATEST = 25
 
 
 def _history_file(library: Library) -> str:
@@ -45,8 +49,6 @@ def _setup_readline(library: Library) -> Callable[[], None]:
 
 def handle(library: Library, line: str, chat_model: Any, turns: list[tuple[str, str]]) -> str:
     """One console command → the text the channel would show."""
-    from newsbot.topics import disease_key
-
     line = line.strip()
     if not line:
         return ""
@@ -55,14 +57,12 @@ def handle(library: Library, line: str, chat_model: Any, turns: list[tuple[str, 
     if command in {"help", "?"}:
         return HELP
     if command == "latest":
-        count = 5
-        words = rest.split()
-        if words and words[-1].isdigit():
-            count = min(25, int(words.pop()))
-        disease = disease_key(" ".join(words)) if words else None
+        disease, count = parse_latest(rest)
         items = latest(library, disease=disease, count=count)
         if not items:
-            return "No stories stored yet." if not words else "No recent stories on that."
+            if disease:
+                return "No recent stories on that."
+            return nothing_ingested(library) or "No stories stored yet."
         return "\n".join(
             f"- {a.title} — {a.source}, {(a.published or a.ingested_at):%d %b} {a.url}"
             for a in items
@@ -85,13 +85,27 @@ def handle(library: Library, line: str, chat_model: Any, turns: list[tuple[str, 
         from ingest.pipeline import run_ingest
 
         report = run_ingest(library, None, full=rest.strip().lower() == "full")
-        return report.summary_line()
+        return "\n".join([*report.problem_lines(), report.summary_line()])
+    empty = nothing_ingested(library)
+    if empty:
+        return empty
     question = rest if command == "ask" else line
     history = turns[-3:] or None  # the core decides whether the question leans on it
     answer = answer_question(library, question, history=history, chat_model=chat_model)
     text = answer_text(answer)
     turns.append((question, text))
     return text
+
+
+def parse_latest(rest: str) -> tuple[str | None, int]:
+    """`latest [DISEASE] [N]` → (disease key, count); NewsbotError for what it cannot read."""
+    words = rest.split()
+    count = 5
+    if words and re.fullmatch(r"[+-]?\d+", words[-1]):
+        count = int(words.pop())
+        if not 1 <= count <= MAX_LATEST:
+            raise NewsbotError(f"The number of stories must be between 1 and {MAX_LATEST}.")
+    return parse_disease(" ".join(words)) if words else None, count
 
 
 def run_console(library: Library, chat_model: Any = None, stdin: TextIO | None = None,

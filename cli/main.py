@@ -6,12 +6,15 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
+from cli import logs
 from newsbot.errors import NewsbotError
-from newsbot.settings import Settings, load_settings
+from newsbot.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("newsbot")
 
@@ -45,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="newsbot",
         description="Autoimmune immune-reprogramming therapy news: ingest, ask, digest, Discord.",
     )
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show informational log lines, the libraries' included")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     clock = argparse.ArgumentParser(add_help=False)
     clock.add_argument("--now", type=_iso, help="read 'this week' and recency as of this ISO "
@@ -99,21 +104,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+LONG_RUNNING = frozenset({"bot", "start"})  # they keep their INFO log lines
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-    except Exception as exc:  # pydantic ValidationError: a bad .env or variable
-        print(f"newsbot: configuration error:\n{exc}", file=sys.stderr)
+    except ConfigError as exc:
+        print(f"newsbot: configuration error: {exc}", file=sys.stderr)
         return 2
     if getattr(args, "now", None):
         settings = settings.model_copy(update={"now": args.now})
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "chromadb", "sentence_transformers", "transformers"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.configure(settings.log_level, verbose=args.verbose,
+                   long_running=args.command in LONG_RUNNING)
     try:
-        return int(_dispatch(args, settings) or 0)
+        code = int(_dispatch(args, settings) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
     except NewsbotError as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return 2
@@ -121,11 +131,21 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _reader_went_away() -> int:
+    """`newsbot articles | head`: end as `git log | head` does, killed quietly by SIGPIPE."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # nothing left to flush at exit
+    if hasattr(signal, "SIGPIPE") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGPIPE)
+    return 128 + 13  # what a shell reports for a process ended by SIGPIPE
+
+
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int | None:
-    from cli import commands
+    from cli import commands, feed_commands
 
     handlers: dict[str, Any] = {
-        "ingest": commands.ingest, "articles": commands.articles, "feeds": commands.feeds,
+        "ingest": commands.ingest, "articles": commands.articles, "feeds": feed_commands.feeds,
         "ask": commands.ask, "search": commands.search, "digest": commands.digest,
         "status": commands.show_status, "console": commands.console, "demo": commands.demo,
         "bot": commands.bot, "start": commands.start,

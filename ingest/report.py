@@ -57,6 +57,19 @@ class IngestReport:
             "feeds": [asdict(f) for f in self.feeds],
         }
 
+    def problem_lines(self, items_per_feed: int = 5) -> list[str]:
+        """One line per failed feed, per feed read with a warning, and per failed item (the
+        first few of each feed)."""
+        lines = [f"failed: {f.name or f.feed}: {f.error}" for f in self.failed_feeds]
+        lines += [f"warning: {f.name or f.feed}: {f.warning}" for f in self.feeds if f.warning]
+        for f in self.feeds:
+            lines += [f"item failed in {f.name or f.feed}: {e}"
+                      for e in f.entry_errors[:items_per_feed]]
+            if len(f.entry_errors) > items_per_feed:
+                lines.append(f"… and {len(f.entry_errors) - items_per_feed} more failed "
+                             f"item(s) in {f.name or f.feed}")
+        return lines
+
     def summary_line(self) -> str:
         totals = ", ".join(f"{self.total(c)} {c.replace('_', '-')}" for c in COUNTERS)
         failed = len(self.failed_feeds)

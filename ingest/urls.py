@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from newsbot.links import is_tracking_parameter
 from newsbot.text import stable_id
-
-_TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "ga_")
-_TRACKING_KEYS = {"fbclid", "gclid", "igshid", "ref", "ref_src", "cmpid", "ocid", "sr_share",
-                  "cid", "mkt_tok", "_hsenc", "_hsmi", "spm"}
 
 
 def normalise_url(url: str) -> str:
@@ -19,7 +16,7 @@ def normalise_url(url: str) -> str:
     query = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith(_TRACKING_PREFIXES) and k.lower() not in _TRACKING_KEYS
+        if not is_tracking_parameter(k)
     ]
     path = parts.path.rstrip("/") or "/"
     host = (parts.hostname or "").lower()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS feeds (
     last_success INTEGER,
     last_error TEXT,
     error_count INTEGER NOT NULL DEFAULT 0,
-    consecutive_errors INTEGER NOT NULL DEFAULT 0
+    consecutive_errors INTEGER NOT NULL DEFAULT 0,
+    failing_since INTEGER
 );
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY,
@@ -133,8 +134,21 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.executescript(SCHEMA)
+    _add_missing_columns(conn)
     _backfill_article_index(conn)
     return conn
+
+
+_ADDED_COLUMNS = {"feeds": {"failing_since": "INTEGER"}}  # columns newer than some stores
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    for table, columns in _ADDED_COLUMNS.items():
+        have = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in have:
+                with suppress(sqlite3.OperationalError):  # a racing process added it
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 def _backfill_article_index(conn: sqlite3.Connection) -> None:

@@ -138,6 +138,15 @@ class LazyEmbedder:
         self._args = (spec, batch_size, backend, cache_dir)
         self.name = f"{spec}:{backend}"
 
+    def needs_export(self) -> bool:
+        """True when loading will first export the model to ONNX (once per model cache)."""
+        spec, _, backend, cache_dir = self._args
+        if backend != "onnx" or (spec, backend) in _CACHE:
+            return False
+        from newsbot.onnx_export import export_needed
+
+        return export_needed(model_path(spec), cache_dir)
+
     def warm(self) -> SentenceTransformerEmbedder:
         return load_embedder(*self._args)
 

@@ -72,7 +72,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
             f"The language model {settings.llm_model!r} needs a package that is not "
             f"installed: {exc}"
         ) from None
-    except ValueError as exc:  # unknown provider, or a setting the model class rejects
+    except Exception as exc:  # unknown provider, missing credentials, a rejected setting
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LLMUnavailable(
             f"The language model {settings.llm_model!r} cannot be used: {reason}"

@@ -66,6 +66,12 @@ def fingerprint(model_path: Path) -> str:
     return digest.hexdigest()[:32]
 
 
+def export_needed(model_path: Path, cache_dir: Path) -> bool:
+    """True when the next load exports the model first (the slow, one-time step)."""
+    target = cache_dir / f"onnx-{model_slug(model_path)}"
+    return _current(target) != fingerprint(model_path)
+
+
 def onnx_model_dir(model_path: Path, cache_dir: Path) -> Path:
     """The exported model's directory, exporting it first if it is missing or stale."""
     cache_dir.mkdir(parents=True, exist_ok=True)

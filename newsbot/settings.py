@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from newsbot.errors import NewsbotError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(NewsbotError):
+    """A setting in the environment or `.env` is unknown or has a bad value."""
 
 
 class Settings(BaseSettings):
@@ -147,7 +154,8 @@ class Settings(BaseSettings):
     )
     digest_chart: bool = Field(False, description="Attach a PNG chart of articles per disease.")
 
-    log_level: str = Field("INFO", description="Logging level.")
+    log_level: str = Field("INFO", description="Logging level of the bot; other commands "
+                           "show warnings only, unless `newsbot --verbose`.")
 
     @field_validator("embedding_backend")
     @classmethod
@@ -214,6 +222,36 @@ def _split(value: str) -> list[str]:
     return [part.strip().lower() for part in value.split(",") if part.strip()]
 
 
+def env_name(field: str) -> str:
+    """The variable that sets a field: NEWSBOT_<FIELD>, or DISCORD_TOKEN."""
+    return "DISCORD_TOKEN" if field == "discord_token" else f"NEWSBOT_{field.upper()}"
+
+
+def describe_error(exc: ValidationError) -> str:
+    """One line naming each bad setting, without echoing secrets or unknown keys' values."""
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else ""
+        if error["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(field, list(Settings.model_fields), n=1)
+            hint = f" (did you mean {env_name(close[0])}?)" if close else ""
+            problems.append(f"{field.upper()} in .env is not a setting{hint}")
+            continue
+        message = str(error["msg"]).removeprefix("Value error, ")
+        secret = field in _SECRETS or "input" not in error
+        shown = "" if secret else f" (got {error['input']!r:.60})"
+        problems.append(f"{env_name(field)}: {message}{shown}")
+    return "; ".join(problems) + ". Every setting is listed in .env.example."
+
+
+_SECRETS = {"discord_token", "llm_api_key"}
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment and `.env`, with explicit overrides on top."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Settings from the environment and `.env`, with explicit overrides on top.
+
+    Raises ConfigError (one line naming the bad settings) instead of pydantic's report."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe_error(exc)) from None
