@@ -125,3 +125,9 @@ def embed_total(embed: dict) -> int:
     return (len(embed.get("title") or "") + len(embed.get("description") or "")
             + sum(len(f["name"]) + len(f["value"]) for f in fields)
             + len((embed.get("footer") or {}).get("text") or ""))
+
+
+def button_ids(message: dict) -> list[str]:
+    """The custom_ids of a message's buttons, in order."""
+    return [c["custom_id"] for row in message.get("components") or []
+            for c in row["components"] if "custom_id" in c]
