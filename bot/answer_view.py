@@ -1,17 +1,20 @@
 """The buttons under an answer: Sources (privately), 👍 / 👎, Report a problem, Show more.
 
-The view is persistent: fixed custom_ids, no timeout, registered once with `bot.add_view`
-at start-up, so buttons on answers posted before a restart keep working. A click finds the
-answer's record (newsbot.feedback) by the id of the message it was made on.
+Persistent across restarts: each button's custom_id names the action and the answer's
+record (`newsbot:answer:sources:42`), and `AnswerButton` is registered once at start-up
+(`bot.add_dynamic_items`), so buttons on answers posted before a restart keep working and a
+click never depends on anything held in memory. The record (newsbot.feedback) is written
+before the message is sent, so a click can never arrive before it.
 
 `send_with_buttons` is the one way to post something with these buttons: it records the
-answer, sends it with the view and links the record to the message.
+answer and sends it with `answer_view(record_id)`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from re import Match
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -29,18 +32,16 @@ log = logging.getLogger(__name__)
 PREFIX = "newsbot:answer:"
 SOURCES_ID, UP_ID, DOWN_ID, REPORT_ID, MORE_ID = (
     f"{PREFIX}{name}" for name in ("sources", "up", "down", "report", "more"))
+# action -> (label, emoji, style)
+BUTTONS: dict[str, tuple[str | None, str | None, discord.ButtonStyle]] = {
+    "sources": ("Sources", None, discord.ButtonStyle.secondary),
+    "up": (None, "👍", discord.ButtonStyle.secondary),
+    "down": (None, "👎", discord.ButtonStyle.secondary),
+    "report": ("Report a problem", None, discord.ButtonStyle.secondary),
+    "more": ("Show more", None, discord.ButtonStyle.primary),
+}
 FORGOTTEN = "I no longer have the record of this answer; please ask again."
 Send = Callable[[list[discord.Embed], discord.ui.View], Awaitable[discord.Message | None]]
-
-
-async def _record(interaction: discord.Interaction[Any]) -> feedback.AnswerRecord | None:
-    bot: NewsBot = interaction.client  # type: ignore[assignment]
-    if interaction.message is None:
-        return None
-    record = await bot.db(feedback.record_for_message, interaction.message.id)
-    if record is None:
-        await send_ephemeral(interaction, FORGOTTEN)
-    return record
 
 
 async def _send_private(interaction: discord.Interaction[Any],
@@ -85,78 +86,72 @@ class ReportModal(discord.ui.Modal, title="Report a problem"):
         await send_ephemeral(interaction, user_message(error))
 
 
-class AnswerView(discord.ui.View):
-    """The persistent buttons; `show_more=False` leaves Show more out (short answers)."""
+class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                   template=r"newsbot:answer:(?P<action>sources|up|down|report|more):(?P<id>\d+)"):
+    """One of the buttons under an answer, for the record `record_id`."""
 
-    def __init__(self, *, show_more: bool = True) -> None:
-        super().__init__(timeout=None)
-        if not show_more:
-            self.remove_item(self.more)
+    def __init__(self, action: str, record_id: int) -> None:
+        label, emoji, style = BUTTONS[action]
+        super().__init__(discord.ui.Button(label=label, emoji=emoji, style=style,
+                                           custom_id=f"{PREFIX}{action}:{record_id}"))
+        self.action, self.record_id = action, record_id
 
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception,
-                       item: discord.ui.Item[Any]) -> None:
-        await send_ephemeral(interaction, user_message(error))
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any],
+                             item: discord.ui.Button[Any], match: Match[str],
+                             /) -> AnswerButton:
+        return cls(match["action"], int(match["id"]))
 
-    @discord.ui.button(label="Sources", style=discord.ButtonStyle.secondary,
-                       custom_id=SOURCES_ID)
-    async def sources(self, interaction: discord.Interaction[Any],
-                      button: discord.ui.Button[Any]) -> None:
-        if (record := await _record(interaction)) is None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await self._act(interaction)
+        except Exception as exc:  # discord.py would only log it: the user must learn
+            await send_ephemeral(interaction, user_message(exc))
+
+    async def _act(self, interaction: discord.Interaction[Any]) -> None:
+        bot: NewsBot = interaction.client  # type: ignore[assignment]
+        record = await bot.db(feedback.get_record, self.record_id)
+        if record is None:
+            await send_ephemeral(interaction, FORGOTTEN)
             return
         answer = record.answer
-        listed = answer.sources or answer.related
-        text = sources_value(listed) if listed else "This answer cites no sources."
-        card = Card(title=f"Sources for: {answer_cards(answer)[0].title}", description=text)
-        await _send_private(interaction, build_messages([card]))
+        if self.action == "sources":
+            listed = answer.sources or answer.related
+            text = sources_value(listed) if listed else "This answer cites no sources."
+            title = f"Sources for {answer_cards(answer)[0].title}"
+            await _send_private(interaction, build_messages([Card(title=title,
+                                                                  description=text)]))
+        elif self.action in feedback.VOTES:
+            await bot.db(feedback.vote, record.id, interaction.user.id, self.action, bot.clock())
+            more = "" if self.action == "up" else " Use **Report a problem** to say what is wrong."
+            await interaction.response.send_message(f"Thanks for the feedback.{more}",
+                                                    ephemeral=True, allowed_mentions=NONE)
+        elif self.action == "report":
+            await interaction.response.send_modal(ReportModal(record.id, interaction.user.id))
+        else:  # more: the whole answer, privately
+            await _send_private(interaction, build_messages(answer_cards(answer)))
 
-    @discord.ui.button(emoji="👍", style=discord.ButtonStyle.secondary, custom_id=UP_ID)
-    async def up(self, interaction: discord.Interaction[Any],
-                 button: discord.ui.Button[Any]) -> None:
-        await self._vote(interaction, "up")
 
-    @discord.ui.button(emoji="👎", style=discord.ButtonStyle.secondary, custom_id=DOWN_ID)
-    async def down(self, interaction: discord.Interaction[Any],
-                   button: discord.ui.Button[Any]) -> None:
-        await self._vote(interaction, "down")
-
-    async def _vote(self, interaction: discord.Interaction[Any], value: str) -> None:
-        if (record := await _record(interaction)) is None:
-            return
-        bot: NewsBot = interaction.client  # type: ignore[assignment]
-        await bot.db(feedback.vote, record.id, interaction.user.id, value, bot.clock())
-        more = "" if value == "up" else " Use **Report a problem** to say what was wrong."
-        await interaction.response.send_message(f"Thanks for the feedback.{more}",
-                                                ephemeral=True, allowed_mentions=NONE)
-
-    @discord.ui.button(label="Report a problem", style=discord.ButtonStyle.secondary,
-                       custom_id=REPORT_ID)
-    async def report(self, interaction: discord.Interaction[Any],
-                     button: discord.ui.Button[Any]) -> None:
-        if (record := await _record(interaction)) is None:
-            return
-        await interaction.response.send_modal(ReportModal(record.id, interaction.user.id))
-
-    @discord.ui.button(label="Show more", style=discord.ButtonStyle.primary, custom_id=MORE_ID)
-    async def more(self, interaction: discord.Interaction[Any],
-                   button: discord.ui.Button[Any]) -> None:
-        if (record := await _record(interaction)) is None:
-            return
-        await _send_private(interaction, build_messages(answer_cards(record.answer)))
+def answer_view(record_id: int, *, show_more: bool = True) -> discord.ui.View:
+    """The buttons for the record `record_id` (without Show more for short answers)."""
+    view = discord.ui.View(timeout=None)
+    for action in BUTTONS:
+        if action != "more" or show_more:
+            view.add_item(AnswerButton(action, record_id))
+    return view
 
 
 async def send_with_buttons(bot: NewsBot, send: Send, answer: Answer, card: Card, *,
                             show_more: bool, guild_id: int | None,
                             channel_id: int | None) -> discord.Message | None:
-    """Record `answer`, post `card` (one embed) with the buttons through `send`, and link the
-    record to the posted message. Used for answers; digest stories can use it the same way."""
+    """Record `answer`, post `card` (one embed) with its buttons through `send`, and note the
+    message id in the record. Used for answers; digest stories can use it the same way."""
     record_id = await bot.db(feedback.save_answer, answer, bot.clock(), guild_id=guild_id,
                              channel_id=channel_id)
     embeds = build_messages([card])[0]  # a preview card is one embed
-    view = AnswerView(show_more=show_more)
+    view = answer_view(record_id, show_more=show_more)
     message = await send(embeds, view)
-    # discord.py keeps each sent view per message for ever; the one registered at start-up
-    # answers every message's clicks, so drop the copy.
-    view.stop()
+    view.stop()  # discord.py would keep every sent view for ever; AnswerButton serves clicks
     if message is not None:
         await bot.db(feedback.attach_message, record_id, message.id)
     return message

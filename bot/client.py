@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import discord
 from discord.ext import commands
 
-from bot.answer_view import AnswerView
+from bot.answer_view import AnswerButton
 from bot.checks import Cooldowns
 from bot.embeds import clip
 from bot.errors import NewsTree
@@ -113,7 +113,7 @@ class NewsBot(commands.Bot):
 
         await self.db(guilds.ensure_schema)
         await self.db(feedback.ensure_schema)
-        self.add_view(AnswerView())  # buttons on answers posted before a restart keep working
+        self.add_dynamic_items(AnswerButton)  # buttons posted before a restart keep working
         for cog in COGS:
             await self.add_cog(cog(self))
         await self.sync_commands()

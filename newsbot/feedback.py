@@ -123,14 +123,12 @@ def save_answer(conn: sqlite3.Connection, answer: Answer, now: datetime, *,
 
 
 def attach_message(conn: sqlite3.Connection, record_id: int, message_id: int) -> None:
-    """Link a record to the Discord message that shows it (the buttons find it by message)."""
+    """Note which Discord message shows a record."""
     conn.execute("UPDATE answer_records SET message_id = ? WHERE id = ?", (message_id, record_id))
 
 
-def record_for_message(conn: sqlite3.Connection, message_id: int) -> AnswerRecord | None:
-    ensure_schema(conn)
-    row = conn.execute("SELECT * FROM answer_records WHERE message_id = ?",
-                       (message_id,)).fetchone()
+def get_record(conn: sqlite3.Connection, record_id: int) -> AnswerRecord | None:
+    row = conn.execute("SELECT * FROM answer_records WHERE id = ?", (record_id,)).fetchone()
     return _record(row) if row else None
 
 

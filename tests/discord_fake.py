@@ -311,6 +311,9 @@ class FakeDiscord:
         self._channels: dict[int, Json] = {}
         self._guild_of: dict[int, int] = {}
         self.dm_channels: dict[int, Member] = {}  # DM channel id → the user at the other end
+        # commands an admin opened to everyone (Server Settings → Integrations), which lifts
+        # their default_member_permissions
+        self.overrides: set[str] = set()
         self._bot_roles = {
             g: Role(BOT_ID + i + 1, bot.name, BOT_PERMISSIONS) for i, g in enumerate(self.guilds)
         }
@@ -829,8 +832,21 @@ class FakeDiscord:
         user: Member | int | None, channel_id: int | None, locale: str,
     ) -> FakeInteraction:  # fmt: skip
         channel_id = channel_id or next(iter(self._channels))
-        data = self._command_data(self._guild_for(channel_id), command, options, focused)
+        guild_id = self._guild_for(channel_id)
+        data = self._command_data(guild_id, command, options, focused)
+        self._check_offered(guild_id, data, self._member_of(guild_id, user))
         return await self._interact_with(kind, data, user, channel_id, locale)
+
+    def _check_offered(self, guild_id: int, data: Json, member: Member) -> None:
+        """Discord offers a command with default_member_permissions only to members who have
+        them (administrators have all), unless an admin opened it to everyone."""
+        cmds = self.commands.get(guild_id if "guild_id" in data else None, [])
+        cmd = next(c for c in cmds if c["id"] == data["id"])
+        needed = int(cmd.get("default_member_permissions") or 0)
+        if cmd["name"] in self.overrides or not needed:
+            return
+        if self._permissions(guild_id, member) & needed != needed:
+            raise PermissionError(f"Discord does not offer /{cmd['name']} to {member.name}")
 
     async def _interact_with(
         self, kind: int, data: Json, user: Member | int | None, channel_id: int, locale: str,

@@ -27,6 +27,7 @@ from tests.test_bot_support import (
     SlowEmbedder,
     all_text,
     bot_library,
+    button,
     button_ids,
     embed_total,
     fake,
@@ -68,7 +69,7 @@ async def test_ask_round_trip(fake: FakeDiscord, bot_library: Library) -> None:
     async with running(fake, bot_library):
         ix = await fake.send_interaction("ask", {"question": QUESTION}, user=BOB)
         answer = await ix.wait_answer(timeout=10)
-        more = await fake.click(answer, MORE_ID, user=BOB)
+        more = await fake.click(answer, button(answer, MORE_ID), user=BOB)
         full = await more.wait_answer()
     assert ix.response == {"type": 5}  # deferred at once
     assert ix.followups and ix.followups[0]["id"] == ix.original["id"]
@@ -164,6 +165,9 @@ async def test_reingest_refused_for_non_moderators(fake: FakeDiscord,
                                                    bot_library: Library) -> None:
     runs = bot_library.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
     async with running(fake, bot_library) as bot:
+        with pytest.raises(PermissionError):  # default_member_permissions: not offered to bob
+            await fake.send_interaction("reingest", user=BOB)
+        fake.overrides |= {"reingest", "feeds"}  # an admin opened them: the bot still checks
         text = await ephemeral_text(fake, "reingest", user=BOB)
         assert not bot.ingest.busy
         feeds = await ephemeral_text(fake, "feeds list", user=BOB)
@@ -246,7 +250,7 @@ async def test_long_answer_is_one_embed_and_show_more_splits_within_limits(
             ix = await fake.send_interaction("ask", {"question": "CAR-T for lupus"})
             answer = await ix.wait_answer(timeout=10)
             await asyncio.sleep(0.3)  # nothing else may follow
-            more = await fake.click(answer, MORE_ID)
+            more = await fake.click(answer, button(answer, MORE_ID))
             await more.wait_answer(timeout=10)
             await asyncio.sleep(0.3)  # let the remaining followups land
     finally:
@@ -408,6 +412,7 @@ async def test_moderator_role_from_settings(tmp_path, sample_template: Path) -> 
     library = open_library(tmp_path, sample_template, moderator_role="helpers")
     try:
         async with FakeDiscord([guild]) as server, running(server, library):
+            server.overrides.add("feeds")  # Integrations: /feeds allowed for everyone
             allowed = await ephemeral_text(server, "feeds list", user=carol)
             refused = await ephemeral_text(server, "feeds list", user=BOB)
         assert server.unhandled == []
