@@ -1062,6 +1062,9 @@ class FakeDiscord:
             return _error(400, 50035, f"Invalid Form Body ({problem})")
         old = {(c["name"], c["type"]): c["id"] for c in self.commands.get(scope, [])}
         defaults = {"description": "", "options": [], "default_member_permissions": None}
+        for cmd in body:  # Discord stores and returns the permission bits as a string
+            if cmd.get("default_member_permissions") is not None:
+                cmd["default_member_permissions"] = str(cmd["default_member_permissions"])
         self.commands[scope] = [
             {**defaults, **cmd, "type": key[1], "id": old.get(key) or str(self._snowflake()),
              "version": str(self._snowflake()), "application_id": str(self.application_id),

@@ -10,12 +10,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.answer_view import Send, send_with_buttons
-from bot.checks import ask_cooldown
+from bot.checks import answers_here, ask_cooldown, home_channel_id
 from bot.embeds import embed_text
 from bot.errors import NONE, user_message
 from bot.render import answer_preview
 from bot.text import strip_bot_mention
-from newsbot import guilds
 from newsbot.answering import answer_question, check_question
 from newsbot.errors import NewsbotError
 from newsbot.models import Answer
@@ -33,18 +32,6 @@ ANSWERABLE = (discord.MessageType.default, discord.MessageType.reply)
 FOLLOW_UP_HINT = "Ask follow-up questions in this thread; I keep the conversation in mind."
 DM_HINT = ("I answer in servers: mention me with a question in a channel, or use /ask there. "
            "(News summary, not medical advice.)")
-
-
-def home_channel_id(channel: object) -> int | None:
-    """The channel the allow-list is about: a thread counts as its parent channel."""
-    if isinstance(channel, discord.Thread):
-        return channel.parent_id
-    return getattr(channel, "id", None)
-
-
-def not_here(settings: guilds.GuildSettings) -> str:
-    where = ", ".join(f"<#{c}>" for c in settings.channels)
-    return f"In this server I answer in {where}; please ask there."
 
 
 def thread_name(question: str) -> str:
@@ -97,14 +84,13 @@ class AskCog(commands.Cog):
     @app_commands.choices(disease=DISEASE_CHOICES)
     @app_commands.guild_only()
     @ask_cooldown()
+    @answers_here()
     async def ask(self, interaction: discord.Interaction, question: str,
                   disease: str | None = None,
                   days: app_commands.Range[int, 1, 3650] | None = None,
                   private: bool = False) -> None:
         check_question(question, self.bot.settings.max_question_chars)  # before deferring
         settings = await self.bot.guild_settings(interaction.guild_id or 0)
-        if not settings.answers_in(home_channel_id(interaction.channel)):
-            raise NewsbotError(not_here(settings))
         await interaction.response.defer(thinking=True, ephemeral=private)
         answer = await self.answer(question, disease=disease, days=days)
 
