@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -54,7 +55,8 @@ async def send_ephemeral(interaction: discord.Interaction[Any], text: str) -> No
     """Answer privately, whether or not the interaction was already acknowledged."""
     try:
         if interaction.response.is_done():
-            await _drop_public_placeholder(interaction)
+            with contextlib.suppress(discord.HTTPException):  # the private reply still goes
+                await _drop_public_placeholder(interaction)
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)
         else:
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)

@@ -83,6 +83,8 @@ async def test_sources_votes_and_a_report_reach_the_records_and_feedback(
     assert "1 answer(s) recorded; 👍 1 · 👎 1 · 1 report(s): outdated 1." in summary
     assert f"“{QUESTION}”: LUMEN-2 has since reported 2-year data" in summary
     assert "moderators only" in refused
+    # each click was handled once: no second acknowledgement was attempted
+    assert not any(ix.rejections for ix in fake.interactions.values())
 
 
 async def test_buttons_keep_working_after_a_restart(fake: FakeDiscord,
