@@ -9,7 +9,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from newsbot.errors import NewsbotError, StoreLocked, StoreUnavailable
+from newsbot.errors import NewsbotError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 NONE = discord.AllowedMentions.none()
@@ -23,7 +23,7 @@ def user_message(error: BaseException) -> str:
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
         inner = error.__cause__ if isinstance(error, app_commands.TransformerError) else None
         error = inner or getattr(error, "original", error)
-    if isinstance(error, StoreUnavailable) and not isinstance(error, StoreLocked):
+    if isinstance(error, StoreUnavailable):
         log.warning("the store is unavailable: %s", error)  # hosts and paths stay in the log
         return STORE_DOWN
     if isinstance(error, NewsbotError):
