@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 from discord import app_commands
 
+from newsbot import guilds
+
 if TYPE_CHECKING:
     from bot.client import NewsBot
 
@@ -84,3 +86,31 @@ def ask_cooldown() -> Callable[[T], T]:
         return True
 
     return app_commands.check(predicate)
+
+
+def answers_here() -> Callable[[T], T]:
+    """The guild's channel allow-list (a thread counts as its parent channel); put it below
+    ask_cooldown() so that a question refused here costs no cooldown."""
+
+    async def predicate(interaction: discord.Interaction[Any]) -> bool:
+        bot: NewsBot = interaction.client  # type: ignore[assignment]
+        if interaction.guild_id is None:
+            return True
+        settings = await bot.guild_settings(interaction.guild_id)
+        if not settings.answers_in(home_channel_id(interaction.channel)):
+            raise app_commands.CheckFailure(not_here(settings))
+        return True
+
+    return app_commands.check(predicate)
+
+
+def home_channel_id(channel: object) -> int | None:
+    """The channel the allow-list is about: a thread counts as its parent channel."""
+    if isinstance(channel, discord.Thread):
+        return channel.parent_id
+    return getattr(channel, "id", None)
+
+
+def not_here(settings: guilds.GuildSettings) -> str:
+    where = ", ".join(f"<#{c}>" for c in settings.channels)
+    return f"In this server I answer in {where}; please ask there."

@@ -14,11 +14,12 @@ from typing import Any, TypeVar
 import discord
 from discord.ext import commands
 
+from bot.answer_view import AnswerButton
 from bot.checks import Cooldowns
 from bot.embeds import clip
 from bot.errors import NewsTree
 from bot.ingest_runner import IngestRunner
-from newsbot import guilds
+from newsbot import feedback, guilds
 from newsbot.chart import disease_chart_png
 from newsbot.digest import Digest
 from newsbot.library import Library
@@ -111,6 +112,8 @@ class NewsBot(commands.Bot):
         from bot.cogs import COGS
 
         await self.db(guilds.ensure_schema)
+        await self.db(feedback.ensure_schema)
+        self.add_dynamic_items(AnswerButton)  # buttons posted before a restart keep working
         for cog in COGS:
             await self.add_cog(cog(self))
         await self.sync_commands()

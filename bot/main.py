@@ -12,6 +12,7 @@ import signal
 import sys
 from typing import Any
 
+import aiohttp
 import discord
 
 from bot.client import NewsBot, create_bot
@@ -64,6 +65,15 @@ async def main(settings: Settings) -> int:
     return 0
 
 
+def unreachable_reason(exc: BaseException) -> str:
+    """A few words on why Discord could not be reached, e.g. "discord.com: Name or service
+    not known" (aiohttp's own text repeats the host, port and SSL mode)."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        error = exc.os_error
+        return f"{exc.host}: {error.strerror or error}"
+    return str(exc) or type(exc).__name__
+
+
 def run_bot(settings: Settings) -> int:
     """Run until interrupted; a rejected token or missing intent ends with advice, not a trace."""
     try:
@@ -73,6 +83,10 @@ def run_bot(settings: Settings) -> int:
     except discord.PrivilegedIntentsRequired:
         log.error("Enable MESSAGE CONTENT INTENT on the Bot page of the developer portal "
                   "(see docs/discord.md), then start again.")
+    except (aiohttp.ClientConnectionError, TimeoutError, OSError) as exc:  # DNS, refused, …
+        log.error("Cannot reach Discord (%s): check the network connection, DNS and any proxy "
+                  "or firewall, then start again. `newsbot console` works offline.",
+                  unreachable_reason(exc))
     except KeyboardInterrupt:
         return 130
     except asyncio.CancelledError:  # SIGTERM

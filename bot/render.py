@@ -13,11 +13,12 @@ from bot.embeds import FIELD_VALUE_LIMIT, Card
 from bot.text import escape, link, shorten
 from newsbot.feeds import FeedState
 from newsbot.guilds import Subscription
-from newsbot.models import NOT_ADVICE, SECTION_KEYS, SECTION_TITLES, Answer, Source
+from newsbot.models import NOT_ADVICE, SECTION_KEYS, SECTION_TITLES, Answer, Source, Statement
 from newsbot.render import cite
 from newsbot.status import Status, feed_line
 
 TITLE_CHARS = 200  # longest feed title shown in a link, so a source line fits a field
+PREVIEW_CHARS = 1500  # an answer's one embed; the rest is behind "Show more"
 
 
 def date_text(when: datetime | None) -> str:
@@ -80,6 +81,60 @@ def answer_cards(answer: Answer) -> list[Card]:
     card.description = "\n".join(lines).strip()
     card.fields = [("Sources", sources_value(answer.sources))]
     return [card]
+
+
+def card_size(card: Card) -> int:
+    """The characters Discord counts for a card's embed (title, description, fields, footer)."""
+    fields = sum(len(name) + len(value) for name, value in card.fields)
+    return len(card.title or "") + len(card.description) + fields + len(card.footer or "")
+
+
+def _cited(statements: Iterable[Statement], sources: Sequence[Source]) -> list[Source]:
+    numbers = {n for s in statements for n in s.citations}
+    return [s for s in sources if s.n in numbers]
+
+
+def answer_preview(answer: Answer, limit: int = PREVIEW_CHARS) -> tuple[Card, bool]:
+    """The answer as one card of at most ~`limit` characters: the first statements of the
+    four sections with the sources they cite; True when something was left for "Show more"."""
+    (card,) = answer_cards(answer)
+    if card_size(card) <= limit:
+        return card, False
+    if not answer.found:
+        card.description = shorten(card.description, max(200, limit - card_size(card)
+                                                          + len(card.description)))
+        return card, True
+    intro = card.description[: len(card.description)
+                             - len(sections_text(answer.sections))].strip()
+    ordered = [(key, s) for key in SECTION_KEYS for s in answer.sections.get(key) or []]
+    total = len(ordered)
+    shown = 0
+    while shown < total:
+        trial = _preview_card(answer, intro, ordered[: shown + 1], total)
+        if shown and card_size(trial) > limit:
+            break
+        shown += 1
+    preview = _preview_card(answer, intro, ordered[:shown], total)
+    if card_size(preview) > limit:  # one very long statement: cut its text
+        spare = limit - card_size(preview) + len(preview.description)
+        preview.description = shorten(preview.description, max(200, spare))
+    return preview, True
+
+
+def _preview_card(answer: Answer, intro: str, shown: list[tuple[str, Statement]],
+                  total: int) -> Card:
+    sections: dict[str, list[Statement]] = {}
+    for key, statement in shown:
+        sections.setdefault(key, []).append(statement)
+    cited = _cited((s for _, s in shown), answer.sources)
+    left, hidden = total - len(shown), len(answer.sources) - len(cited)
+    more = f"*{left} more statement(s)"
+    more += f" and {hidden} more source(s)" if hidden else ""
+    lines = [intro, sections_text(sections), f"{more}: press **Show more**.*"]
+    (card,) = answer_cards(answer)
+    card.description = "\n".join(x for x in lines if x).strip()
+    card.fields = [("Sources", sources_value(cited))] if cited else []
+    return card
 
 
 def latest_card(articles: Sequence, title: str) -> Card:

@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="ingest the bundled sample feeds and open the console")
     sub.add_parser("bot", help="run the Discord bot (needs DISCORD_TOKEN)")
     sub.add_parser("start", help="the bot when DISCORD_TOKEN is set, otherwise the demo")
+    from cli import feedback
+
+    feedback.add_parser(sub)
     return parser
 
 
@@ -142,13 +145,13 @@ def _reader_went_away() -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int | None:
-    from cli import commands, feed_commands
+    from cli import commands, feed_commands, feedback
 
     handlers: dict[str, Any] = {
         "ingest": commands.ingest, "articles": commands.articles, "feeds": feed_commands.feeds,
         "ask": commands.ask, "search": commands.search, "digest": commands.digest,
         "status": commands.show_status, "console": commands.console, "demo": commands.demo,
-        "bot": commands.bot, "start": commands.start,
+        "bot": commands.bot, "start": commands.start, "feedback": feedback.run,
     }
     return handlers[args.command](args, settings)
 

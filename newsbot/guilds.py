@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,7 +14,9 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS guild_settings (
     guild_id INTEGER PRIMARY KEY,
     moderator_role TEXT,
-    ask_cooldown REAL
+    ask_cooldown REAL,
+    ask_threads INTEGER,
+    channels TEXT
 );
 CREATE TABLE IF NOT EXISTS digest_subscriptions (
     channel_id INTEGER PRIMARY KEY,
@@ -31,11 +33,21 @@ CREATE TABLE IF NOT EXISTS digest_subscriptions (
 """
 
 
+# columns added after the first release: (name, SQL type), added to older databases on open
+ADDED_COLUMNS = (("ask_threads", "INTEGER"), ("channels", "TEXT"))
+SETTING_NAMES = ("moderator_role", "ask_cooldown", "ask_threads", "channels")
+
+
 @dataclass(frozen=True)
 class GuildSettings:
     guild_id: int
     moderator_role: str | None
     ask_cooldown: float | None
+    ask_threads: bool = False  # /ask answers open a thread
+    channels: tuple[int, ...] = ()  # the channels the bot answers in; empty: all
+
+    def answers_in(self, channel_id: int | None) -> bool:
+        return not self.channels or channel_id in self.channels
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,10 @@ class Subscription:
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
     conn.executescript(SCHEMA)
+    have = {row[1] for row in conn.execute("PRAGMA table_info(guild_settings)")}
+    for name, kind in ADDED_COLUMNS:
+        if name not in have:
+            conn.execute(f"ALTER TABLE guild_settings ADD COLUMN {name} {kind}")
 
 
 def parse_time(value: str) -> time:
@@ -78,24 +94,54 @@ def check_timezone(name: str) -> str:
     return name.strip()
 
 
+def _channel_ids(text: str | None) -> tuple[int, ...]:
+    return tuple(int(c) for c in (text or "").split(",") if c)
+
+
 def get_guild_settings(conn: sqlite3.Connection, guild_id: int) -> GuildSettings:
     ensure_schema(conn)
     row = conn.execute("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,)).fetchone()
     if not row:
         return GuildSettings(guild_id, None, None)
-    return GuildSettings(guild_id, row["moderator_role"], row["ask_cooldown"])
+    return GuildSettings(guild_id, row["moderator_role"], row["ask_cooldown"],
+                         bool(row["ask_threads"]), _channel_ids(row["channels"]))
 
 
 def set_guild_settings(conn: sqlite3.Connection, guild_id: int, *,
                        moderator_role: str | None = None,
-                       ask_cooldown: float | None = None) -> GuildSettings:
+                       ask_cooldown: float | None = None,
+                       ask_threads: bool | None = None,
+                       allow_channel: int | None = None,
+                       disallow_channel: int | None = None,
+                       reset: str | None = None) -> GuildSettings:
+    """Change the given settings (None: keep); `reset` first clears one setting by name, or
+    every setting with "all", back to the defaults."""
     current = get_guild_settings(conn, guild_id)
-    role = moderator_role if moderator_role is not None else current.moderator_role
-    cooldown = ask_cooldown if ask_cooldown is not None else current.ask_cooldown
+    if reset == "all":
+        current = GuildSettings(guild_id, None, None)
+    elif reset is not None:
+        if reset not in SETTING_NAMES:
+            raise NewsbotError(f"There is no setting {reset!r}; one of {', '.join(SETTING_NAMES)}.")
+        cleared = {"ask_threads": False, "channels": ()}.get(reset)
+        current = replace(current, **{reset: cleared})
+    channels = list(current.channels)
+    if allow_channel is not None and allow_channel not in channels:
+        channels.append(allow_channel)
+    if disallow_channel is not None and disallow_channel in channels:
+        channels.remove(disallow_channel)
+    updated = GuildSettings(
+        guild_id,
+        moderator_role if moderator_role is not None else current.moderator_role,
+        ask_cooldown if ask_cooldown is not None else current.ask_cooldown,
+        ask_threads if ask_threads is not None else current.ask_threads,
+        tuple(channels),
+    )
     conn.execute(
-        "INSERT OR REPLACE INTO guild_settings (guild_id, moderator_role, ask_cooldown) "
-        "VALUES (?,?,?)", (guild_id, role, cooldown))
-    return GuildSettings(guild_id, role, cooldown)
+        "INSERT OR REPLACE INTO guild_settings (guild_id, moderator_role, ask_cooldown, "
+        "ask_threads, channels) VALUES (?,?,?,?,?)",
+        (guild_id, updated.moderator_role, updated.ask_cooldown, int(updated.ask_threads),
+         ",".join(map(str, updated.channels)) or None))
+    return updated
 
 
 def _sub(row: sqlite3.Row) -> Subscription:

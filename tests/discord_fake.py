@@ -113,6 +113,14 @@ class FakeInteraction:
     followups: list[Json] = field(default_factory=list)
     edits: list[Json] = field(default_factory=list)  # PATCH bodies for its messages
     rejections: list[Json] = field(default_factory=list)  # {"status", "code", "message"}
+    deleted: list[Json] = field(default_factory=list)  # its messages the bot deleted
+
+    @property
+    def modal(self) -> Json | None:
+        """The modal of a type 9 callback: {"custom_id", "title", "components"}."""
+        if self.response is None or self.response["type"] != 9:
+            return None
+        return self.response.get("data")
 
     @property
     def id(self) -> int:
@@ -185,6 +193,43 @@ def _member(m: Member, *, with_user: bool = False) -> Json:
     return {**data, "user": _user(m)} if with_user else data
 
 
+def _components_problem(rows: list[Json]) -> str | None:
+    """Action rows of buttons (and selects) as Discord checks them in a message."""
+    items = [c for row in rows for c in row.get("components") or []]
+    ids = [c["custom_id"] for c in items if "custom_id" in c]
+    problems = [
+        len(rows) > 5 and "over 5 action rows",
+        any(r.get("type") != 1 or not 1 <= len(r.get("components") or []) <= 5 for r in rows)
+        and "components: each top-level component must be an action row of 1-5 items",
+        any(c.get("type") == 2 and (c.get("style") == 5) != ("url" in c) for c in items)
+        and "a link button needs a url and other buttons a custom_id",
+        any(c.get("type") == 2 and c.get("style") != 5 and not 1 <= len(c.get("custom_id")
+            or "") <= 100 for c in items) and "custom_id must be 1-100 characters",
+        any(len(c.get("label") or "") > 80 for c in items) and "label over 80 characters",
+        any(c.get("type") == 2 and not (c.get("label") or c.get("emoji")) for c in items)
+        and "a button needs a label or an emoji",
+        len(ids) != len(set(ids)) and "duplicate custom_id",
+    ]
+    return next(filter(None, problems), None)
+
+
+def _modal_problem(data: Json) -> str | None:
+    """A type 9 callback's modal: custom_id, title up to 45, 1-5 labels or text-input rows."""
+    rows = data.get("components") or []
+    inner = [r.get("component") if r.get("type") == 18 else (r.get("components") or [{}])[0]
+             for r in rows]
+    problems = [
+        not 1 <= len(data.get("custom_id") or "") <= 100 and "modal custom_id must be 1-100",
+        not 1 <= len(data.get("title") or "") <= 45 and "modal title must be 1-45 characters",
+        not 1 <= len(rows) <= 5 and "a modal has 1-5 components",
+        any(r.get("type") == 18 and not 1 <= len(r.get("label") or "") <= 45 for r in rows)
+        and "label text must be 1-45 characters",
+        any(not c or c.get("type") not in (3, 4) for c in inner)
+        and "modal components must be text inputs or string selects",
+    ]
+    return next(filter(None, problems), None)
+
+
 def _message_problem(payload: Json, n_files: int) -> tuple[int, str] | None:
     """Discord's checks on a message body: (code, message), or None if it is acceptable."""
     content, embeds = payload.get("content") or "", payload.get("embeds") or []
@@ -200,6 +245,7 @@ def _message_problem(payload: Json, n_files: int) -> tuple[int, str] | None:
         any(len(e.get("fields") or []) > 25 for e in embeds) and "embed has over 25 fields",
         any(not 0 < len(f.get("name") or "") <= 256 for f in fields) and "field name not 1-256",
         any(not 0 < len(f.get("value") or "") <= 1024 for f in fields) and "field value not 1-1024",
+        _components_problem(payload.get("components") or []),
     ]
     problem = next(filter(None, problems), None)
     return (50035, f"Invalid Form Body ({problem})") if problem else None
@@ -265,6 +311,9 @@ class FakeDiscord:
         self._channels: dict[int, Json] = {}
         self._guild_of: dict[int, int] = {}
         self.dm_channels: dict[int, Member] = {}  # DM channel id → the user at the other end
+        # commands an admin opened to everyone (Server Settings → Integrations), which lifts
+        # their default_member_permissions
+        self.overrides: set[str] = set()
         self._bot_roles = {
             g: Role(BOT_ID + i + 1, bot.name, BOT_PERMISSIONS) for i, g in enumerate(self.guilds)
         }
@@ -495,6 +544,61 @@ class FakeDiscord:
     ) -> FakeInteraction:  # fmt: skip
         """The user is typing options[focused] (type 4 interaction); see wait_choices()."""
         return await self._interact(4, command, options, focused, user, channel_id, locale)
+
+    async def click(
+        self, message: Json, custom_id: str, *, user: Member | int | None = None,
+        locale: str = "en-US",
+    ) -> FakeInteraction:  # fmt: skip
+        """`user` presses the button `custom_id` on `message` (type 3 interaction). Raises
+        LookupError where Discord offers no such button (not on the message, or disabled)."""
+        current = self._find_message(message)
+        if current is None:
+            raise LookupError(f"message {message['id']} does not exist (deleted?)")
+        buttons = [c for row in current.get("components") or [] for c in row["components"]]
+        button = next((c for c in buttons if c.get("custom_id") == custom_id), None)
+        if button is None or button.get("disabled"):
+            have = [c.get("custom_id") for c in buttons]
+            raise LookupError(f"no enabled button {custom_id!r} on the message; it has {have}")
+        data = {"custom_id": custom_id, "component_type": button["type"]}
+        cid = int(current["channel_id"])
+        return await self._interact_with(3, data, user, cid, locale, message=current)
+
+    async def submit_modal(
+        self, ix: FakeInteraction, values: Json, *, locale: str = "en-US",
+    ) -> FakeInteraction:  # fmt: skip
+        """Fill in and submit the modal that `ix` answered with (type 5 interaction): values
+        by component custom_id, a list of option values for a select, a string for a text
+        input. Raises ValueError where Discord's client would not let the user submit."""
+        modal = ix.modal
+        if modal is None:
+            raise LookupError("the interaction was not answered with a modal")
+        submitted = []
+        for row in modal["components"]:
+            inner = row["component"] if row["type"] == 18 else row["components"][0]
+            value, cid = values.get(inner["custom_id"]), inner["custom_id"]
+            if inner["type"] == 3:
+                picked = list(value or [])
+                options = {o["value"] for o in inner.get("options") or []}
+                low, high = inner.get("min_values", 1), inner.get("max_values", 1)
+                if not set(picked) <= options or not low <= len(picked) <= high:
+                    raise ValueError(f"{cid}: pick {low}-{high} of {sorted(options)}")
+                component = {"type": 3, "custom_id": cid, "values": picked}
+            else:
+                text = str(value or "")
+                required = inner.get("required", True)
+                low, high = inner.get("min_length") or 0, inner.get("max_length") or 4000
+                if (required and not text) or (text and not low <= len(text) <= high):
+                    raise ValueError(f"{cid}: text of {low}-{high} characters required")
+                component = {"type": 4, "custom_id": cid, "value": text}
+            submitted.append({"type": 18, "id": row.get("id"), "component": component}
+                             if row["type"] == 18 else {"type": 1, "components": [component]})
+        if unknown := set(values) - {c["component"]["custom_id"] if c["type"] == 18 else
+                                     c["components"][0]["custom_id"] for c in submitted}:
+            raise ValueError(f"the modal has no components {sorted(unknown)}")
+        data = {"custom_id": modal["custom_id"], "components": submitted}
+        user = int(ix.payload["member"]["user"]["id"])
+        return await self._interact_with(5, data, user, int(ix.payload["channel_id"]), locale,
+                                         message=ix.payload.get("message"))
 
     # ---- the model ---------------------------------------------------------------------------
 
@@ -729,12 +833,32 @@ class FakeDiscord:
     ) -> FakeInteraction:  # fmt: skip
         channel_id = channel_id or next(iter(self._channels))
         guild_id = self._guild_for(channel_id)
+        data = self._command_data(guild_id, command, options, focused)
+        self._check_offered(guild_id, data, self._member_of(guild_id, user))
+        return await self._interact_with(kind, data, user, channel_id, locale)
+
+    def _check_offered(self, guild_id: int, data: Json, member: Member) -> None:
+        """Discord offers a command with default_member_permissions only to members who have
+        them (administrators have all), unless an admin opened it to everyone."""
+        cmds = self.commands.get(guild_id if "guild_id" in data else None, [])
+        cmd = next(c for c in cmds if c["id"] == data["id"])
+        needed = int(cmd.get("default_member_permissions") or 0)
+        if cmd["name"] in self.overrides or not needed:
+            return
+        if self._permissions(guild_id, member) & needed != needed:
+            raise PermissionError(f"Discord does not offer /{cmd['name']} to {member.name}")
+
+    async def _interact_with(
+        self, kind: int, data: Json, user: Member | int | None, channel_id: int, locale: str,
+        message: Json | None = None,
+    ) -> FakeInteraction:  # fmt: skip
+        guild_id = self._guild_for(channel_id)
         member, me = self._member_of(guild_id, user), self._member_of(guild_id, self.bot.id)
         perms = str(self._permissions(guild_id, member))
         channel = {**self._channels[channel_id], "permissions": perms}
         payload = {
             "id": str(self._snowflake()), "application_id": str(self.application_id), "type": kind,
-            "data": self._command_data(guild_id, command, options, focused),
+            "data": data,
             "token": secrets.token_urlsafe(32), "version": 1, "guild_id": str(guild_id),
             "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
             "channel_id": str(channel_id), "channel": channel,
@@ -744,6 +868,8 @@ class FakeDiscord:
             "authorizing_integration_owners": {"0": str(guild_id)},
             "attachment_size_limit": 10 * 2**20,
         }  # fmt: skip
+        if message is not None:
+            payload["message"] = message
         ix = FakeInteraction(self, payload, asyncio.get_running_loop().time())
         self.interactions[ix.id] = ix
         await self._dispatch("INTERACTION_CREATE", payload)
@@ -855,6 +981,7 @@ class FakeDiscord:
             ("POST", hook, self._followup),
             ("GET", f"{hook}/messages/{{mid}}", self._webhook_message),
             ("PATCH", f"{hook}/messages/{{mid}}", self._webhook_message),
+            ("DELETE", f"{hook}/messages/{{mid}}", self._webhook_message),
             ("GET", chan, self._get_channel),
             ("GET", f"{chan}/messages", self._history),
             ("POST", f"{chan}/messages", self._post_message),
@@ -935,6 +1062,9 @@ class FakeDiscord:
             return _error(400, 50035, f"Invalid Form Body ({problem})")
         old = {(c["name"], c["type"]): c["id"] for c in self.commands.get(scope, [])}
         defaults = {"description": "", "options": [], "default_member_permissions": None}
+        for cmd in body:  # Discord stores and returns the permission bits as a string
+            if cmd.get("default_member_permissions") is not None:
+                cmd["default_member_permissions"] = str(cmd["default_member_permissions"])
         self.commands[scope] = [
             {**defaults, **cmd, "type": key[1], "id": old.get(key) or str(self._snowflake()),
              "version": str(self._snowflake()), "application_id": str(self.application_id),
@@ -959,9 +1089,12 @@ class FakeDiscord:
             return self._reject(ix, 404, 10062, "Unknown interaction")
         if ix.response is not None:
             return self._reject(ix, 400, 40060, "Interaction has already been acknowledged.")
-        if kind not in ((8,) if ix.payload["type"] == 4 else (4, 5, 9)):
+        allowed = {4: (8,), 3: (4, 5, 6, 7, 9), 5: (4, 5, 6, 7)}.get(ix.payload["type"], (4, 5, 9))
+        if kind not in allowed or (kind in (6, 7) and "message" not in ix.payload):
             return self._reject(ix, 400, 40043, f"Callback type {kind} is invalid here")
         problem = _message_problem(data, len(rec.files)) if kind == 4 else None
+        if kind == 9 and (modal := _modal_problem(data)):
+            problem = (50035, f"Invalid Form Body ({modal})")
         if kind == 8 and len(data.get("choices") or []) > 25:
             problem = (50035, "Invalid Form Body (choices: Must be 25 or fewer in length.)")
         if problem:
@@ -971,6 +1104,10 @@ class FakeDiscord:
             flags = (data.get("flags") or 0) & EPHEMERAL | (LOADING if kind == 5 else 0)
             payload = {**data, "flags": flags} if kind == 4 else {"flags": flags}
             ix.original = await self._webhook_post(ix, payload, rec.files)
+        if kind == 7:  # update the message the component is on
+            ix.original = self._find_message(ix.payload["message"])
+            if ix.original is not None:
+                await self._edit(ix.original, data, rec.files)
         info = {"id": str(ix.id), "type": ix.payload["type"]}
         if ix.original is not None:
             info["response_message_id"] = ix.original["id"]
@@ -1028,7 +1165,33 @@ class FakeDiscord:
                 return _error(400, *problem)
             ix.edits.append(rec.json or {})
             await self._edit(msg, rec.json or {}, rec.files)
+        if request.method == "DELETE":
+            await self._delete(ix, msg)
+            return web.Response(status=204)
         return _json(msg)
+
+    async def _delete(self, ix: FakeInteraction, msg: Json) -> None:
+        """Delete an interaction's message; a followup after that is a new message."""
+        ix.deleted.append(msg)
+        if ix.original is msg:
+            ix.original = None
+        ix.followups = [m for m in ix.followups if m is not msg]
+        cid = int(msg["channel_id"])
+        if msg in self.messages.get(cid, []):
+            self.messages[cid].remove(msg)
+            data = {"id": msg["id"], "channel_id": str(cid), "guild_id": msg.get("guild_id")}
+            await self._dispatch("MESSAGE_DELETE", data)
+
+    def _find_message(self, message: Json) -> Json | None:
+        """The stored message (or an interaction's ephemeral one) with this message's id."""
+        for m in self.messages.get(int(message["channel_id"]), []):
+            if m["id"] == message["id"]:
+                return m
+        for ix in self.interactions.values():
+            for m in (ix.original, *ix.followups):
+                if m is not None and m["id"] == message["id"]:
+                    return m
+        return None
 
     @staticmethod
     def _edit_problem(msg: Json, rec: RecordedRequest) -> tuple[int, str] | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import discord
 import pytest
 
+from bot.answer_view import DOWN_ID, MORE_ID, REPORT_ID, SOURCES_ID, UP_ID
 from newsbot import db, guilds
 from newsbot.feeds import add_feed, list_feeds
 from newsbot.library import Library
@@ -26,6 +27,8 @@ from tests.test_bot_support import (
     SlowEmbedder,
     all_text,
     bot_library,
+    button,
+    button_ids,
     embed_total,
     fake,
     open_library,
@@ -66,23 +69,31 @@ async def test_ask_round_trip(fake: FakeDiscord, bot_library: Library) -> None:
     async with running(fake, bot_library):
         ix = await fake.send_interaction("ask", {"question": QUESTION}, user=BOB)
         answer = await ix.wait_answer(timeout=10)
+        more = await fake.click(answer, button(answer, MORE_ID), user=BOB)
+        full = await more.wait_answer()
     assert ix.response == {"type": 5}  # deferred at once
     assert ix.followups and ix.followups[0]["id"] == ix.original["id"]
-    (embed,) = answer["embeds"]
+    (embed,) = answer["embeds"]  # one embed per answer, the rest behind Show more
+    assert embed_total(embed) <= 1600
     assert embed["title"] == f"Q: {QUESTION}"
-    for title in SECTION_TITLES.values():
-        assert f"**{title}**" in embed["description"]
+    assert "**What's happening**" in embed["description"]
+    assert "press **Show more**" in embed["description"]
+    assert button_ids(answer) == [SOURCES_ID, UP_ID, DOWN_ID, REPORT_ID, MORE_ID]
     sources = "\n".join(f["value"] for f in embed["fields"] if f["name"].startswith("Sources"))
     assert embed["fields"][0]["name"] == "Sources"
     cited = {int(n) for n in CITATION.findall(embed["description"])}
     listed = {int(n) for n in re.findall(r"^\[(\d+)\]", sources, re.M)}
-    assert cited and cited == listed
+    assert cited and cited == listed  # the sources of what is shown
     links = LINK.findall(sources)
     assert any("LUMEN-2" in title for title, _ in links)
     assert all(url.startswith("https://") for _, url in links)
     assert "Immune Frontier News, 10 Nov 2026" in sources
     assert embed["footer"]["text"].startswith("News summary, not medical advice")
     assert fake.payload_of(answer)["allowed_mentions"] == {"parse": []}
+    # Show more: the whole answer, privately
+    assert full["flags"] & EPHEMERAL
+    for title in SECTION_TITLES.values():
+        assert f"**{title}**" in all_text(full)
     assert_no_pings(fake)
 
 
@@ -154,6 +165,9 @@ async def test_reingest_refused_for_non_moderators(fake: FakeDiscord,
                                                    bot_library: Library) -> None:
     runs = bot_library.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
     async with running(fake, bot_library) as bot:
+        with pytest.raises(PermissionError):  # default_member_permissions: not offered to bob
+            await fake.send_interaction("reingest", user=BOB)
+        fake.overrides |= {"reingest", "feeds"}  # an admin opened them: the bot still checks
         text = await ephemeral_text(fake, "reingest", user=BOB)
         assert not bot.ingest.busy
         feeds = await ephemeral_text(fake, "feeds list", user=BOB)
@@ -226,18 +240,25 @@ async def test_ask_cooldown_with_guild_override(fake: FakeDiscord,
     assert guilds.get_guild_settings(bot_library.db, GUILD_ID).ask_cooldown == 60.0
 
 
-async def test_long_answer_is_split_within_limits(fake: FakeDiscord, tmp_path: Path,
-                                                  sample_template: Path) -> None:
+async def test_long_answer_is_one_embed_and_show_more_splits_within_limits(
+    fake: FakeDiscord, tmp_path: Path, sample_template: Path
+) -> None:
     library = open_library(tmp_path, sample_template, answer_sources=40, section_sentences=40,
                            retrieval_candidates=80, max_chunks_per_story=6)
     try:
         async with running(fake, library):
             ix = await fake.send_interaction("ask", {"question": "CAR-T for lupus"})
-            await ix.wait_answer(timeout=10)
+            answer = await ix.wait_answer(timeout=10)
+            await asyncio.sleep(0.3)  # nothing else may follow
+            more = await fake.click(answer, button(answer, MORE_ID))
+            await more.wait_answer(timeout=10)
             await asyncio.sleep(0.3)  # let the remaining followups land
     finally:
         library.close()
-    messages = ix.followups
+    assert len(ix.followups) == 1 and len(answer["embeds"]) == 1
+    assert embed_total(answer["embeds"][0]) <= 1600
+    messages = [more.original, *more.followups]
+    assert all(m["flags"] & EPHEMERAL for m in messages)
     embeds = [e for m in messages for e in m["embeds"]]
     assert len(messages) >= 2 and len(embeds) >= 3
     for message in messages:
@@ -391,6 +412,7 @@ async def test_moderator_role_from_settings(tmp_path, sample_template: Path) -> 
     library = open_library(tmp_path, sample_template, moderator_role="helpers")
     try:
         async with FakeDiscord([guild]) as server, running(server, library):
+            server.overrides.add("feeds")  # Integrations: /feeds allowed for everyone
             allowed = await ephemeral_text(server, "feeds list", user=carol)
             refused = await ephemeral_text(server, "feeds list", user=BOB)
         assert server.unhandled == []

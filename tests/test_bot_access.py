@@ -55,6 +55,7 @@ MODERATOR_COMMANDS = [
     ("digest-subscribe", {"channel": None, "time": "08:00", "timezone": "Europe/Paris"}),
     ("digest-unsubscribe", {"channel": None}),
     ("bot-settings", {"ask_cooldown": 5}),
+    ("feedback", {}),
 ]
 
 
@@ -76,6 +77,9 @@ async def test_every_moderator_command_refuses_members(fake: FakeDiscord, bot_li
 
     before = snapshot()
     async with running(fake, bot_library):
+        with pytest.raises(PermissionError):  # Discord does not even offer it to bob
+            await fake.send_interaction(command, options, user=BOB)
+        fake.overrides.add(command.split()[0])  # unless an admin opened it to everyone
         ix = await fake.send_interaction(command, options, user=BOB)
         refused = await ix.wait_answer(timeout=10)
     assert refused["flags"] & 64 and "moderators only" in all_text(refused)

@@ -25,7 +25,7 @@ from bot.embeds import (
     messages,
 )
 from bot.errors import GENERIC, user_message
-from bot.render import answer_cards, latest_card
+from bot.render import PREVIEW_CHARS, answer_cards, answer_preview, latest_card
 from bot.text import escape, safe_url, shorten, split_text, strip_bot_mention
 from newsbot.digest import Digest
 from newsbot.errors import QuestionTooLong
@@ -152,6 +152,27 @@ def test_answer_with_many_sources_splits_safely() -> None:
     assert sorted(int(n) for n in re.findall(r"^\[(\d+)\] \[", text, re.M)) == list(range(1, 41))
     for g in groups:
         assert sum(map(len, g)) <= EMBED_TOTAL_LIMIT and len(g) <= 10
+
+
+def test_answer_preview_is_one_embed_of_at_most_1500_characters() -> None:
+    sources = [source(n) for n in range(1, 41)]
+    sections = {key: [Statement("A long statement about CAR-T in lupus. " * 8, (n, n + 1))
+                      for n in range(1, 40, 2)] for key in SECTION_KEYS}
+    answer = Answer("q?", True, sections, sources, "extractive",
+                    advice_pointer="Talk to your clinician.")
+    card, more = answer_preview(answer)
+    (embed,) = build(card)
+    assert more and len(embed) <= PREVIEW_CHARS
+    assert embed.description.startswith("⚠️ Talk to your clinician.")
+    shown = {int(n) for n in re.findall(r"\[(\d+)\]", embed.description)}
+    listed = {int(n) for n in re.findall(r"^\[(\d+)\] \[", embed.fields[0].value, re.M)}
+    assert shown and shown == listed  # only the sources of what is shown
+    assert "more statement(s) and" in embed.description and "**Show more**" in embed.description
+    assert embed.footer.text.startswith("News summary, not medical advice")
+    short = Answer("q?", True, {k: [Statement("Short.", (1,))] for k in SECTION_KEYS},
+                   sources[:1], "extractive")
+    card, more = answer_preview(short)
+    assert not more and card == answer_cards(short)[0]
 
 
 def test_answer_not_found_and_advice() -> None:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import discord
@@ -19,6 +24,38 @@ from tests.test_bot_support import all_text, fake
 pytestmark = [pytest.mark.timeout(60)]
 __all__ = ["fake"]
 TOKEN = "fake-bot-token"
+HOOKS = Path(__file__).resolve().parent / "subprocess_hooks"
+
+
+def refusing_url() -> str:
+    """An API base on a loopback port nothing listens on: connections are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api/v10"
+
+
+def test_start_without_network_is_one_line_of_advice(tmp_path: Path) -> None:
+    """`DISCORD_TOKEN=… newsbot start` (what `make run` runs) when Discord is unreachable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env.update({
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(HOOKS), env.get("PYTHONPATH")])),
+        "NEWSBOT_TEST_EMBEDDER": "hashing", "NEWSBOT_TEST_DISCORD_API": refusing_url(),
+        "NEWSBOT_DATA_DIR": str(tmp_path / "data"), "DISCORD_TOKEN": TOKEN,
+        "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
+    })
+    started = time.monotonic()
+    done = subprocess.run([str(Path(sys.executable).parent / "newsbot"), "start"], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    elapsed = time.monotonic() - started
+    errors = [line for line in done.stderr.splitlines() if " ERROR " in line]
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "ClientConnector" not in done.stderr
+    assert len(errors) == 1, done.stderr
+    assert "Cannot reach Discord (127.0.0.1: " in errors[0]
+    assert "check the network connection" in errors[0] and "newsbot console" in errors[0]
+    assert TOKEN not in done.stderr + done.stdout
+    assert elapsed < 30
 
 
 def test_without_a_token_it_says_how_to_get_one(tmp_path: Path,

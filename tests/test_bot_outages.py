@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import STORE_DOWN
 from newsbot.errors import StoreUnavailable
 from newsbot.feeds import add_feed
-from tests.discord_fake import ALICE, BOB, FakeDiscord
+from tests.discord_fake import ALICE, BOB, EPHEMERAL, GENERAL_ID, LOADING, FakeDiscord
 from tests.feed_server import FeedServer, Route
 from tests.test_bot_support import (
     all_text,
@@ -52,6 +53,8 @@ async def test_every_feed_failing_is_reported(fake: FakeDiscord, tmp_path: Path,
 
 
 async def test_vector_store_down_then_back(fake: FakeDiscord, bot_library, monkeypatch) -> None:
+    """An error after the public "thinking…" defer: the placeholder goes, the user gets a
+    short private message, and no host or port reaches a channel."""
     store = bot_library.store
     real_query = store.query
 
@@ -62,10 +65,18 @@ async def test_vector_store_down_then_back(fake: FakeDiscord, bot_library, monke
     async with running(fake, bot_library):
         monkeypatch.setattr(store, "query", down)
         ix = await fake.send_interaction("ask", {"question": "What did LUMEN-2 show?"}, user=BOB)
-        failed = all_text(await ix.wait_answer(timeout=10))
+        failed = await ix.wait_answer(timeout=10)
+        asked = await fake.send_message(GENERAL_ID, ALICE, f"{fake.bot_mention} LUMEN-2?")
+        thread = await fake.wait_for_thread(parent_id=GENERAL_ID)
+        in_thread = await fake.wait_for_message(channel_id=int(thread["id"]), timeout=10)
         monkeypatch.setattr(store, "query", real_query)
-        ix = await fake.send_interaction("ask", {"question": "What did LUMEN-2 show?"},
-                                         user=ALICE)
-        answered = await ix.wait_answer(timeout=10)
-    assert "Could not open the vector store" in failed
+        ix2 = await fake.send_interaction("ask", {"question": "What did LUMEN-2 show?"},
+                                          user=ALICE)
+        answered = await ix2.wait_answer(timeout=10)
+    assert ix.response == {"type": 5}
+    assert ix.deleted and ix.deleted[0]["flags"] & LOADING  # the public placeholder
+    assert failed["flags"] & EPHEMERAL and all_text(failed) == STORE_DOWN
+    assert all_text(in_thread) == STORE_DOWN and asked["id"] == thread["id"]
+    public = [all_text(m) for cid in fake.messages for m in fake.channel_messages(cid)]
+    assert not any("127.0.0.1" in t or "8000" in t or "vector store" in t for t in public)
     assert answered["embeds"] and "What's happening" in all_text(answered)

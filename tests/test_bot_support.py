@@ -125,3 +125,18 @@ def embed_total(embed: dict) -> int:
     return (len(embed.get("title") or "") + len(embed.get("description") or "")
             + sum(len(f["name"]) + len(f["value"]) for f in fields)
             + len((embed.get("footer") or {}).get("text") or ""))
+
+
+def button_ids(message: dict) -> list[str]:
+    """The custom_ids of a message's buttons, in order, without the record id at the end."""
+    return [c["custom_id"].rsplit(":", 1)[0] for row in message.get("components") or []
+            for c in row["components"] if "custom_id" in c]
+
+
+def button(message: dict, action_id: str) -> str:
+    """The full custom_id of the button `action_id` (e.g. MORE_ID) on a message."""
+    ids = [c["custom_id"] for row in message.get("components") or []
+           for c in row["components"] if "custom_id" in c]
+    found = [i for i in ids if i.rsplit(":", 1)[0] == action_id]
+    assert found, (action_id, ids)
+    return found[0]

@@ -2,8 +2,10 @@
 
 from bot.cogs.admin import AdminCog
 from bot.cogs.ask import AskCog
+from bot.cogs.feedback import FeedbackCog
 from bot.cogs.feeds import FeedsCog
+from bot.cogs.help import HelpCog
 from bot.cogs.info import InfoCog
 from bot.cogs.scheduler import SchedulerCog
 
-COGS = (AskCog, InfoCog, FeedsCog, AdminCog, SchedulerCog)
+COGS = (AskCog, InfoCog, HelpCog, FeedsCog, AdminCog, FeedbackCog, SchedulerCog)

@@ -23,6 +23,13 @@ if TYPE_CHECKING:
     from bot.client import NewsBot
 
 log = logging.getLogger(__name__)
+RESET_CHOICES = [
+    app_commands.Choice(name="moderator role", value="moderator_role"),
+    app_commands.Choice(name="ask cooldown", value="ask_cooldown"),
+    app_commands.Choice(name="threads for /ask", value="ask_threads"),
+    app_commands.Choice(name="channel allow-list", value="channels"),
+    app_commands.Choice(name="everything", value="all"),
+]
 BUSY = "An ingestion run is already in progress; please try again when it has finished."
 
 
@@ -53,6 +60,7 @@ class AdminCog(commands.Cog):
     @app_commands.command(name="reingest", description="Fetch the feeds now (moderators)")
     @app_commands.describe(full="Re-check every item, ignoring caches (slower)")
     @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
     async def reingest(self, interaction: discord.Interaction, full: bool = False) -> None:
         if self.bot.ingest.busy:
@@ -86,6 +94,7 @@ class AdminCog(commands.Cog):
     @app_commands.describe(channel="Where to post the digest", time="Local time, HH:MM",
                            timezone="IANA time zone, e.g. Europe/Paris")
     @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
     async def digest_subscribe(self, interaction: discord.Interaction,
                                channel: discord.TextChannel, time: str, timezone: str) -> None:
@@ -109,6 +118,7 @@ class AdminCog(commands.Cog):
                           description="Stop the daily digest in a channel (moderators)")
     @app_commands.describe(channel="The channel that gets the digest")
     @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
     async def digest_unsubscribe(self, interaction: discord.Interaction,
                                  channel: discord.TextChannel) -> None:
@@ -121,23 +131,40 @@ class AdminCog(commands.Cog):
     @app_commands.command(name="bot-settings",
                           description="Show or change this server's newsbot settings (moderators)")
     @app_commands.describe(moderator_role="A role that may run moderator commands",
-                           ask_cooldown="Seconds each member waits between questions")
+                           ask_cooldown="Seconds each member waits between questions",
+                           ask_threads="Open a thread under each /ask answer for follow-ups",
+                           allow_channel="Answer in this channel (once any is set: only there)",
+                           disallow_channel="Stop answering in this channel",
+                           reset="Clear one setting, or all of them, back to the default")
+    @app_commands.choices(reset=RESET_CHOICES)
     @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
     async def server_settings(self, interaction: discord.Interaction,
-                           moderator_role: discord.Role | None = None,
-                           ask_cooldown: app_commands.Range[float, 0, 3600] | None = None,
-                           ) -> None:
-        gid = interaction.guild_id
+                              moderator_role: discord.Role | None = None,
+                              ask_cooldown: app_commands.Range[float, 0, 3600] | None = None,
+                              ask_threads: bool | None = None,
+                              allow_channel: discord.TextChannel | None = None,
+                              disallow_channel: discord.TextChannel | None = None,
+                              reset: str | None = None) -> None:
         current = await self.bot.db(
-            guilds.set_guild_settings, gid,
+            guilds.set_guild_settings, interaction.guild_id,
             moderator_role=moderator_role.name if moderator_role else None,
-            ask_cooldown=ask_cooldown,
+            ask_cooldown=ask_cooldown, ask_threads=ask_threads,
+            allow_channel=allow_channel.id if allow_channel else None,
+            disallow_channel=disallow_channel.id if disallow_channel else None, reset=reset,
         )
+        await interaction.response.send_message(self.settings_text(current), ephemeral=True,
+                                                allowed_mentions=NONE)
+
+    def settings_text(self, current: guilds.GuildSettings) -> str:
         role = escape(current.moderator_role or self.bot.settings.moderator_role or "") or "none"
         cooldown = current.ask_cooldown
         if cooldown is None:
             cooldown = self.bot.settings.ask_cooldown_seconds
-        text = (f"Moderator role: {role} (besides Manage Server).\n"
-                f"/ask cooldown: {cooldown:g} s per member.")
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
+        channels = ", ".join(f"<#{c}>" for c in current.channels) or "every channel"
+        threads = "yes" if current.ask_threads else "no"
+        return (f"Moderator role: {role} (besides Manage Server).\n"
+                f"/ask cooldown: {cooldown:g} s per member.\n"
+                f"/ask answers open a thread: {threads}.\n"
+                f"Answers in: {channels}.")

@@ -9,10 +9,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import ask_cooldown
-from bot.embeds import build_messages, embed_text
-from bot.errors import GENERIC, NONE
-from bot.render import answer_cards
+from bot.answer_view import Send, send_with_buttons
+from bot.checks import answers_here, ask_cooldown, home_channel_id
+from bot.embeds import embed_text
+from bot.errors import NONE, user_message
+from bot.render import answer_preview
 from bot.text import strip_bot_mention
 from newsbot.answering import answer_question, check_question
 from newsbot.errors import NewsbotError
@@ -28,6 +29,7 @@ DISEASE_CHOICES = [app_commands.Choice(name=display, value=key)
 HISTORY_MESSAGES = 50  # how far back a thread is read for context
 HISTORY_TURNS = 3  # how many earlier question/answer pairs are passed on
 ANSWERABLE = (discord.MessageType.default, discord.MessageType.reply)
+FOLLOW_UP_HINT = "Ask follow-up questions in this thread; I keep the conversation in mind."
 DM_HINT = ("I answer in servers: mention me with a question in a channel, or use /ask there. "
            "(News summary, not medical advice.)")
 
@@ -77,18 +79,47 @@ class AskCog(commands.Cog):
     @app_commands.command(name="ask", description="Ask about immune-reprogramming therapy news")
     @app_commands.describe(question="Your question, e.g. 'What is new in CAR-T for lupus?'",
                            disease="Only news about this disease",
-                           days="Only news from the last N days")
+                           days="Only news from the last N days",
+                           private="Only you see the question and the answer")
     @app_commands.choices(disease=DISEASE_CHOICES)
     @app_commands.guild_only()
     @ask_cooldown()
+    @answers_here()
     async def ask(self, interaction: discord.Interaction, question: str,
                   disease: str | None = None,
-                  days: app_commands.Range[int, 1, 3650] | None = None) -> None:
+                  days: app_commands.Range[int, 1, 3650] | None = None,
+                  private: bool = False) -> None:
         check_question(question, self.bot.settings.max_question_chars)  # before deferring
-        await interaction.response.defer(thinking=True)
+        settings = await self.bot.guild_settings(interaction.guild_id or 0)
+        await interaction.response.defer(thinking=True, ephemeral=private)
         answer = await self.answer(question, disease=disease, days=days)
-        for embeds in build_messages(answer_cards(answer)):
-            await interaction.followup.send(embeds=embeds, allowed_mentions=NONE)
+
+        async def send(embeds: list[discord.Embed], view: discord.ui.View) -> discord.Message:
+            return await interaction.followup.send(embeds=embeds, view=view, ephemeral=private,
+                                                   wait=True, allowed_mentions=NONE)
+
+        message = await self.post_answer(send, answer, interaction.guild_id,
+                                         interaction.channel_id)
+        if settings.ask_threads and not private and isinstance(message, discord.WebhookMessage):
+            await self._open_follow_up_thread(interaction, message, question)
+
+    async def post_answer(self, send: Send, answer: Answer, guild_id: int | None,
+                          channel_id: int | None) -> discord.Message | None:
+        card, more = answer_preview(answer)
+        return await send_with_buttons(self.bot, send, answer, card, show_more=more,
+                                       guild_id=guild_id, channel_id=channel_id)
+
+    async def _open_follow_up_thread(self, interaction: discord.Interaction,
+                                     message: discord.WebhookMessage, question: str) -> None:
+        channel = interaction.channel
+        if not isinstance(channel, discord.TextChannel):  # already in a thread, or a forum
+            return
+        try:
+            thread = await channel.create_thread(name=thread_name(question), message=message,
+                                                 auto_archive_duration=1440)
+            await thread.send(FOLLOW_UP_HINT, allowed_mentions=NONE)
+        except discord.HTTPException as exc:  # no thread permission: the answer stands alone
+            log.warning("could not open a thread for /ask (%s)", exc)
 
     # ---- mentions and threads ---------------------------------------------------------------
 
@@ -105,11 +136,13 @@ class AskCog(commands.Cog):
         mentioned = any(user.id == me.id for user in message.mentions)
         if not (own_thread or mentioned):
             return
+        settings = await self.bot.guild_settings(message.guild.id)
+        if not settings.answers_in(home_channel_id(channel)):  # not a channel the bot serves
+            return
         try:
             await self.converse(message, strip_bot_mention(message.content, me.id))
-        except Exception:
-            log.exception("answering a message failed")
-            await self.bot.send_text(channel, GENERIC)
+        except Exception as exc:  # the channel is public: only the safe, short text
+            await self.bot.send_text(channel, user_message(exc))
 
     async def converse(self, message: discord.Message, question: str) -> None:
         """Answer in the message's thread, or in a new thread started from the message."""
@@ -136,9 +169,13 @@ class AskCog(commands.Cog):
             async with target.typing():
                 answer = await self.answer(question, history=history)
         except NewsbotError as exc:
-            await self.bot.send_text(target, str(exc))
+            await self.bot.send_text(target, user_message(exc))
             return
-        await self.bot.send_embeds(target, build_messages(answer_cards(answer)))
+
+        async def send(embeds: list[discord.Embed], view: discord.ui.View) -> discord.Message:
+            return await target.send(embeds=embeds, view=view, allowed_mentions=NONE)
+
+        await self.post_answer(send, answer, guild_id, getattr(target, "id", None))
 
     async def _thread_for(self, message: discord.Message, question: str,
                           ) -> discord.abc.Messageable:

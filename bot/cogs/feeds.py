@@ -47,7 +47,8 @@ def feed_choices(feeds: list[FeedState], current: str) -> list[app_commands.Choi
 
 class FeedsCog(commands.Cog):
     feeds = app_commands.Group(name="feeds", description="Manage the followed feeds (moderators)",
-                               guild_only=True)
+                               guild_only=True,
+                               default_permissions=discord.Permissions(manage_guild=True))
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot

@@ -4,6 +4,7 @@ Python imports `sitecustomize` at start-up when this directory is on PYTHONPATH,
 `.venv/bin/newsbot` runs unchanged while the product code carries no test switches:
 
 NEWSBOT_TEST_EMBEDDER=hashing        the fast HashingEmbedder instead of loading MiniLM
+NEWSBOT_TEST_DISCORD_API=URL       discord.py's REST base (e.g. a refusing loopback port)
 NEWSBOT_TEST_KILL=before:N|after:N   SIGKILL the process just before / just after its Nth
                                      Chroma write (an upsert or delete of at least one id)
 """
@@ -51,5 +52,9 @@ def _kill_around_write(spec: str) -> None:
 
 if os.environ.get("NEWSBOT_TEST_EMBEDDER") == "hashing":
     _use_hashing_embedder()
+if os.environ.get("NEWSBOT_TEST_DISCORD_API"):
+    import discord.http
+
+    discord.http.Route.BASE = os.environ["NEWSBOT_TEST_DISCORD_API"]
 if os.environ.get("NEWSBOT_TEST_KILL"):
     _kill_around_write(os.environ["NEWSBOT_TEST_KILL"])
