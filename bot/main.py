@@ -29,11 +29,18 @@ NO_TOKEN = (
 
 
 def _chat_model(settings: Settings) -> Any | None:
+    """The configured chat model; None (the bot answers extractively) when it cannot be
+    built, e.g. an OpenAI model with no API key: a bad LLM setting never stops the bot."""
     if not settings.llm_model:
         return None
+    from newsbot.errors import LLMUnavailable
     from newsbot.llm import make_chat_model
 
-    return make_chat_model(settings)
+    try:
+        return make_chat_model(settings)
+    except LLMUnavailable as exc:
+        log.warning("%s — answering with extractive summaries instead", exc)
+        return None
 
 
 async def main(settings: Settings) -> int:

@@ -106,3 +106,13 @@ async def test_main_opens_resources_syncs_to_the_guild_and_runs(
     assert TOKEN not in caplog.text
     # opened so that a Chroma server down at start is retried; closed on the way out
     assert events == ["open tolerant=True", "close"]
+
+
+def test_a_model_that_cannot_be_built_leaves_the_bot_extractive(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from bot.main import _chat_model
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with caplog.at_level(logging.WARNING, logger="bot.main"):
+        assert _chat_model(make_settings(tmp_path, llm_model="nosuchprovider:model-x")) is None
+    assert "extractive" in caplog.text and "nosuchprovider" in caplog.text
