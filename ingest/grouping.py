@@ -51,7 +51,7 @@ _ENDPOINT = re.compile(r"^(?:ACR\d+|SRI-?\d+|CRISS-?\d+|SLEDAI(?:-2K)?|MG-?ADL|Q
 _INN = re.compile(r"^[a-z]{3,}(?:mab|cept|cel|gene|tinib|ciclib|parib|limus)$", re.I)
 # The kind of event a headline reports. A hold's lifting is checked before the hold.
 EVENT_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("hold lifted", re.compile(r"\b(lift(?:s|ed|ing)?\b.{0,30}\b(hold|halt|pause)|"
+    ("hold lifted", re.compile(r"\b((?:lift|clear)(?:s|ed|ing)?\b.{0,30}\b(hold|halt|pause)|"
                                r"restart\w*|resum\w*|reopen\w*|green light|is back|"
                                r"lifting of)\b", re.I)),
     ("hold", re.compile(r"\b(clinical hold|on hold|halt\w*|paus\w*|suspend\w*)\b", re.I)),
@@ -61,6 +61,9 @@ EVENT_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
                              re.I)),
     ("designation", re.compile(r"\b(orphan|priority|breakthrough|fast track|prime)\b.{0,20}"
                                r"\bdesignation\b", re.I)),
+    ("results", re.compile(r"\b(meets?|met|miss(?:es|ed)?|fail(?:s|ed)?|clears?|succeeds?|"
+                           r"results?|readout|data|remissions?|responses?|beats?|hits?)\b",
+                           re.I)),
 )
 
 
@@ -139,11 +142,26 @@ def features(title: str, text: str, common: frozenset[str] = frozenset()) -> Fea
             codes.add(name.upper())
         elif kind == "code":
             codes.add(name.lower() if name.islower() or _INN.match(name) else name.upper())
-        elif not is_generic(name) and not _ENDPOINT.match(name):
+        elif not is_generic(name) and not _ENDPOINT.match(name) and not name[0].isdigit():
             names.add(name)
     # A brand name is a proper name the headline carries beside a code ("Fenvira").
     return Features(frozenset(codes), frozenset(trials), frozenset(names), figures_in(body),
                     event_of(title))
+
+
+def _vetoed(own: Features, other: Features) -> bool:
+    """Another trial of the same drug, or another kind of event (`event` of a pooled story
+    holds its events joined by '|')."""
+    if own.trials and other.trials and not own.trials & other.trials:
+        return True
+    events = set(other.event.split("|")) if other.event else set()
+    return bool(own.event and events and own.event not in events)
+
+
+def _pooled(features: list[Features]) -> Features:
+    events = sorted({f.event for f in features if f.event})
+    return Features(frozenset(), frozenset().union(*(f.trials for f in features)), frozenset(),
+                    frozenset(), "|".join(events) or None)
 
 
 def _plural(n: int, word: str) -> str:
@@ -175,19 +193,22 @@ class Grouper:
         return features(title, text, self.common)
 
     def judge(self, own: Features, other: Features, similarity: float,
-              gap_days: float, dated: bool = True) -> tuple[float, str] | None:
+              gap_days: float, dated: bool = True,
+              story: Features | None = None) -> tuple[float, str] | None:
         """(strength, reason) when the two reports are one story, else None. Without both
-        dates there is no time evidence: only dense similarity links."""
+        dates there is no time evidence: only dense similarity links. `story` pools the
+        trials and events of the other's story, so no chain of links joins what its own
+        members would veto."""
         if gap_days > self.window_days:
+            return None
+        if story is not None and _vetoed(own, story):
             return None
         if not dated:
             if similarity < self.story_similarity:
                 return None
             return similarity, f"dense similarity {similarity:.2f} (undated)"
-        if own.trials and other.trials and not own.trials & other.trials:
-            return None  # the same drug in another trial
-        if own.event and other.event and own.event != other.event:
-            return None  # the same company's different news
+        if _vetoed(own, other):
+            return None
         codes = own.codes & other.codes
         figures = own.figures & other.figures
         names = own.names & other.names
@@ -234,12 +255,17 @@ class Grouper:
                             f"syndicated copy ({overlap:.0%} same wording, dense similarity "
                             f"{sims[index]:.2f})")
         own = self.features(title, text)
+        theirs = [self.features(c.title, c.text) for c in others]
+        by_story: dict[str, list[Features]] = {}
+        for c, f in zip(others, theirs, strict=True):
+            by_story.setdefault(c.story_id, []).append(f)
+        stories = {sid: _pooled(fs) for sid, fs in by_story.items()}
         best: tuple[float, int, str] | None = None
         for index in order:
             other = others[index]
             gap = abs((published - other.published).total_seconds()) / 86400
-            verdict = self.judge(own, self.features(other.title, other.text),
-                                 float(sims[index]), gap, dated and other.dated)
+            verdict = self.judge(own, theirs[index], float(sims[index]), gap,
+                                 dated and other.dated, stories[other.story_id])
             if verdict and (best is None or verdict[0] > best[0]):
                 best = (verdict[0], int(index), verdict[1])
         if best is None:
