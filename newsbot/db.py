@@ -359,3 +359,10 @@ def set_story(conn: sqlite3.Connection, link: StoryLink) -> None:
     conn.execute("UPDATE articles SET story_id = ? WHERE id = ? OR duplicate_of = ?",
                  (link.story_id, link.article_id, link.article_id))
     save_story_link(conn, link)
+
+
+def articles_of_stories(conn: sqlite3.Connection, story_ids: Iterable[str]) -> list[ArticleRecord]:
+    """The on-topic articles of these stories, syndicated copies included."""
+    rows = _rows_by_id(conn, "SELECT * FROM articles WHERE on_topic = 1 AND story_id IN",
+                       story_ids)
+    return [row_to_article(r) for r in rows]

@@ -207,7 +207,8 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
     for story_rank, group in enumerate(stories):
         story = group[0].article.story_id or group[0].article.id
         own = {n for h in group for n in names_in(f"{h.article.title}. {h.article.text[:600]}")}
-        for outlet_rank, hit in enumerate(group[:3]):
+        # a digest story is told from all of its outlets; an answer from its best three
+        for outlet_rank, hit in enumerate(group if pq.kind == "story" else group[:3]):
             article = hit.article
             for position, raw in enumerate(article_sentences(article)):
                 sentence, label = strip_label(_DATELINE.sub("", raw))

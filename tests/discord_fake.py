@@ -256,6 +256,7 @@ class FakeDiscord:
         self.messages: dict[int, list[Json]] = {}  # channel or thread id -> history, oldest first
         self.payloads: dict[int, Json] = {}  # message id -> the body the bot sent for it
         self.threads: dict[int, Json] = {}
+        self.no_threads: set[int] = set()  # channels where the bot may not open threads
         self.interactions: dict[int, FakeInteraction] = {}
         self.identifies: list[Json] = []  # IDENTIFY payloads (token redacted)
         self.resumes: list[Json] = []  # accepted RESUME payloads (token redacted)
@@ -496,6 +497,18 @@ class FakeDiscord:
         """The user is typing options[focused] (type 4 interaction); see wait_choices()."""
         return await self._interact(4, command, options, focused, user, channel_id, locale)
 
+    async def click(self, message: Json, custom_id: str, *,
+                    user: Member | int | None = None) -> FakeInteraction:
+        """A user clicks a button of a bot message (type 3 interaction). Raises LookupError
+        when the message has no such button, as Discord offers none to click."""
+        buttons = [c for row in message.get("components") or [] for c in row["components"]
+                   if c.get("type") == 2]
+        button = next((b for b in buttons if b.get("custom_id") == custom_id), None)
+        if button is None:
+            raise LookupError(f"no button {custom_id!r} on message {message['id']}")
+        return await self._interact(3, custom_id, {}, None, user, int(message["channel_id"]),
+                                    "en-US", message=message)
+
     # ---- the model ---------------------------------------------------------------------------
 
     def _snowflake(self) -> int:
@@ -726,6 +739,7 @@ class FakeDiscord:
     async def _interact(
         self, kind: int, command: str, options: Json, focused: str | None,
         user: Member | int | None, channel_id: int | None, locale: str,
+        message: Json | None = None,
     ) -> FakeInteraction:  # fmt: skip
         channel_id = channel_id or next(iter(self._channels))
         guild_id = self._guild_for(channel_id)
@@ -734,7 +748,8 @@ class FakeDiscord:
         channel = {**self._channels[channel_id], "permissions": perms}
         payload = {
             "id": str(self._snowflake()), "application_id": str(self.application_id), "type": kind,
-            "data": self._command_data(guild_id, command, options, focused),
+            "data": ({"custom_id": command, "component_type": 2} if kind == 3
+                     else self._command_data(guild_id, command, options, focused)),
             "token": secrets.token_urlsafe(32), "version": 1, "guild_id": str(guild_id),
             "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
             "channel_id": str(channel_id), "channel": channel,
@@ -743,6 +758,7 @@ class FakeDiscord:
             "guild_locale": "en-US", "entitlements": [], "context": 0,
             "authorizing_integration_owners": {"0": str(guild_id)},
             "attachment_size_limit": 10 * 2**20,
+            **({"message": message} if message is not None else {}),
         }  # fmt: skip
         ix = FakeInteraction(self, payload, asyncio.get_running_loop().time())
         self.interactions[ix.id] = ix
@@ -1101,6 +1117,8 @@ class FakeDiscord:
         body = request[REC].json or {}
         if self._channels.get(cid, {}).get("type") != 0:
             return _error(404, 10003, "Unknown Channel")
+        if cid in self.no_threads:
+            return _error(403, 50013, "Missing Permissions")
         starter = next((m for m in self.messages[cid] if m["id"] == mid), None)
         if mid is not None and starter is None:
             return _error(404, 10008, "Unknown Message")
