@@ -32,7 +32,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="where to write all figures (bench/out/results.json)")
     args = parser.parse_args(argv)
     offline_env()
-    from bench import answer_latency, answer_quality, embedding_backend, ingest_throughput
+    from bench import (
+        answer_latency,
+        answer_quality,
+        embedding_backend,
+        ingest_throughput,
+        story_grouping,
+    )
 
     backend = default_backend()
     ingest_n = args.ingest_n or (100 if args.quick else 250)
@@ -47,6 +53,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     quality = answer_quality.measure("test", backend=backend)
     print(answer_quality.report(quality), flush=True)
     results["answer_quality"] = quality
+
+    progress("story grouping (held-out corpus, dev and test splits)")
+    grouping = story_grouping.measure(("dev", "test"), backend=backend)
+    print(story_grouping.report(grouping), flush=True)
+    results["story_grouping"] = grouping
 
     progress("embedding backends")
     backends = embedding_backend.measure(n=40 if args.quick else 60, repeats=3)

@@ -44,6 +44,8 @@ DAYS = _count(1, 36_500, "--days")  # up to a hundred years back
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cli import stories
+
     parser = argparse.ArgumentParser(
         prog="newsbot",
         description="Autoimmune immune-reprogramming therapy news: ingest, ask, digest, Discord.",
@@ -95,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_iso, help="start of the period (default: 24 h ago)")
     p.add_argument("--json", action="store_true")
 
+    stories.add_parser(sub)
     sub.add_parser("status", help="what is stored and how the last ingest went")
     sub.add_parser("console", parents=[clock],
                    help="a local chat that behaves like the Discord channel")
@@ -145,13 +148,14 @@ def _reader_went_away() -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int | None:
-    from cli import commands, feed_commands, feedback
+    from cli import commands, feed_commands, feedback, stories
 
     handlers: dict[str, Any] = {
         "ingest": commands.ingest, "articles": commands.articles, "feeds": feed_commands.feeds,
         "ask": commands.ask, "search": commands.search, "digest": commands.digest,
         "status": commands.show_status, "console": commands.console, "demo": commands.demo,
         "bot": commands.bot, "start": commands.start, "feedback": feedback.run,
+        "stories": stories.run,
     }
     return handlers[args.command](args, settings)
 

@@ -19,12 +19,13 @@ from ingest.extract import html_to_text, is_safe_link, page_to_text
 from ingest.fetch import fetch, make_client
 from ingest.parse import ParsedFeed, RawEntry, parse_feed
 from ingest.report import FeedReport, IngestReport
-from ingest.stories import Neighbour, followed_codes, load_neighbours, place, to_blob
+from ingest.stories import Neighbour, Placement, followed_codes, load_neighbours, place, to_blob
 from ingest.urls import article_id, normalise_url
 from newsbot import db, feeds
 from newsbot.errors import FeedError, NewsbotError, StoreUnavailable
 from newsbot.library import Library
 from newsbot.models import ArticleRecord, Chunk
+from newsbot.retrieval import common_words
 from newsbot.text import chunk_sentences, content_hash, split_sentences, truncate
 from newsbot.topics import classify, find_trial_ids
 from newsbot.vectorstore import chunk_metadata
@@ -280,7 +281,9 @@ def _prepare(library: Library, client: httpx.Client, source: FeedSource, outlet:
     if original:
         fr.duplicates += 1
         dup = replace(record, duplicate_of=original["id"], story_id=original["story_id"])
-        _save_without_vectors(library, dup, entry_hash)
+        _save_without_vectors(library, dup, entry_hash,
+                              Placement(original["story_id"] or original["id"], original["id"],
+                                        1.0, original["id"], "syndicated copy (same text)"))
         return None
     return _Prepared(record, entry_hash, status)
 
@@ -299,10 +302,11 @@ def _find_by_link(conn, link: str, aid: str) -> str | None:  # type: ignore[no-u
     return None
 
 
-def _save_without_vectors(library: Library, record: ArticleRecord, entry_hash: str) -> None:
+def _save_without_vectors(library: Library, record: ArticleRecord, entry_hash: str,
+                          link: Placement | None = None) -> None:
     """Off-topic items and duplicates are recorded (with why) but not embedded; chunks an
     earlier version of the article had are removed through the same journalled write."""
-    _write_all(library, [_Write(record, entry_hash, "", [], None, None)])
+    _write_all(library, [_Write(record, entry_hash, "", [], None, None, link)])
 
 
 def make_chunks(record: ArticleRecord, target_chars: int) -> list[Chunk]:
@@ -345,7 +349,8 @@ def _store_batch(library: Library, items: list[_Prepared], fr: FeedReport) -> in
             writes.append(write)
             placed.append(Neighbour(write.record.id, write.record.story_id or write.record.id,
                                     write.record.published or write.record.ingested_at,
-                                    article_vector, write.record.text))
+                                    article_vector, write.record.text, write.record.title,
+                                    write.record.published is not None))
     stored = writes
     try:
         _write_all(library, writes)
@@ -376,6 +381,7 @@ class _Write:
     chunks: list[Chunk]
     chunk_vectors: np.ndarray | None
     article_vector: np.ndarray | None
+    link: Placement | None = None  # why the article is in its story
 
 
 def _place(library: Library, item: _Prepared, chunks: list[Chunk], chunk_vectors: np.ndarray,
@@ -389,16 +395,20 @@ def _place(library: Library, item: _Prepared, chunks: list[Chunk], chunk_vectors
     neighbours = load_neighbours(library.db, when, settings.story_window_days) + [
         n for n in placed if abs(n.published - when) <= window]
     placement = place(record.id, record.text, article_vector, neighbours,
-                      settings.story_similarity, settings.near_duplicate_jaccard)
+                      settings.story_similarity, settings.near_duplicate_jaccard,
+                      title=record.title, when=when, dated=record.published is not None,
+                      window_days=settings.story_window_days,
+                      common=common_words(settings.embedding_model))
     if placement.duplicate_of:
         fr.duplicates += 1
         dup = replace(record, duplicate_of=placement.duplicate_of, story_id=placement.story_id)
-        _save_without_vectors(library, dup, item.entry_hash)
+        _save_without_vectors(library, dup, item.entry_hash, placement)
         return None
     story_id = record.story_id if record.story_id and placement.story_id == record.id \
         else placement.story_id
     record = replace(record, story_id=story_id, chunk_count=len(chunks))
-    return _Write(record, item.entry_hash, item.status, chunks, chunk_vectors, article_vector)
+    return _Write(record, item.entry_hash, item.status, chunks, chunk_vectors, article_vector,
+                  replace(placement, story_id=story_id))
 
 
 def _write_all(library: Library, writes: list[_Write]) -> None:
@@ -428,4 +438,8 @@ def _write_all(library: Library, writes: list[_Write]) -> None:
             vector = to_blob(w.article_vector) if w.article_vector is not None else None
             db.save_article(conn, w.record, entry_hash=w.entry_hash, chunks=w.chunks,
                             vector=vector)
+            if w.link is not None:
+                db.save_story_link(conn, db.StoryLink(w.record.id, w.link.story_id,
+                                                      w.link.linked_to, w.link.reason,
+                                                      w.link.similarity))
             conn.execute("DELETE FROM pending WHERE article_id = ?", (w.record.id,))

@@ -1,23 +1,20 @@
-"""Collapsing syndicated copies and grouping several outlets' takes on one story."""
+"""Stored neighbours of an article and the story it joins (the rule is ingest/grouping.py)."""
 
 from __future__ import annotations
 
 import re
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from ingest.grouping import Candidate, Grouper, regroup
+from newsbot import db
 from newsbot.db import from_ts, to_ts
-from newsbot.text import jaccard, shingles
+from newsbot.models import ArticleRecord
+from newsbot.settings import Settings
 
-# Syndicated copies are near-identical in meaning as well as in words; only candidates this
-# close in embedding space get the (slower) word-overlap check.
-SYNDICATION_COSINE = 0.9
-# Articles on one beat are all alike to MiniLM; below the story threshold, two articles are
-# one story only if they also name the same trial or product code.
-ENTITY_COSINE = 0.7
 _CODE = re.compile(r"\b(?:NCT\d{8}|[A-Z]{2,6}-\d{1,4}[A-Z]?)\b")
 _GENERIC_CODES = {"COVID-19", "IL-6", "IL-17", "IL-23", "CAR-T", "HLA-2", "TNF-A"}
 
@@ -49,6 +46,8 @@ class Neighbour:
     published: datetime
     vector: np.ndarray
     text: str
+    title: str = ""
+    dated: bool = True
 
 
 @dataclass(frozen=True)
@@ -56,6 +55,8 @@ class Placement:
     story_id: str
     duplicate_of: str | None
     similarity: float
+    linked_to: str | None = None
+    reason: str = "first report"
 
 
 def to_blob(vector: np.ndarray) -> bytes:
@@ -70,7 +71,7 @@ def load_neighbours(conn: sqlite3.Connection, when: datetime, window_days: int) 
     lo = to_ts(when - timedelta(days=window_days))
     hi = to_ts(when + timedelta(days=window_days))
     rows = conn.execute(
-        """SELECT id, story_id, published, ingested_at, vector, text FROM articles
+        """SELECT id, story_id, published, ingested_at, vector, text, title FROM articles
            WHERE on_topic = 1 AND duplicate_of IS NULL AND vector IS NOT NULL
              AND COALESCE(published, ingested_at) BETWEEN ? AND ?""",
         (lo, hi),
@@ -79,38 +80,117 @@ def load_neighbours(conn: sqlite3.Connection, when: datetime, window_days: int) 
         Neighbour(
             r["id"], r["story_id"] or r["id"],
             from_ts(r["published"] or r["ingested_at"]) or when,
-            from_blob(r["vector"]), r["text"],
+            from_blob(r["vector"]), r["text"], r["title"], r["published"] is not None,
         )
         for r in rows
     ]
 
 
+def candidate(n: Neighbour) -> Candidate:
+    return Candidate(n.id, n.story_id, n.published, n.vector, n.title, n.text, n.dated)
+
+
 def place(
     article_id: str, text: str, vector: np.ndarray, neighbours: list[Neighbour],
-    story_similarity: float, duplicate_jaccard: float,
+    story_similarity: float, duplicate_jaccard: float, *, title: str = "",
+    when: datetime | None = None, dated: bool = True, window_days: float = 10,
+    common: frozenset[str] = frozenset(),
 ) -> Placement:
-    """Assign a story: a syndicated copy points at its original; a close take joins its story."""
-    candidates = [n for n in neighbours if n.id != article_id]
-    if not candidates:
-        return Placement(article_id, None, 0.0)
-    matrix = np.stack([n.vector for n in candidates])
-    sims = matrix @ vector
-    order = np.argsort(-sims)
-    own = shingles(text)
-    for index in order:
-        if sims[index] < SYNDICATION_COSINE:
-            break
-        other = candidates[index]
-        if jaccard(own, shingles(other.text)) >= duplicate_jaccard:
-            return Placement(other.story_id, other.id, float(sims[index]))
-    best = candidates[order[0]]
-    if sims[order[0]] >= story_similarity:
-        return Placement(best.story_id, None, float(sims[order[0]]))
-    own_entities = entities(text)
-    if own_entities:
-        for index in order:
-            if sims[index] < ENTITY_COSINE:
-                break
-            if own_entities & entities(candidates[index].text):
-                return Placement(candidates[index].story_id, None, float(sims[index]))
-    return Placement(article_id, None, float(sims[order[0]]))
+    """Assign a story: a syndicated copy points at its original; a take on the same event
+    joins its story. An undated article (`dated` False) is placed at its ingestion time."""
+    grouper = Grouper(story_similarity, duplicate_jaccard, window_days, common)
+    if when is None:
+        when = max((n.published for n in neighbours), default=datetime.now(UTC))
+    link = grouper.place(article_id, title, text, vector, when, dated,
+                         [candidate(n) for n in neighbours])
+    return Placement(link.story_id, link.duplicate_of, link.similarity, link.linked_to,
+                     link.reason)
+
+
+def grouper_for(settings: Settings) -> Grouper:
+    from newsbot.retrieval import common_words
+
+    return Grouper(settings.story_similarity, settings.near_duplicate_jaccard,
+                   settings.story_window_days, common_words(settings.embedding_model))
+
+
+@dataclass(frozen=True)
+class Member:
+    article: ArticleRecord
+    link: db.StoryLink | None  # None: stored before links were recorded
+
+    @property
+    def reason(self) -> str:
+        if self.article.duplicate_of and not self.link:
+            return f"syndicated copy of {self.article.duplicate_of}"
+        return self.link.reason if self.link else "grouped before reasons were recorded"
+
+
+@dataclass(frozen=True)
+class Story:
+    story_id: str
+    members: list[Member]  # the head first, then by publication time
+
+    @property
+    def head(self) -> ArticleRecord:
+        return self.members[0].article
+
+    @property
+    def outlets(self) -> list[str]:
+        return sorted({m.article.source for m in self.members})
+
+    def to_json(self) -> dict[str, object]:
+        return {"story_id": self.story_id, "headline": self.head.title, "outlets": self.outlets,
+                "members": [{
+                    "id": m.article.id, "guid": m.article.guid, "title": m.article.title,
+                    "source": m.article.source, "url": m.article.url,
+                    "published": m.article.published.isoformat() if m.article.published
+                    else None,
+                    "duplicate_of": m.article.duplicate_of,
+                    "linked_to": m.link.linked_to if m.link else None,
+                    "reason": m.reason} for m in self.members]}
+
+
+def list_stories(conn: sqlite3.Connection) -> list[Story]:
+    """Stored stories, most outlets first; each with its members and why they are in it."""
+    links = db.story_links(conn)
+    groups: dict[str, list[ArticleRecord]] = {}
+    for article in db.story_members(conn):
+        groups.setdefault(article.story_id or article.id, []).append(article)
+    stories = []
+    for story_id, articles in groups.items():
+        articles.sort(key=lambda a: (a.id != story_id, a.published or a.ingested_at))
+        stories.append(Story(story_id, [Member(a, links.get(a.id)) for a in articles]))
+    stories.sort(key=lambda s: (-len(s.outlets), -len(s.members),
+                                -(s.head.published or s.head.ingested_at).timestamp()))
+    return stories
+
+
+@dataclass(frozen=True)
+class RegroupReport:
+    articles: int
+    moved: int
+    stories_before: int
+    stories_after: int
+
+
+def regroup_store(conn: sqlite3.Connection, grouper: Grouper) -> RegroupReport:
+    """Place every stored on-topic article again under the current rule, oldest first.
+    Story ids stay those of their old heads where the group still holds them; syndicated
+    copies follow their originals."""
+    rows = conn.execute(
+        """SELECT id, story_id, published, ingested_at, vector, text, title FROM articles
+           WHERE on_topic = 1 AND duplicate_of IS NULL AND vector IS NOT NULL""").fetchall()
+    old = {r["id"]: r["story_id"] or r["id"] for r in rows}
+    articles = [Candidate(r["id"], old[r["id"]],
+                          from_ts(r["published"] or r["ingested_at"]) or datetime.now(UTC),
+                          from_blob(r["vector"]), r["title"], r["text"],
+                          r["published"] is not None) for r in rows]
+    links = regroup(articles, grouper, old.get)
+    moved = sum(1 for aid, link in links.items() if link.story_id != old[aid])
+    with db.transaction(conn):
+        for aid, link in links.items():
+            db.set_story(conn, db.StoryLink(aid, link.story_id, link.linked_to, link.reason,
+                                            link.similarity))
+    return RegroupReport(len(rows), moved, len(set(old.values())),
+                         len({link.story_id for link in links.values()}))

@@ -10,6 +10,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -111,6 +112,14 @@ CREATE TABLE IF NOT EXISTS runs (
     report TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Why each article is in its story: the article it was linked to and the evidence.
+CREATE TABLE IF NOT EXISTS story_links (
+    article_id TEXT PRIMARY KEY,
+    story_id TEXT NOT NULL,
+    linked_to TEXT,
+    reason TEXT NOT NULL,
+    similarity REAL NOT NULL DEFAULT 0
+);
 """
 
 
@@ -262,17 +271,6 @@ def get_articles(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, Arti
     return {row["id"]: row_to_article(row) for row in rows}
 
 
-def story_members(conn: sqlite3.Connection, story_ids: Iterable[str]) -> list[str]:
-    """Ids of the stored, on-topic, non-duplicate articles of these stories."""
-    ids = list(story_ids)
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    rows = conn.execute(f"SELECT id FROM articles WHERE story_id IN ({marks}) AND on_topic = 1 "
-                        "AND duplicate_of IS NULL", ids).fetchall()
-    return [row[0] for row in rows]
-
-
 def get_chunks(conn: sqlite3.Connection, chunk_ids: Iterable[str]) -> dict[str, Chunk]:
     rows = _rows_by_id(conn, "SELECT id, article_id, idx, text FROM chunks WHERE id IN", chunk_ids)
     return {row["id"]: Chunk(row["id"], row["article_id"], row["idx"], row["text"])
@@ -339,3 +337,46 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
         FROM articles"""
     ).fetchone()
     return {k: int(row[k] or 0) for k in ("articles", "stories", "skipped", "duplicates", "chunks")}
+
+
+@dataclass(frozen=True)
+class StoryLink:
+    article_id: str
+    story_id: str
+    linked_to: str | None
+    reason: str
+    similarity: float
+
+
+def save_story_link(conn: sqlite3.Connection, link: StoryLink) -> None:
+    conn.execute("INSERT OR REPLACE INTO story_links (article_id, story_id, linked_to, reason, "
+                 "similarity) VALUES (?,?,?,?,?)",
+                 (link.article_id, link.story_id, link.linked_to, link.reason, link.similarity))
+
+
+def story_links(conn: sqlite3.Connection) -> dict[str, StoryLink]:
+    return {r["article_id"]: StoryLink(r["article_id"], r["story_id"], r["linked_to"],
+                                       r["reason"], r["similarity"])
+            for r in conn.execute("SELECT * FROM story_links")}
+
+
+def story_members(conn: sqlite3.Connection) -> list[ArticleRecord]:
+    """Every on-topic article with a story, syndicated copies included, oldest first."""
+    rows = conn.execute("SELECT * FROM articles WHERE on_topic = 1 AND story_id IS NOT NULL "
+                        "ORDER BY COALESCE(published, ingested_at), id")
+    return [row_to_article(r) for r in rows]
+
+
+def set_story(conn: sqlite3.Connection, link: StoryLink) -> None:
+    """Move an article (and its syndicated copies) to a story; the caller holds the
+    transaction."""
+    conn.execute("UPDATE articles SET story_id = ? WHERE id = ? OR duplicate_of = ?",
+                 (link.story_id, link.article_id, link.article_id))
+    save_story_link(conn, link)
+
+
+def articles_of_stories(conn: sqlite3.Connection, story_ids: Iterable[str]) -> list[ArticleRecord]:
+    """The on-topic articles of these stories, syndicated copies included."""
+    rows = _rows_by_id(conn, "SELECT * FROM articles WHERE on_topic = 1 AND story_id IN",
+                       story_ids)
+    return [row_to_article(r) for r in rows]

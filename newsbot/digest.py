@@ -1,13 +1,23 @@
-"""The daily digest: new on-topic articles grouped by story, the top stories summarised."""
+"""The digest of a period: the stories *published* in it, ranked by importance, each told
+once from all of its outlets.
+
+A story is in the period when one of its reports was published in it (an undated report
+counts from when it was ingested). Reports ingested in the period but published before it —
+a backlog ingest, a new feed's archive — are not news: the digest counts their stories
+("catching up: N older stories") instead of presenting them as new. Stories are ranked by
+the outlets covering them, then recency and relevance; a story told only by undated items
+(an explainer, a guide) never leads.
+"""
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from newsbot import db
-from newsbot.answering import renumber
+from newsbot.answering import number_sources
 from newsbot.extractive import summarise
 from newsbot.library import Library
 from newsbot.models import (
@@ -20,22 +30,40 @@ from newsbot.models import (
 )
 from newsbot.query import ParsedQuery
 from newsbot.render import cite, source_line
-from newsbot.retrieval import Hit
+from newsbot.retrieval import Hit, article_sentences
+
+MAX_READ = 6  # a story's articles the summary reads (head first)
+GIST_CHARS = 200
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}, [A-Z][a-z]{2,4}\.? \d{1,2}(?: \([^)]{1,40}\))?"
+                       r"\s*[—–-]+\s*")
 
 
 @dataclass
 class DigestStory:
     story_id: str
     headline: str
-    articles: list[ArticleRecord]
+    articles: list[ArticleRecord]  # originals, the story's head first
     outlets: list[str]
     score: float
+    dated: bool = True  # False: only undated reports (never leads)
     sections: dict[str, list[Statement]] = field(default_factory=dict)
-    sources: list[Source] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)  # every report, numbered
 
     @property
     def lead(self) -> ArticleRecord:
         return self.articles[0]
+
+    @property
+    def gist(self) -> str:
+        """One line of what is happening: the summary's first fact, else the lead's."""
+        for key in SECTION_KEYS:
+            if self.sections.get(key):
+                return self.sections[key][0].text
+        for sentence in article_sentences(self.lead):
+            text = _DATELINE.sub("", sentence).strip()
+            if len(text) >= 40:
+                return text
+        return self.headline
 
 
 @dataclass
@@ -46,39 +74,38 @@ class Digest:
     outlets: list[str]
     top: list[DigestStory]
     others: list[DigestStory]
+    backlog: int = 0  # stories ingested in the period but published before it
 
     @property
     def empty(self) -> bool:
-        return self.article_count == 0
+        return self.article_count == 0 and self.backlog == 0
+
+    @property
+    def stories(self) -> list[DigestStory]:
+        return self.top + self.others
 
     def to_json(self) -> dict[str, object]:
         def story(s: DigestStory, full: bool) -> dict[str, object]:
             data: dict[str, object] = {
                 "story_id": s.story_id, "headline": s.headline, "outlets": s.outlets,
-                "url": s.lead.url, "articles": [a.guid for a in s.articles],
+                "url": s.lead.url, "articles": [a.guid for a in s.articles], "gist": s.gist,
+                "links": [{"source": x.source, "url": x.url, "title": x.title,
+                           "also_in": list(x.also_in)} for x in s.sources],
             }
             if full:
                 data["sections"] = {k: [{"text": x.text, "citations": list(x.citations)}
-                                        for x in s.sections.get(k, [])] for k in SECTION_KEYS}
+                                        for x in s.sections.get(k, [])]
+                                    for k in SECTION_KEYS if s.sections.get(k)}
                 data["sources"] = [{"n": x.n, "title": x.title, "source": x.source,
                                     "url": x.url} for x in s.sources]
             return data
 
         return {
             "since": self.since.isoformat(), "until": self.until.isoformat(),
-            "articles": self.article_count, "outlets": self.outlets,
+            "articles": self.article_count, "outlets": self.outlets, "backlog": self.backlog,
             "top": [story(s, True) for s in self.top],
             "others": [story(s, False) for s in self.others],
         }
-
-
-def _outlets_of(library: Library, articles: list[ArticleRecord]) -> list[str]:
-    names = {a.source for a in articles}
-    for a in articles:
-        for row in library.db.execute("SELECT source FROM articles WHERE duplicate_of = ?",
-                                      (a.id,)):
-            names.add(row["source"])
-    return sorted(names)
 
 
 def _score(outlets: int, newest: datetime, relevance: float, now: datetime) -> float:
@@ -86,14 +113,34 @@ def _score(outlets: int, newest: datetime, relevance: float, now: datetime) -> f
     return outlets + math.exp(-age_hours / 48) + 0.5 * relevance
 
 
-def _summarise_story(library: Library, story: DigestStory, per_section: int) -> None:
-    members = story.articles[:4]
-    sources = [Source(n, a.id, a.guid, a.url, a.title, a.source, a.published)
-               for n, a in enumerate(members, 1)]
+def _summarise_story(story: DigestStory, per_section: int) -> None:
+    members = story.articles[:MAX_READ]
     hits = [Hit(a, 1.0 / n, 1.0, (), False, True, True) for n, a in enumerate(members, 1)]
     pq = ParsedQuery(question=story.headline, search_text=story.headline, kind="story")
-    sections = summarise(pq, hits, sources, per_section)
-    story.sections, story.sources = renumber(sections, sources)
+    story.sections = summarise(pq, hits, story.sources, per_section)
+
+
+def _when(article: ArticleRecord) -> datetime:
+    return article.published or article.ingested_at
+
+
+def _dated(article: ArticleRecord) -> bool:
+    """A date to trust: ingestion replaces a date in the future (a meeting preview dated
+    months ahead) with the ingestion time itself, so that is no publication date."""
+    return article.published is not None and article.published != article.ingested_at
+
+
+def _story(library: Library, story_id: str, members: list[ArticleRecord],
+           now: datetime) -> DigestStory:
+    originals = [a for a in members if not a.duplicate_of] or members
+    originals.sort(key=lambda a: (a.id != story_id, -a.relevance, _when(a)))
+    dated = [a for a in members if _dated(a)]
+    newest = max(_when(a) for a in (dated or members))
+    sources = number_sources(library, originals)
+    outlets = sorted({s.source for s in sources} | {o for s in sources for o in s.also_in})
+    score = _score(len(outlets), newest, max(a.relevance for a in originals), now)
+    return DigestStory(story_id, originals[0].title, originals, outlets, score, bool(dated),
+                       sources=sources)
 
 
 def build_digest(library: Library, *, since: datetime | None = None,
@@ -102,32 +149,60 @@ def build_digest(library: Library, *, since: datetime | None = None,
     now = library.settings.current_time(now)
     since = since or now - timedelta(hours=24)
     top_n = library.settings.digest_top_stories if top_n is None else top_n
-    articles = [a for a in db.list_articles(library.db, ingested_since=since)
-                if a.ingested_at <= now]
-    groups: dict[str, list[ArticleRecord]] = {}
-    for article in articles:
-        groups.setdefault(article.story_id or article.id, []).append(article)
-    stories: list[DigestStory] = []
-    for story_id, members in groups.items():
-        members.sort(key=lambda a: (-a.relevance, a.published or a.ingested_at))
-        outlets = _outlets_of(library, members)
-        newest = max(a.published or a.ingested_at for a in members)
-        stories.append(DigestStory(story_id, members[0].title, members, outlets,
-                                   _score(len(outlets), newest,
-                                          max(a.relevance for a in members), now)))
-    stories.sort(key=lambda s: -s.score)
-    for story in stories[:top_n]:
-        _summarise_story(library, story, per_section)
-    all_outlets = sorted({o for s in stories for o in s.outlets})
-    return Digest(since, now, len(articles), all_outlets, stories[:top_n], stories[top_n:])
+    known = [a for a in db.list_articles(library.db, since=since) if a.ingested_at <= now]
+    fresh = [a for a in known if _when(a) <= now]
+    late = [a for a in db.list_articles(library.db, ingested_since=since)
+            if a.ingested_at <= now and a.published and a.published <= since]
+    fresh_ids = {a.story_id or a.id for a in fresh}
+    backlog = len({a.story_id or a.id for a in late} - fresh_ids)
+    members: dict[str, list[ArticleRecord]] = {sid: [] for sid in fresh_ids}
+    for article in db.articles_of_stories(library.db, fresh_ids) + fresh:
+        group = members[article.story_id or article.id]
+        if article.ingested_at <= now and all(a.id != article.id for a in group):
+            group.append(article)
+    stories = [_story(library, sid, group, now) for sid, group in members.items()]
+    stories.sort(key=lambda s: (not s.dated, -s.score))  # an undated explainer never leads
+    top = [s for s in stories[:top_n] if s.dated]
+    for story in top:
+        _summarise_story(story, per_section)
+    others = [s for s in stories if s not in top]
+    all_outlets = sorted({a.source for a in fresh})
+    return Digest(since, now, len(fresh), all_outlets, top, others, backlog)
+
+
+def story_digest(library: Library, story_id: str, *, now: datetime | None = None,
+                 per_section: int = 2) -> DigestStory | None:
+    """One story of a digest, summarised again (a button under a digest asks for it)."""
+    now = library.settings.current_time(now)
+    members = [a for a in db.articles_of_stories(library.db, [story_id]) if a.ingested_at <= now]
+    if not members:
+        return None
+    story = _story(library, story_id, members, now)
+    _summarise_story(story, per_section)
+    return story
+
+
+def catching_up(d: Digest) -> str | None:
+    if not d.backlog:
+        return None
+    plural = "y" if d.backlog == 1 else "ies"
+    return f"catching up: {d.backlog} older stor{plural} — /latest to browse"
 
 
 def digest_header(d: Digest) -> str:
     if d.empty:
         return f"Nothing new since {d.since:%d %b %H:%M} UTC."
-    return (f"{d.article_count} new article{'s' if d.article_count != 1 else ''} from "
-            f"{len(d.outlets)} outlet{'s' if len(d.outlets) != 1 else ''}, "
-            f"{d.since:%d %b %H:%M} – {d.until:%d %b %H:%M} UTC")
+    parts = []
+    if d.article_count:
+        parts.append(f"{d.article_count} new article{'s' if d.article_count != 1 else ''} from "
+                     f"{len(d.outlets)} outlet{'s' if len(d.outlets) != 1 else ''}, "
+                     f"{d.since:%d %b %H:%M} – {d.until:%d %b %H:%M} UTC")
+    else:
+        parts.append(f"Nothing new published since {d.since:%d %b %H:%M} UTC")
+    note = catching_up(d)
+    if note:
+        parts.append(note)
+    return "; ".join(parts)
 
 
 def digest_text(d: Digest) -> str:
@@ -144,7 +219,9 @@ def digest_text(d: Digest) -> str:
         lines.append("")
     if d.others:
         lines.append("## Also new")
-        lines += [f"- {s.headline} — {s.lead.source} {s.lead.url}" for s in d.others]
+        for s in d.others:
+            links = "; ".join(f"{x.source} {x.url}" for x in s.sources)
+            lines.append(f"- {s.headline} — {links}")
         lines.append("")
     if not d.empty:
         lines.append(NOT_ADVICE)

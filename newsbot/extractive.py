@@ -245,7 +245,9 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
     for story_rank, group in enumerate(stories):
         story = group[0].article.story_id or group[0].article.id
         own = {n for h in group for n in names_in(f"{h.article.title}. {h.article.text[:600]}")}
-        texts = [(outlet_rank, hit, position, raw) for outlet_rank, hit in enumerate(group[:3])
+        # a digest story is told from all of its outlets; an answer from its best three
+        outlets = group if pq.kind == "story" else group[:3]
+        texts = [(outlet_rank, hit, position, raw) for outlet_rank, hit in enumerate(outlets)
                  for position, raw in enumerate(article_sentences(hit.article))]
         vectors = [_weights(raw, idf) for *_, raw in texts]
         centroid: Counter[str] = Counter()

@@ -492,3 +492,14 @@ def _kind(question: str, entities: list[str], windowed: bool) -> str:
                                                           question, re.I):
         return "period"
     return "overview"
+
+
+def names_in(text: str, common: frozenset[str] = frozenset()) -> list[str]:
+    """Product codes, trial and drug names and other proper names in running text (an
+    article, not a question), by the rules a question's names are found by."""
+    lexicon = Lexicon(common=common)
+    found: list[str] = []
+    for token in _TOKEN.findall(text):
+        plain = token.replace("’", "'").removesuffix("'s").rstrip("'")
+        found += [p for p in _entity_parts(plain) if _name_like(p, 1, lexicon)]
+    return list(dict.fromkeys(found))

@@ -361,10 +361,9 @@ def _siblings(library: Library, hits: list[Hit], pq: ParsedQuery, vector: np.nda
     same event, told in words further from the question's."""
     lead = list(dict.fromkeys(h.article.story_id or h.article.id for h in hits))[:STORY_LEAD]
     have = {h.article.id for h in hits}
-    ids = [i for i in db.story_members(library.db, lead) if i not in have]
     out: list[Hit] = []
-    for article in db.get_articles(library.db, ids).values():
-        if not _in_window(article, pq):
+    for article in db.articles_of_stories(library.db, lead):
+        if article.id in have or article.duplicate_of or not _in_window(article, pq):
             continue
         weakest = min(h.score for h in hits if h.article.story_id == article.story_id)
         chunk = first_chunk(library, article.id)

@@ -302,6 +302,7 @@ class FakeDiscord:
         self.messages: dict[int, list[Json]] = {}  # channel or thread id -> history, oldest first
         self.payloads: dict[int, Json] = {}  # message id -> the body the bot sent for it
         self.threads: dict[int, Json] = {}
+        self.no_threads: set[int] = set()  # channels where the bot may not open threads
         self.interactions: dict[int, FakeInteraction] = {}
         self.identifies: list[Json] = []  # IDENTIFY payloads (token redacted)
         self.resumes: list[Json] = []  # accepted RESUME payloads (token redacted)
@@ -1264,6 +1265,8 @@ class FakeDiscord:
         body = request[REC].json or {}
         if self._channels.get(cid, {}).get("type") != 0:
             return _error(404, 10003, "Unknown Channel")
+        if cid in self.no_threads:
+            return _error(403, 50013, "Missing Permissions")
         starter = next((m for m in self.messages[cid] if m["id"] == mid), None)
         if mid is not None and starter is None:
             return _error(404, 10008, "Unknown Message")

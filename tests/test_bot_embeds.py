@@ -14,7 +14,7 @@ from discord import app_commands
 from bot.checks import Cooldowns
 from bot.cogs.admin import all_timezones, progress_text, timezone_choices
 from bot.cogs.feeds import feed_choices, find_feed
-from bot.digest_cards import digest_cards
+from bot.digest_cards import compact_card
 from bot.embeds import (
     DESCRIPTION_LIMIT,
     EMBED_TOTAL_LIMIT,
@@ -209,7 +209,7 @@ def test_latest_card_escapes_and_links() -> None:
 
 def test_empty_digest_card() -> None:
     digest = Digest(NOW - timedelta(hours=24), NOW, 0, [], [], [])
-    (card,) = digest_cards(digest)
+    card = compact_card(digest)
     assert card.description.startswith("Nothing new in the news I follow (26 Nov 09:00")
 
 

@@ -6,6 +6,7 @@ has just passed at NOW, two hours later.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,8 +21,10 @@ from tests.conftest import SAMPLE_NOW
 from tests.discord_fake import DIGEST_ID, GUILD_ID, FakeDiscord
 from tests.test_bot_support import (
     CITATION,
+    LINK,
     all_text,
     bot_library,
+    embed_total,
     fake,
     open_library,
     running,
@@ -31,7 +34,7 @@ from tests.test_bot_support import (
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 __all__ = ["fake", "bot_library", "sample_template"]
 NOW = SAMPLE_NOW + timedelta(hours=2)
-LUMORA = "Lumora Bio’s CD19 CAR-T LMR-19 clears lupus nephritis"
+LUMORA = "Lumora Bio reports 65% complete renal response rate for LMR-19"  # the head report
 NOT_YET_POSTED = "2020-01-01"
 
 
@@ -57,50 +60,92 @@ def posted_text(fake: FakeDiscord) -> str:
     return "\n".join(all_text(m) for m in fake.bot_messages(DIGEST_ID))
 
 
-async def test_tick_posts_the_digest_with_header_and_sections(fake: FakeDiscord,
-                                                              bot_library: Library) -> None:
+def subscribe_with_period(library: Library, now: datetime, start: datetime) -> None:
+    """A subscription just due whose previous digest ended at `start`."""
+    subscribe_just_due(library, now)
+    guilds.record_post(library.db, DIGEST_ID, start, start)
+
+
+def within_limits(message: dict) -> None:
+    embeds = message["embeds"]
+    assert len(embeds) <= 10 and sum(embed_total(e) for e in embeds) <= 6000
+    for embed in embeds:
+        assert len(embed.get("title") or "") <= 256
+        assert len(embed.get("description") or "") <= 4096
+        assert all(len(f["value"]) <= 1024 for f in embed.get("fields") or [])
+
+
+async def test_digest_is_one_compact_message_with_details_in_a_thread(
+        fake: FakeDiscord, bot_library: Library) -> None:
     now = NOW
-    subscribe_just_due(bot_library, now)
+    subscribe_with_period(bot_library, now, SAMPLE_NOW - timedelta(days=30))
     async with running(fake, bot_library) as bot:
-        results = await scheduler(bot).tick(now)
-        again = await scheduler(bot).tick(now + timedelta(minutes=1))
-    assert [(r.channel_id, r.outcome) for r in results] == [(DIGEST_ID, "posted")]
-    assert again == []  # posted once, never twice
-    messages = fake.bot_messages(DIGEST_ID)
-    assert len(messages) >= 2  # header and stories do not fit one message's 6,000 characters
-    header = messages[0]["embeds"][0]
-    assert header["title"] == "📰 News digest"
-    assert "**28 new articles** from **7 outlets**" in header["description"]
-    assert "(UTC)" in header["description"]
-    stories = [e for m in messages for e in m["embeds"] if e.get("title", "")[:2] == "1."]
-    (first,) = stories
-    for title in SECTION_TITLES.values():
-        assert f"**{title}**" in first["description"]
-    assert CITATION.search(first["description"])
-    assert first["fields"][0]["name"] == "Sources"
-    assert all(fake.payload_of(m)["allowed_mentions"] == {"parse": []} for m in messages)
+        (result,) = await scheduler(bot).tick(now)
+    assert result.outcome == "posted"
+    (compact,) = fake.bot_messages(DIGEST_ID)  # one message in the channel
+    (embed,) = compact["embeds"]
+    within_limits(compact)
+    assert embed["title"] == "📰 News digest"
+    assert "**28 new articles** from **7 outlets**" in embed["description"]
+    assert "(UTC)" in embed["description"]
+    lines = [x for x in embed["description"].split("\n\n") if x.startswith("**1. ")]
+    (first,) = lines
+    assert LUMORA in first and " — " in first  # headline, then what is happening
+    assert len(LINK.findall(first.split("\n", 1)[1])) == 3  # each of its 3 outlets linked
+    assert fake.payload_of(compact)["allowed_mentions"] == {"parse": []}
+
+    thread = fake.threads[int(compact["id"])]  # the thread hangs under the compact message
+    assert int(thread["parent_id"]) == DIGEST_ID
+    details = [m for m in fake.bot_messages(int(thread["id"])) if m["type"] == 0]
+    assert len(details) == 5  # the top stories (digest_top_stories), one message each
+    (story,) = details[0]["embeds"]
+    within_limits(details[0])
+    assert story["title"].startswith(f"1. {LUMORA}")
+    assert "*Covered by 3 outlets: BioWire Daily, Immune Frontier News, The Rheum Report*" in (
+        story["description"])
+    assert CITATION.search(story["description"])
+    assert "No supporting coverage" not in story["description"]
+    assert story["fields"][0]["name"] == "Sources"
+    assert story["fields"][0]["value"].count("\n") == 2
+    for message in details:
+        text = message["embeds"][0]["description"]
+        for title in SECTION_TITLES.values():  # a section shown has something in it
+            assert f"**{title}**\n\n" not in text and not text.endswith(f"**{title}**")
     sub = subscription(bot_library)
     assert sub.last_post_at == now.replace(microsecond=0) and sub.last_error is None
 
 
-async def test_one_story_from_three_outlets_is_listed_once(fake: FakeDiscord,
-                                                           bot_library: Library) -> None:
-    now = NOW
+async def test_first_digest_after_a_backlog_ingest_says_it_is_catching_up(
+        fake: FakeDiscord, bot_library: Library) -> None:
+    now = NOW  # the sample feeds were all ingested at SAMPLE_NOW, published weeks before
     subscribe_just_due(bot_library, now)
     async with running(fake, bot_library) as bot:
         await scheduler(bot).tick(now)
-    text = posted_text(fake)
-    (story,) = [e for m in fake.bot_messages(DIGEST_ID) for e in m["embeds"]
-                if LUMORA in (e.get("title") or "")]
-    assert story["title"].startswith("1. ")
-    assert text.count(LUMORA) == 2  # the story title and its own source [1]
-    assert ("*Covered by 3 outlets: BioWire Daily, Immune Frontier News, The Rheum Report*"
-            in story["description"])
-    sources = story["fields"][0]["value"]
-    assert sources.count("\n") == 2 and "LUMEN-2: one-time CAR-T infusion" in sources
-    also = next(e for m in fake.bot_messages(DIGEST_ID) for e in m["embeds"]
-                if e.get("title") == "Also new")
-    assert LUMORA not in also["description"] and "LUMEN-2" not in also["description"]
+    (compact,) = fake.bot_messages(DIGEST_ID)
+    text = all_text(compact)
+    assert re.search(r"Catching up: \d+ older stories — /latest to browse", text)
+    assert LUMORA not in text, "weeks-old stories are not presented as new"
+    assert "Explainer" in text and "**1. Explainer" not in text, "undated items never lead"
+    assert int(compact["id"]) not in fake.threads  # nothing to detail
+
+
+async def test_no_thread_permission_puts_details_behind_buttons(
+        fake: FakeDiscord, bot_library: Library) -> None:
+    now = NOW
+    subscribe_with_period(bot_library, now, SAMPLE_NOW - timedelta(days=30))
+    fake.no_threads.add(DIGEST_ID)
+    async with running(fake, bot_library) as bot:
+        await scheduler(bot).tick(now)
+        (compact,) = fake.bot_messages(DIGEST_ID)
+        buttons = [c for row in compact["components"] for c in row["components"]]
+        assert len(buttons) == 5 and buttons[0]["label"].startswith("1. Lumora")
+        ix = await fake.click(compact, buttons[0]["custom_id"])
+        answer = await ix.wait_answer(timeout=10)
+    assert fake.threads == {}
+    assert answer["flags"] & 64, "the detail is shown only to whoever clicked"
+    (story,) = answer["embeds"]
+    assert story["title"].startswith(f"1. {LUMORA}") and story["fields"][0]["name"] == "Sources"
+    within_limits(answer)
 
 
 async def test_second_digest_for_the_same_period_says_nothing_new(
@@ -173,12 +218,16 @@ async def test_deleted_channel_disables_the_subscription(fake: FakeDiscord,
 
 async def test_digest_command_on_demand(fake: FakeDiscord, bot_library: Library) -> None:
     async with running(fake, bot_library, clock=lambda: NOW):
-        ix = await fake.send_interaction("digest", {})
-        await ix.wait_answer(timeout=10)
-    text = "\n".join(all_text(m) for m in ix.followups)
-    assert "**28 new articles** from **7 outlets**" in text
-    assert text.count(LUMORA) == 2
-    assert ix.followups[-1]["embeds"][-1]["footer"]["text"] == "News summary, not medical advice."
+        ix = await fake.send_interaction("digest", {"days": 30})
+        compact = await ix.wait_followup(0, timeout=10)
+        thread = await fake.wait_for_thread(parent_id=int(compact["channel_id"]))
+        await fake.wait_until(lambda: len([m for m in fake.bot_messages(int(thread["id"]))
+                                           if m["type"] == 0]) == 5, what="the story details")
+    assert len(ix.followups) == 1
+    within_limits(compact)
+    assert "**28 new articles** from **7 outlets**" in all_text(compact)
+    assert int(thread["id"]) == int(compact["id"])
+    assert compact["embeds"][-1]["footer"]["text"] == "News summary, not medical advice."
 
 
 async def test_loops_start_with_the_cog_and_stop_with_the_bot(fake: FakeDiscord,
@@ -207,11 +256,10 @@ async def test_chart_is_attached_when_enabled(fake: FakeDiscord, tmp_path: Path,
             await scheduler(bot).tick(now)
     finally:
         library.close()
-    first, *rest = fake.bot_messages(DIGEST_ID)
+    (first,) = fake.bot_messages(DIGEST_ID)
     (attachment,) = first["attachments"]
     assert attachment["filename"] == "articles-per-disease.png" and attachment["size"] > 1000
     assert first["embeds"][0]["image"]["url"] == "attachment://articles-per-disease.png"
-    assert all(not m["attachments"] for m in rest)
 
 
 async def test_no_scheduled_ingestion_when_a_worker_ingests(fake: FakeDiscord,

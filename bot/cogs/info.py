@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.ask import DISEASE_CHOICES
-from bot.digest_cards import attach_chart, digest_cards
+from bot.digest_post import StoryButton, post_details, post_digest
 from bot.embeds import build_messages
 from bot.errors import NONE
 from bot.render import latest_card, sources_card, status_card
@@ -28,6 +29,12 @@ if TYPE_CHECKING:
 class InfoCog(commands.Cog):
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(StoryButton)  # digest buttons, also on older messages
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(StoryButton)
 
     async def _send(self, interaction: discord.Interaction,
                     groups: list[list[discord.Embed]]) -> None:
@@ -48,16 +55,19 @@ class InfoCog(commands.Cog):
         await self._send(interaction, build_messages([card]))
 
     @app_commands.command(name="digest", description="The digest of the last 24 hours")
+    @app_commands.describe(days="Cover the last N days instead (1-30)")
     @app_commands.guild_only()
-    async def digest(self, interaction: discord.Interaction) -> None:
+    async def digest(self, interaction: discord.Interaction,
+                     days: app_commands.Range[int, 1, 30] = 1) -> None:
         await interaction.response.defer(thinking=True)
         now = self.bot.clock()
-        result = await self.bot.core(build_digest, since=now - timedelta(hours=24), now=now)
-        groups = build_messages(digest_cards(result))
-        chart = attach_chart(groups, await self.bot.digest_chart(result))
-        for index, embeds in enumerate(groups):
-            extra = {"file": chart} if chart and index == 0 else {}
-            await interaction.followup.send(embeds=embeds, allowed_mentions=NONE, **extra)
+        result = await self.bot.core(build_digest, since=now - timedelta(days=days), now=now)
+        message = await post_digest(functools.partial(interaction.followup.send, wait=True),
+                                    result, None, await self.bot.digest_chart(result))
+        channel = interaction.channel
+        starter = (channel.get_partial_message(message.id)
+                   if isinstance(channel, discord.TextChannel) else None)
+        await post_details(message, result, starter)
 
     @app_commands.command(name="sources", description="The feeds followed and their health")
     @app_commands.guild_only()

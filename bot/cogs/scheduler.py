@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands, tasks
 
-from bot.digest_cards import attach_chart, digest_cards
-from bot.embeds import build_messages
+from bot.digest_post import post_details, post_digest
 from newsbot import guilds, schedule
 from newsbot.digest import build_digest
 from newsbot.errors import IngestBusy
@@ -88,16 +87,14 @@ class SchedulerCog(commands.Cog):
         if digest.empty and self.bot.settings.digest_skip_empty:
             await self.bot.db(guilds.record_post, cid, now, now)
             return Delivery(cid, "skipped", "nothing new")
-        groups = build_messages(digest_cards(digest, sub.tz))
-        chart = attach_chart(groups, await self.bot.digest_chart(digest))
+        chart = await self.bot.digest_chart(digest)
         sent = 0
         try:
             channel = self.bot.get_channel(cid) or await self.bot.fetch_channel(cid)
-            for embeds in groups:
-                extra = {"file": chart} if chart and not sent else {}
-                await channel.send(embeds=embeds,  # type: ignore[union-attr]
-                                   allowed_mentions=discord.AllowedMentions.none(), **extra)
-                sent += 1
+            message = await post_digest(channel.send, digest, sub.tz,  # type: ignore[union-attr]
+                                        chart)
+            sent = 1
+            await post_details(message, digest)
         except discord.NotFound as exc:
             return await self._failed(sub, exc, disable=sent == 0, now=now, sent=sent)
         except discord.HTTPException as exc:  # Forbidden (403) and Discord trouble
