@@ -18,7 +18,8 @@ import discord
 from bot.digest_cards import MAX_BUTTONS, attach_chart, button_label, compact_card, story_detail
 from bot.embeds import build
 from bot.errors import NONE
-from newsbot.digest import Digest, story_digest
+from newsbot.digest import Digest, DigestStory, story_digest
+from newsbot.models import Answer
 
 if TYPE_CHECKING:
     from bot.client import NewsBot
@@ -71,11 +72,33 @@ async def post_digest(send: Callable[..., Awaitable[discord.Message]], d: Digest
     return await send(embed=embed, allowed_mentions=NONE, **extra)
 
 
+def story_answer(story: DigestStory) -> Answer:
+    """A digest story as an answer record, so its detail carries the answer buttons."""
+    return Answer(question=f"Digest story: {story.headline}", found=True,
+                  sections=story.sections, sources=story.sources, mode="extractive",
+                  kind="story")
+
+
+async def _feedback_view(bot: NewsBot | None, story: DigestStory,
+                         channel_id: int) -> discord.ui.View | None:
+    if bot is None:
+        return None
+    from bot.answer_view import answer_view
+    from newsbot import feedback
+
+    guild = getattr(getattr(bot.get_channel(channel_id), "guild", None), "id", None)
+    record_id = await bot.db(feedback.save_answer, story_answer(story), bot.clock(),
+                             guild_id=guild, channel_id=channel_id)
+    return answer_view(record_id, show_more=False)
+
+
 async def post_details(message: discord.Message, d: Digest,
-                       starter: discord.PartialMessage | None = None) -> str:
+                       starter: discord.PartialMessage | None = None,
+                       bot: NewsBot | None = None) -> str:
     """Each top story's detail in a thread under `message`; 'thread' or 'buttons'.
     `starter`: the same message as seen in its channel, when `message` came from an
-    interaction's webhook (which knows no guild to open a thread in)."""
+    interaction's webhook (which knows no guild to open a thread in). With `bot`, each
+    detail carries the answer buttons (Sources, votes, Report a problem), recorded."""
     if not d.top:
         return "none"
     try:
@@ -87,6 +110,18 @@ async def post_details(message: discord.Message, d: Digest,
         return "buttons"
     for index, story in enumerate(d.top, 1):
         embed, view = story_detail(index, story)
+        view = view or await _feedback_view(bot, story, thread.id)
         extra: dict[str, Any] = {"view": view} if view is not None else {}
-        await thread.send(embed=embed, allowed_mentions=NONE, **extra)
+        sent = await thread.send(embed=embed, allowed_mentions=NONE, **extra)
+        if view is not None:
+            view.stop()  # the buttons are DynamicItems: they answer clicks without the view
+            if bot is not None and (record := _record_of(view)) is not None:
+                from newsbot import feedback
+
+                await bot.db(feedback.attach_message, record, sent.id)
     return "thread"
+
+
+def _record_of(view: discord.ui.View) -> int | None:
+    return next((getattr(item, "record_id", None) for item in view.children
+                 if getattr(item, "record_id", None) is not None), None)

@@ -18,12 +18,14 @@ from newsbot import guilds
 from newsbot.library import Library
 from newsbot.models import SECTION_TITLES
 from tests.conftest import SAMPLE_NOW
-from tests.discord_fake import DIGEST_ID, GUILD_ID, FakeDiscord
+from tests.discord_fake import BOB, DIGEST_ID, GUILD_ID, FakeDiscord
 from tests.test_bot_support import (
     CITATION,
     LINK,
     all_text,
     bot_library,
+    button,
+    button_ids,
     embed_total,
     fake,
     open_library,
@@ -113,6 +115,26 @@ async def test_digest_is_one_compact_message_with_details_in_a_thread(
             assert f"**{title}**\n\n" not in text and not text.endswith(f"**{title}**")
     sub = subscription(bot_library)
     assert sub.last_post_at == now.replace(microsecond=0) and sub.last_error is None
+
+
+async def test_each_story_detail_carries_the_answer_buttons(
+        fake: FakeDiscord, bot_library: Library) -> None:
+    subscribe_with_period(bot_library, NOW, SAMPLE_NOW - timedelta(days=30))
+    async with running(fake, bot_library) as bot:
+        await scheduler(bot).tick(NOW)
+        (compact,) = fake.bot_messages(DIGEST_ID)
+        thread = fake.threads[int(compact["id"])]
+        first = next(m for m in fake.bot_messages(int(thread["id"])) if m["type"] == 0)
+        assert button_ids(first) == ["newsbot:answer:sources", "newsbot:answer:up",
+                                     "newsbot:answer:down", "newsbot:answer:report"]
+        ix = await fake.click(first, button(first, "newsbot:answer:sources"), user=BOB)
+        reply = await ix.wait_answer()
+    assert reply["flags"] & 64  # the sources, privately
+    assert "BioWire Daily" in all_text(reply) and LINK.search(all_text(reply))
+    record = bot_library.db.execute("SELECT question, message_id FROM answer_records "
+                                    "ORDER BY id").fetchone()
+    assert record["question"].startswith(f"Digest story: {LUMORA}")
+    assert record["message_id"] == int(first["id"])
 
 
 async def test_first_digest_after_a_backlog_ingest_says_it_is_catching_up(

@@ -67,7 +67,7 @@ class InfoCog(commands.Cog):
         channel = interaction.channel
         starter = (channel.get_partial_message(message.id)
                    if isinstance(channel, discord.TextChannel) else None)
-        await post_details(message, result, starter)
+        await post_details(message, result, starter, bot=self.bot)
 
     @app_commands.command(name="sources", description="The feeds followed and their health")
     @app_commands.guild_only()

@@ -94,7 +94,7 @@ class SchedulerCog(commands.Cog):
             message = await post_digest(channel.send, digest, sub.tz,  # type: ignore[union-attr]
                                         chart)
             sent = 1
-            await post_details(message, digest)
+            await post_details(message, digest, bot=self.bot)
         except discord.NotFound as exc:
             return await self._failed(sub, exc, disable=sent == 0, now=now, sent=sent)
         except discord.HTTPException as exc:  # Forbidden (403) and Discord trouble
