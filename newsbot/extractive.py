@@ -30,7 +30,8 @@ MIN_CHARS, MAX_CHARS = 28, 420
 # how many figures it carries, how much it says, how near the top of its article it stands,
 # and which of the story's outlets it comes from (the best-matching article speaks first).
 W_STORY, W_OVERLAP, W_CENTRAL, W_FIGURE, W_LENGTH = 1.0, 0.5, 0.5, 0.45, 0.3
-W_LEAD, W_OUTLET = 0.1, 0.05
+W_LEAD, W_OUTLET = 0.1, 0.15
+OUTLETS = 3  # an answer reads this many of a story's reports (a digest story all)
 HAPPENING_EXTRA = 1  # results are what most questions ask: one more of them
 FULL_FIGURES, FULL_LENGTH = 3, 250  # more figures or characters than this earn no more
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?%?")
@@ -246,7 +247,7 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
         story = group[0].article.story_id or group[0].article.id
         own = {n for h in group for n in names_in(f"{h.article.title}. {h.article.text[:600]}")}
         # a digest story is told from all of its outlets; an answer from its best three
-        outlets = group if pq.kind == "story" else group[:3]
+        outlets = group if pq.kind == "story" else group[:OUTLETS]
         texts = [(outlet_rank, hit, position, raw) for outlet_rank, hit in enumerate(outlets)
                  for position, raw in enumerate(article_sentences(hit.article))]
         vectors = [_weights(raw, idf) for *_, raw in texts]
