@@ -17,8 +17,8 @@ from newsbot.settings import Settings
 
 
 @contextmanager
-def opened(settings: Settings) -> Iterator[Library]:
-    library = Library.open(settings)
+def opened(settings: Settings, *, store_optional: bool = False) -> Iterator[Library]:
+    library = Library.open(settings, tolerate_store_down=store_optional)
     try:
         yield library
     finally:
@@ -84,6 +84,26 @@ def print_report(report: Any) -> None:
 
 
 def ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from newsbot.errors import NewsbotError
+
+    try:
+        return _ingest(args, settings)
+    except NewsbotError as exc:
+        if not args.json:
+            raise
+        from ingest.report import IngestReport
+
+        failed = {**IngestReport(started_at=datetime.now(UTC)).to_json(), "status": "failed",
+                  "error": str(exc)}
+        print_json(failed)  # --json always prints JSON, whatever stopped the run
+        return 2
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    if not db.writable(settings.data_dir):  # say so before copying a read-only store
+        from newsbot.errors import StoreReadOnly
+
+        raise StoreReadOnly(settings.data_dir)
     with opened(settings) as library:
         while True:
             report = run_ingest_with_progress(library, args.feeds, args.full, args.json)
@@ -189,7 +209,7 @@ def digest(args: argparse.Namespace, settings: Settings) -> int:
 def show_status(args: argparse.Namespace, settings: Settings) -> int:
     from newsbot.status import status, status_text
 
-    with opened(settings) as library:
+    with opened(settings, store_optional=True) as library:  # SQLite is all status reads
         print(status_text(status(library)))
     return 0
 

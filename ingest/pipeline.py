@@ -24,7 +24,7 @@ from ingest.report import FeedReport, IngestReport
 from ingest.stories import Neighbour, followed_codes, load_neighbours, place, to_blob
 from ingest.urls import article_id, normalise_url
 from newsbot import db, feeds
-from newsbot.errors import FeedError, NewsbotError, StoreUnavailable
+from newsbot.errors import DiskFull, FeedError, NewsbotError, StoreUnavailable
 from newsbot.library import Library
 from newsbot.models import ArticleRecord, Chunk
 from newsbot.text import chunk_sentences, content_hash, split_sentences, truncate
@@ -109,6 +109,7 @@ def run_ingest(
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> IngestReport:
+    library.check_writable()  # a read-only store says so before any fetch
     report = IngestReport(started_at=datetime.now(UTC))
     now = now or library.settings.now
     try:
@@ -133,8 +134,9 @@ def run_ingest(
                 _record_run(library, report, "failed", str(exc))
                 raise
             except Exception as exc:  # one broken feed fails, not the run
-                log.exception("feed %s failed", source.url)
                 fr = FeedReport(feed=source.url, status="error", error=describe(exc))
+                log.warning("feed %s failed: %s", source.url, fr.error,
+                            exc_info=not isinstance(exc, NewsbotError | sqlite3.Error))
                 _record_feed_error(library, source.url, fr.error or "")
             for notice in fetching.take_notices():  # each reported once, where it happened
                 fr.warning = f"{fr.warning}; {notice}" if fr.warning else notice
@@ -220,6 +222,8 @@ def _ingest_feed(library: Library, fetching: _Fetching, source: FeedSource, full
 
 def describe(exc: BaseException) -> str:
     """A reason a moderator can act on, for errors that are not already worded for users."""
+    if isinstance(exc, DiskFull):
+        return "the data disk is full; nothing was stored for this item"
     if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
         return "the data disk is full; nothing was stored for this item"
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:

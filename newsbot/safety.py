@@ -19,6 +19,7 @@ statements a language model writes.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -172,6 +173,8 @@ def unsafe_reason(text: str) -> str | None:
     if _HEADING_ROLE.match(raw):
         return "a role prefix"
     plain = _plain(raw)
+    if _quotes_our_prompt(plain):
+        return "repeats our own prompt"
     if _SECOND_PERSON.search(plain):
         return "addresses the reader"
     if _MACHINE_ORDER.search(plain):
@@ -181,9 +184,13 @@ def unsafe_reason(text: str) -> str | None:
         if _ROLE.match(clause):
             return "a role prefix"
         head, *rest = _SIDE_SPLIT.split(clause)
+        if _imperative(head, _VERBS):
+            return "gives an instruction"
         if len(head.split()) <= 4 and head.rstrip().endswith(":") and rest:
             head, rest = rest[0], rest[1:]  # "Note: …", "Her checklist: …"
-        if _imperative(head, _VERBS) or any(_imperative(part, _STRONG) for part in rest):
+            if _imperative(head, _VERBS):
+                return "gives an instruction"
+        if any(_imperative(part, _STRONG) for part in rest):
             return "gives an instruction"
     advice = _ADVICE.search(plain)
     if advice and not (_keeps_course(plain[max(0, advice.start() - 20):advice.end()])
@@ -192,6 +199,33 @@ def unsafe_reason(text: str) -> str | None:
     if any(_CURE.search(c) and not _HEDGE.search(c) for c in clauses):
         return "claims a cure"
     return None
+
+
+@functools.lru_cache(maxsize=1)
+def _prompt_ngrams() -> frozenset[tuple[str, ...]]:
+    """Every run of six words in our prompt templates: a statement repeating one leaks the
+    prompt, whatever the model was asked."""
+    from newsbot.prompts import PROMPTS_DIR
+
+    grams: set[tuple[str, ...]] = set()
+    for path in sorted(PROMPTS_DIR.glob("*.md")):
+        tokens = _words(path.read_text(encoding="utf-8"))
+        grams |= {tuple(tokens[i:i + _LEAK_WORDS]) for i in range(len(tokens) - _LEAK_WORDS + 1)}
+    return frozenset(grams)
+
+
+_LEAK_WORDS = 6
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def _quotes_our_prompt(text: str) -> bool:
+    tokens = _words(text)
+    grams = _prompt_ngrams()
+    return any(tuple(tokens[i:i + _LEAK_WORDS]) in grams
+               for i in range(len(tokens) - _LEAK_WORDS + 1))
 
 
 def _plain(text: str) -> str:
