@@ -179,7 +179,8 @@ def test_host_that_never_answers_is_skipped_after_n_timeouts(library, feed_serve
     fr = report.feeds[0]
     assert fr.status == "ok" and fr.new == 8 and fr.errors == 0, fr
     assert connections == 2, "two timeouts, then the host is not asked again"
-    assert elapsed <= 2 * timeout * 1.5 + 1.5, elapsed  # 2 timeouts + back-off + the run
+    # 2 timeouts + back-off + the run's own work; asking each link 3 times would take 9.6 s
+    assert elapsed <= 2 * timeout * 1.5 + 3.0, elapsed
     assert fr.warning and fr.warning.count("timed out 2 times; not asked again") == 1
     texts = [a.text for a in db.list_articles(library.db)]
     assert len(texts) == 8 and all("drug-free remission in trial" in t for t in texts)
@@ -209,7 +210,7 @@ def test_page_budget_per_run_then_the_feed_text_is_used(library, feed_server: Fe
     elapsed = time.monotonic() - started
     fetched = sum(len(feed_server.hits(f"/page/{i}")) for i in range(6))
     assert 2 <= fetched <= 3, fetched
-    assert elapsed <= budget * 1.5 + 1.0
+    assert elapsed <= budget * 1.5 + 2.0
     fr = report.feeds[0]
     assert fr.new == 6 and "budget for article pages is spent" in (fr.warning or "")
     articles = db.list_articles(library.db)
