@@ -132,6 +132,9 @@ _ADVICE = re.compile(
     rf"(?:safe|fine|ok|okay|the right|recommended|advisable|best|wise|harmless)\b|"
     rf"\b{_GROUP}\b(?:\s+[\w'-]+){{0,4}}?\s+no longer needs?\s+(?:their\s+|his\s+|"
     rf"her\s+)?(?:[\w-]+\s+)?{_TREATMENT}\b", re.I)
+# Cheap first pass: the advice patterns are only tried where a change verb (or "no longer
+# need") appears.
+_MAYBE_ADVICE = re.compile(rf"\b{_CHANGE}\b|\bno longer needs?\b", re.I)
 _REPORTING = (r"(?:said|says|say|told|tells|warned|warns|advised|advises|recommended|"
               r"recommends|cautioned|cautions|stressed|stresses|noted|notes|added|adds|"
               r"urged|urges|wrote|writes|stated|states|announced|announces|insisted|insists|"
@@ -192,7 +195,7 @@ def unsafe_reason(text: str) -> str | None:
                 return "gives an instruction"
         if any(_imperative(part, _STRONG) for part in rest):
             return "gives an instruction"
-    advice = _ADVICE.search(plain)
+    advice = _ADVICE.search(plain) if _MAYBE_ADVICE.search(plain) else None
     if advice and not (_keeps_course(plain[max(0, advice.start() - 20):advice.end()])
                        and _clearly_reported(plain)):
         return "tells patients to change a treatment"
@@ -201,30 +204,34 @@ def unsafe_reason(text: str) -> str | None:
     return None
 
 
+_LEAK_WORDS = 6
+
+
 @functools.lru_cache(maxsize=1)
-def _prompt_ngrams() -> frozenset[tuple[str, ...]]:
+def _prompt_ngrams() -> frozenset[str]:
     """Every run of six words in our prompt templates: a statement repeating one leaks the
     prompt, whatever the model was asked."""
     from newsbot.prompts import PROMPTS_DIR
 
-    grams: set[tuple[str, ...]] = set()
+    grams: set[str] = set()
     for path in sorted(PROMPTS_DIR.glob("*.md")):
         tokens = _words(path.read_text(encoding="utf-8"))
-        grams |= {tuple(tokens[i:i + _LEAK_WORDS]) for i in range(len(tokens) - _LEAK_WORDS + 1)}
+        grams |= {" ".join(tokens[i:i + _LEAK_WORDS])
+                  for i in range(len(tokens) - _LEAK_WORDS + 1)}
     return frozenset(grams)
 
 
-_LEAK_WORDS = 6
-
-
 def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.lower())
+    return _WORD.findall(text.lower())
+
+
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 def _quotes_our_prompt(text: str) -> bool:
     tokens = _words(text)
     grams = _prompt_ngrams()
-    return any(tuple(tokens[i:i + _LEAK_WORDS]) in grams
+    return any(" ".join(tokens[i:i + _LEAK_WORDS]) in grams
                for i in range(len(tokens) - _LEAK_WORDS + 1))
 
 
