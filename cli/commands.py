@@ -21,8 +21,8 @@ from newsbot.settings import Settings
 
 
 @contextmanager
-def opened(settings: Settings) -> Iterator[Library]:
-    library = Library.open(settings)
+def opened(settings: Settings, *, store_optional: bool = False) -> Iterator[Library]:
+    library = Library.open(settings, tolerate_store_down=store_optional)
     try:
         yield library
     finally:
@@ -78,6 +78,26 @@ def run_ingest_with_progress(library: Library, feeds: list[str] | None, full: bo
 
 
 def ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from newsbot.errors import NewsbotError
+
+    try:
+        return _ingest(args, settings)
+    except NewsbotError as exc:
+        if not args.json:
+            raise
+        from ingest.report import IngestReport
+
+        failed = {**IngestReport(started_at=datetime.now(UTC)).to_json(), "status": "failed",
+                  "error": str(exc)}
+        print_json(failed)  # --json always prints JSON, whatever stopped the run
+        return 2
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    if not db.writable(settings.data_dir):  # say so before copying a read-only store
+        from newsbot.errors import StoreReadOnly
+
+        raise StoreReadOnly(settings.data_dir)
     with opened(settings) as library:
         locations = followed_locations(library, args.feeds) if args.feeds else []
         while True:
@@ -176,7 +196,7 @@ def _say_nothing_ingested(library: Library) -> bool:
 def show_status(args: argparse.Namespace, settings: Settings) -> int:
     from newsbot.status import status, status_text
 
-    with opened(settings) as library:
+    with opened(settings, store_optional=True) as library:  # SQLite is all status reads
         print(status_text(status(library)))
     return 0
 

@@ -67,17 +67,34 @@ def _is_junk(paragraph: str) -> bool:
     return len(paragraph) <= JUNK_MAX_CHARS and bool(_JUNK.match(paragraph))
 
 
+def mostly_utf8(data: bytes) -> bool:
+    """Invalid UTF-8 that is UTF-8 all the same: more valid multi-byte characters than bad
+    bytes. One stray byte must not make a whole UTF-8 document read as a legacy code page
+    ("Café" → "CafĂŠ"); text in a legacy code page has next to no valid UTF-8 sequences."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    good = sum(1 for ch in text if ord(ch) > 127) - text.count("\ufffd")
+    return bad > 0 and good >= bad
+
+
+def _declared(data: bytes) -> str | None:
+    match = _DECLARED_CHARSET.search(data[:4096])
+    return (match.group(1) or match.group(2)).decode("ascii").lower() if match else None
+
+
 def decode_page(data: bytes) -> str:
-    """Bytes of a page as text: UTF-8, else the charset the page declares, else cp1252."""
+    """Bytes of a page as text: UTF-8 (a few bad bytes replaced), else the charset the page
+    declares, else cp1252."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    match = _DECLARED_CHARSET.search(data[:4096])
-    if match:
-        declared = (match.group(1) or match.group(2)).decode("ascii").lower()
+    declared = _declared(data)
+    if declared in (None, "utf-8", "utf8") and mostly_utf8(data):
+        return data.decode("utf-8-sig", errors="replace")
+    if declared:
         if declared in {"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii"}:
             declared = "windows-1252"  # what browsers do: cp1252 is a superset in practice
         try:

@@ -7,22 +7,24 @@ import hashlib
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
 
 from ingest.extract import html_to_text, is_safe_link, page_to_text
-from ingest.fetch import fetch, make_client
+from ingest.fetch import HostBudget, fetch, make_client
 from ingest.parse import ParsedFeed, RawEntry, parse_feed
 from ingest.report import FeedReport, IngestReport
 from ingest.stories import Neighbour, Placement, followed_codes, load_neighbours, place, to_blob
 from ingest.urls import article_id, normalise_url
 from newsbot import db, feeds
-from newsbot.errors import FeedError, NewsbotError, StoreUnavailable
+from newsbot.errors import DiskFull, FeedError, NewsbotError, StoreUnavailable
 from newsbot.library import Library
 from newsbot.models import ArticleRecord, Chunk
 from newsbot.retrieval import common_words
@@ -49,6 +51,42 @@ class _Prepared:
     status: str  # new | updated
 
 
+@dataclass
+class _Fetching:
+    """What one run's fetches share: the HTTP client, the timeouts per host, and the budget
+    for article pages (time and count), after which items keep the feed's own text."""
+
+    client: httpx.Client
+    hosts: HostBudget
+    pages_left: int
+    page_seconds_left: float
+    notices: list[str] = field(default_factory=list)
+    _page_budget_noted: bool = False
+
+    def page_deadline(self, link: str) -> float | None:
+        """When the fetch of this page must end; None when it is not to be fetched: its host
+        timed out too often, or the budget is spent (noted once)."""
+        if self.hosts.exhausted(urlsplit(link).hostname or ""):
+            return None
+        if self.pages_left > 0 and self.page_seconds_left > 0:
+            return time.monotonic() + self.page_seconds_left
+        if not self._page_budget_noted:
+            self._page_budget_noted = True
+            self.notices.append("the run's budget for article pages is spent; later items "
+                                "keep the feed's own text")
+            log.warning(self.notices[-1])
+        return None
+
+    def spent(self, seconds: float) -> None:
+        self.pages_left -= 1
+        self.page_seconds_left -= seconds
+
+    def take_notices(self) -> list[str]:
+        notices = self.notices + self.hosts.take_notices()
+        self.notices = []
+        return notices
+
+
 def configured_sources(library: Library) -> list[FeedSource]:
     feeds.seed_once(library.db, library.settings.feeds_file)
     return [FeedSource(f.url, trusted=False) for f in feeds.list_feeds(library.db)]
@@ -72,6 +110,7 @@ def run_ingest(
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> IngestReport:
+    library.check_writable()  # a read-only store says so before any fetch
     report = IngestReport(started_at=datetime.now(UTC))
     now = now or library.settings.now
     try:
@@ -82,20 +121,26 @@ def run_ingest(
     library.repaired_unreported = 0
     sources = configured_sources(library) if sources is None else sources
     seen: set[str] = set()  # the same item in two feeds of one run is a duplicate
-    with make_client(library.settings) as client:
+    settings = library.settings
+    with make_client(settings) as client:
+        fetching = _Fetching(client, HostBudget(settings.host_max_timeouts),
+                             settings.max_article_pages, settings.article_pages_seconds)
         for index, source in enumerate(sources):
             if progress:
                 progress(index, len(sources), source.url)
             try:
-                fr = _ingest_feed(library, client, source, full, report, now, seen)
+                fr = _ingest_feed(library, fetching, source, full, report, now, seen)
             except StoreUnavailable as exc:  # no point trying the other feeds
                 report.feeds.append(FeedReport(feed=source.url, status="error", error=str(exc)))
                 _record_run(library, report, "failed", str(exc))
                 raise
             except Exception as exc:  # one broken feed fails, not the run
-                log.exception("feed %s failed", source.url)
                 fr = FeedReport(feed=source.url, status="error", error=describe(exc))
+                log.warning("feed %s failed: %s", source.url, fr.error,
+                            exc_info=not isinstance(exc, NewsbotError | sqlite3.Error))
                 _record_feed_error(library, source.url, fr.error or "")
+            for notice in fetching.take_notices():  # each reported once, where it happened
+                fr.warning = f"{fr.warning}; {notice}" if fr.warning else notice
             report.feeds.append(fr)
     if progress:
         progress(len(sources), len(sources), "done")
@@ -116,7 +161,7 @@ def _record_run(library: Library, report: IngestReport, status: str,
         log.warning("could not record the run: %s", describe(exc))
 
 
-def _read_source(library: Library, client: httpx.Client, source: FeedSource, full: bool,
+def _read_source(library: Library, fetching: _Fetching, source: FeedSource, full: bool,
                  fr: FeedReport) -> ParsedFeed | None:
     settings = library.settings
     if not source.url.startswith(("http://", "https://")):
@@ -128,7 +173,8 @@ def _read_source(library: Library, client: httpx.Client, source: FeedSource, ful
         return parse_feed(path.read_bytes(), max_entries=settings.max_entries_per_feed)
     state = feeds.get_feed(library.db, source.url)
     result = fetch(
-        client, source.url, settings, max_bytes=settings.max_feed_bytes, trusted=source.trusted,
+        fetching.client, source.url, settings, max_bytes=settings.max_feed_bytes,
+        trusted=source.trusted, hosts=fetching.hosts,
         etag=None if full or not state else state.etag,
         last_modified=None if full or not state else state.last_modified,
         accept="application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
@@ -144,12 +190,12 @@ def _read_source(library: Library, client: httpx.Client, source: FeedSource, ful
     return parsed
 
 
-def _ingest_feed(library: Library, client: httpx.Client, source: FeedSource, full: bool,
+def _ingest_feed(library: Library, fetching: _Fetching, source: FeedSource, full: bool,
                  report: IngestReport, now: datetime | None, seen: set[str]) -> FeedReport:
     fr = FeedReport(feed=source.url)
     feeds.ensure_feed(library.db, source.url)
     try:
-        parsed = _read_source(library, client, source, full, fr)
+        parsed = _read_source(library, fetching, source, full, fr)
     except FeedError as exc:
         fr.status, fr.error = "error", str(exc)
         feeds.record_error(library.db, source.url, str(exc))
@@ -163,7 +209,7 @@ def _ingest_feed(library: Library, client: httpx.Client, source: FeedSource, ful
     prepared: list[_Prepared] = []
     for entry in parsed.entries:
         try:
-            item = _prepare(library, client, source, parsed.title, entry, full, fr, seen, now)
+            item = _prepare(library, fetching, source, parsed.title, entry, full, fr, seen, now)
         except StoreUnavailable:
             raise
         except Exception as exc:  # one bad entry must not sink the feed
@@ -177,6 +223,8 @@ def _ingest_feed(library: Library, client: httpx.Client, source: FeedSource, ful
 
 def describe(exc: BaseException) -> str:
     """A reason a moderator can act on, for errors that are not already worded for users."""
+    if isinstance(exc, DiskFull):
+        return "the data disk is full; nothing was stored for this item"
     if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
         return "the data disk is full; nothing was stored for this item"
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
@@ -204,25 +252,33 @@ def _entry_hash(entry: RawEntry) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def _extract_text(library: Library, client: httpx.Client, entry: RawEntry) -> str:
+def _extract_text(library: Library, fetching: _Fetching, entry: RawEntry) -> str:
     text = html_to_text(entry.content_html)
     if len(text) >= FULL_TEXT_CHARS:
         return text
     summary = html_to_text(entry.summary_html)
     settings = library.settings
+    deadline = None
     if settings.fetch_article_pages and is_safe_link(entry.link):
+        deadline = fetching.page_deadline(entry.link)
+    if deadline is not None:
+        started = time.monotonic()
         try:
-            page = fetch(client, entry.link, settings, max_bytes=settings.max_page_bytes,
-                         trusted=False, accept="text/html,application/xhtml+xml")
+            page = fetch(fetching.client, entry.link, settings,
+                         max_bytes=settings.max_page_bytes, trusted=False,
+                         accept="text/html,application/xhtml+xml", hosts=fetching.hosts,
+                         deadline=deadline)
             page_text = page_to_text(page.content, page.final_url)
             if len(page_text) > max(len(text), len(summary)):
                 return page_text
         except FeedError as exc:
             log.debug("article page %s not used: %s", entry.link, exc)
+        finally:
+            fetching.spent(time.monotonic() - started)
     return text if len(text) >= len(summary) else summary
 
 
-def _prepare(library: Library, client: httpx.Client, source: FeedSource, outlet: str,
+def _prepare(library: Library, fetching: _Fetching, source: FeedSource, outlet: str,
              entry: RawEntry, full: bool, fr: FeedReport, seen: set[str],
              now: datetime | None) -> _Prepared | None:
     conn = library.db
@@ -244,7 +300,7 @@ def _prepare(library: Library, client: httpx.Client, source: FeedSource, outlet:
             fr.duplicates += 1
             return None
 
-    text = _extract_text(library, client, entry) or entry.title
+    text = _extract_text(library, fetching, entry) or entry.title
     clock = now or datetime.now(UTC)
     published = entry.published
     if published and published > clock + FUTURE_TOLERANCE:
@@ -289,8 +345,6 @@ def _prepare(library: Library, client: httpx.Client, source: FeedSource, outlet:
 
 
 def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
     return urlsplit(url).hostname or Path(url).stem
 
 

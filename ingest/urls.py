@@ -20,6 +20,8 @@ def normalise_url(url: str) -> str:
     ]
     path = parts.path.rstrip("/") or "/"
     host = (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
     if parts.port and parts.port not in {80, 443}:
         host = f"{host}:{parts.port}"
     return urlunsplit(("https" if parts.scheme == "https" else "http", host, path,

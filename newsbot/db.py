@@ -7,13 +7,16 @@ journal that lets a run killed between the two stores be repaired by the next on
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from newsbot.errors import DiskFull, NewsbotError, StoreReadOnly
 from newsbot.models import ArticleRecord, Chunk
 
 SCHEMA = """
@@ -135,16 +138,88 @@ def from_ts(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if value is not None else None
 
 
-def connect(path: Path) -> sqlite3.Connection:
+class ReadOnlyConnection(sqlite3.Connection):
+    """A connection to a store that cannot be written; a write says so in one line."""
+
+    refusal: NewsbotError  # what a write raises: read-only, or the disk is full
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            if "readonly" in str(exc) or "read-only" in str(exc):
+                raise self.refusal from None
+            raise
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        raise self.refusal
+
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
+        raise self.refusal
+
+
+def writable(directory: Path) -> bool:
+    """Whether the data dir can be written (false on a read-only mount, even for root)."""
+    return not directory.exists() or os.access(directory, os.W_OK)
+
+
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    if read_only or (path.exists() and not writable(path.parent)):
+        return connect_read_only(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.executescript(SCHEMA)
+        _add_missing_columns(conn)
+        _backfill_article_index(conn)
+    except sqlite3.OperationalError:
+        conn.close()
+        if not path.exists() or not _disk_full(path.parent):
+            raise
+        # No room even for SQLite's shared-memory index: what is stored can still be read.
+        return connect_read_only(path, refusal=DiskFull(
+            f"The data disk holding {path.parent} is full: nothing can be stored until space "
+            "is freed (ask, search and status still work)."))
+    return conn
+
+
+def _disk_full(directory: Path) -> bool:
+    return low_on_space(directory)
+
+
+def low_on_space(directory: Path, margin: int = 16 * 1024 * 1024) -> bool:
+    """Whether a write that just failed there most likely failed for want of space."""
+    try:
+        stats = os.statvfs(directory)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < margin
+
+
+def connect_read_only(path: Path, where: Path | None = None, *,
+                      refusal: NewsbotError | None = None) -> ReadOnlyConnection:
+    """Read-only: `mode=ro` where SQLite can keep its shared-memory file beside the database,
+    else `immutable=1` (a read-only mount: nothing can change the file under us)."""
+    conn: ReadOnlyConnection | None = None
+    for flags in ("mode=ro", "immutable=1"):
+        try:
+            candidate = sqlite3.connect(f"file:{path}?{flags}", uri=True, timeout=30,
+                                        isolation_level=None, check_same_thread=False,
+                                        factory=ReadOnlyConnection)
+            candidate.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            continue
+        conn = candidate
+        break
+    refusal = refusal or StoreReadOnly(where or path.parent)
+    if conn is None:
+        raise refusal
+    conn.refusal = refusal
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.executescript(SCHEMA)
-    _add_missing_columns(conn)
-    _backfill_article_index(conn)
     return conn
 
 
@@ -174,6 +249,8 @@ def _backfill_article_index(conn: sqlite3.Connection) -> None:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    if isinstance(conn, ReadOnlyConnection):
+        raise conn.refusal
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn

@@ -39,6 +39,20 @@ class StoreLocked(StoreUnavailable):
     pass
 
 
+class StoreReadOnly(NewsbotError):
+    """The data dir cannot be written: it is served read-only."""
+
+    def __init__(self, where: object) -> None:
+        super().__init__(
+            f"The news store in {where} is read-only: ask, search, status and articles work, "
+            "but nothing can be ingested or changed until it is writable."
+        )
+
+
+class DiskFull(NewsbotError):
+    """A write failed because the disk holding the data dir is full."""
+
+
 class IngestBusy(NewsbotError):
     def __init__(self) -> None:
         super().__init__("An ingestion run is already in progress; try again when it finishes.")

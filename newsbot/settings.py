@@ -47,7 +47,19 @@ class Settings(BaseSettings):
         description="User-Agent sent with every request.",
     )
     fetch_timeout: float = Field(15.0, description="Seconds for connect/read of one request.")
-    fetch_total_timeout: float = Field(60.0, description="Seconds for a whole download.")
+    fetch_total_timeout: float = Field(
+        60.0, description="Seconds for a whole request: connect, headers, body, retries."
+    )
+    host_max_timeouts: int = Field(
+        2, description="Timeouts after which a host is not asked again in that run (0 = never)."
+    )
+    article_pages_seconds: float = Field(
+        300.0, description="Seconds one run may spend fetching article pages; then the "
+        "feed's own text is used."
+    )
+    max_article_pages: int = Field(
+        500, description="Article pages fetched per run at most; then the feed's own text."
+    )
     max_feed_bytes: int = Field(10 * 1024 * 1024, description="Feed responses are cut here.")
     max_page_bytes: int = Field(3 * 1024 * 1024, description="Article pages are cut here.")
     max_redirects: int = Field(5, description="Redirects followed per request.")

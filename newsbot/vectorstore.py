@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -13,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from newsbot.errors import StoreLocked, StoreUnavailable
+from newsbot.db import low_on_space
+from newsbot.errors import DiskFull, StoreLocked, StoreUnavailable
 from newsbot.models import ArticleRecord, Chunk
 from newsbot.settings import Settings
 
@@ -40,8 +42,11 @@ def _lock_data_dir(path: Path) -> None:
                 "one process at a time: stop it, ask through the bot, or configure a Chroma "
                 "server (NEWSBOT_CHROMA_HOST) to share the store."
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()}".encode())
+        try:  # who holds it, for the message above; a full disk must not stop a reader
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()}".encode())
+        except OSError as exc:
+            log.warning("could not write the lock holder: %s", exc.strerror or exc)
         _HELD_LOCKS[lock_path] = fd
 
 
@@ -122,6 +127,10 @@ class VectorStore:
                 )
             except Exception as exc:  # chromadb raises many types for "cannot reach/open"
                 self._client = None
+                if disk_full(exc) or (not settings.chroma_host
+                                      and low_on_space(settings.chroma_path)):
+                    raise DiskFull(f"the data disk is full: the vector store could not be "
+                                   f"opened ({_where(settings)})") from exc
                 raise StoreUnavailable(
                     f"Could not open the vector store ({_where(settings)}): {exc}"
                 ) from exc
@@ -136,6 +145,11 @@ class VectorStore:
         try:
             return getattr(target, fn_name)(*args, **kwargs)
         except Exception as exc:
+            # Chroma words a full disk many ways ("Error in compaction: Failed to apply logs"):
+            # a failed write with next to no space left is taken for one.
+            if disk_full(exc) or (fn_name in {"upsert", "delete"} and not self.settings.chroma_host
+                                  and low_on_space(self.settings.chroma_path)):
+                raise DiskFull(f"the data disk is full: the vector store {what} failed") from exc
             if self.settings.chroma_host:
                 self._collection_obj = None  # reconnect on next use
             raise StoreUnavailable(f"Vector store {what} failed ({_where(self.settings)}): "
@@ -184,6 +198,20 @@ class VectorStore:
     def heartbeat(self) -> None:
         self._connect()
         self._call("heartbeat", "heartbeat")
+
+
+def disk_full(exc: BaseException | None) -> bool:
+    """Whether an error (or one it wraps) is a full disk, in any of the ways it is said."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        text = str(exc).lower()
+        if "disk is full" in text or "no space left" in text or "(code: 13)" in text:
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
 
 
 def _where(settings: Settings) -> str:

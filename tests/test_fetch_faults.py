@@ -114,7 +114,10 @@ FAULTS = [
                  id="unasked-for-encoding"),
     pytest.param(Fault(lambda _: Route(body=GOOD.read_bytes(), delay=3),
                        r"timed out after 0\.5s \(tried 2 times\)\.$",
-                       settings={"fetch_timeout": 0.5, "fetch_retries": 1}, hits=2,
+                       # the good feed shares the loopback host: keep it under the budget
+                       # of timeouts per host (test_fetch_deadlines covers that budget)
+                       settings={"fetch_timeout": 0.5, "fetch_retries": 1,
+                                 "host_max_timeouts": 3}, hits=2,
                        max_seconds=2.8),
                  id="slow-server-timeout"),
     pytest.param(Fault(lambda _: None, r"answered HTTP 404\.$"), id="feed-disappeared-404"),
@@ -392,9 +395,39 @@ def test_redirect_to_private_address_is_refused(lib, feed_server: FeedServer):
     assert "non-public address (127.0.0.1)" in (report.feeds[0].error or "")
     assert len(feed_server.hits("/hop.xml")) == 1 and feed_server.hits("/secret.xml") == []
 
-    # The same redirect from a feed given on the command line is followed.
+    # A feed given on the command line is trusted for its own host, not for where it sends
+    # us: the same redirect is refused (issue 13, item 5) …
     report = run_ingest(lib, [FeedSource(hop, trusted=True)], now=NOW)
+    assert report.feeds[0].status == "error"
+    assert "non-public address (127.0.0.1)" in (report.feeds[0].error or "")
+    assert feed_server.hits("/secret.xml") == []
+
+    # … until the operator allows that host; the allow-list stays the way to permit it.
+    lib.settings = lib.settings.model_copy(update={"allow_hosts": "localhost,127.0.0.1"})
+    report = run_ingest(lib, [untrusted(hop)], now=NOW)
     assert report.feeds[0].status == "ok" and len(feed_server.hits("/secret.xml")) == 1
+
+
+@pytest.mark.parametrize("target", ["http://169.254.169.254/latest/meta-data/",
+                                    "http://10.0.0.7/feed.xml", "http://[::1]:9/feed.xml",
+                                    "http://127.0.0.1:{port}/secret.xml"])
+def test_operator_url_redirect_is_checked_hop_by_hop(lib, feed_server: FeedServer, target: str):
+    """The operator's own URL on loopback is fetched; its redirect elsewhere is refused."""
+    feed_server.add_file("/secret.xml", GOOD)
+    lib.settings = lib.settings.model_copy(update={"allow_hosts": ""})
+    hop = feed_server.add("/hop.xml", Route(redirect_to=target.format(port=feed_server.port)))
+    hop = hop.replace("127.0.0.1", "localhost")
+    with make_client(lib.settings) as client, pytest.raises(BlockedAddress,
+                                                            match="non-public address"):
+        fetch(client, hop, lib.settings, max_bytes=MIB, trusted=True)
+    assert len(feed_server.hits("/hop.xml")) == 1 and feed_server.hits("/secret.xml") == []
+
+    # A redirect that stays on the operator's own host is followed.
+    feed_server.add("/moved.xml", Route(redirect_to="/secret.xml"))
+    with make_client(lib.settings) as client:
+        result = fetch(client, feed_server.url("/moved.xml"), lib.settings, max_bytes=MIB,
+                       trusted=True)
+    assert result.status == 200 and result.final_url.endswith("/secret.xml")
 
 
 def test_dns_rebinding_is_caught_at_connect(lib, feed_server: FeedServer,

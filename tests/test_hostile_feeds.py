@@ -117,3 +117,83 @@ def test_huge_titles_control_chars_scripts_and_js_links(small_caps, feed_server)
     text = stored["g-4"].text
     assert "steal" not in text and "onclick" not in text and "pixel" not in text
     assert not any("javascript" in r.path for r in feed_server.requests)
+
+
+# --- one bad item costs one item (issue 13) ---------------------------------------------------
+
+
+@pytest.fixture
+def keep_all(small_caps):
+    """These feeds repeat one body: keep each item rather than collapse copies."""
+    small_caps.settings = small_caps.settings.model_copy(update={
+        "near_duplicate_jaccard": 2.0, "story_similarity": 2.0})
+    return small_caps
+
+
+def no_tracebacks(caplog) -> None:
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+
+
+@pytest.mark.parametrize("reference", ["&#xD800;", "&#55296;", "&#xDFFF;", "&#x110000;",
+                                       "&#99999999999;", "&#0;"])
+def test_reference_to_no_character_costs_one_character(keep_all, feed_server, caplog,
+                                                       reference):
+    items = "".join(item(n) for n in range(5)) + item(5, title=f"CAR-T {reference} for lupus")
+    report, _, _ = ingest(keep_all, feed_server.add("/refs.xml", Route(body=rss(items))))
+    assert report.status == "ok" and report.entries == 6 and report.errors == 0, report
+    stored = {a.guid: a for a in db.list_articles(keep_all.db, include_skipped=True)}
+    assert len(stored) == 6
+    assert stored["g-5"].title == "CAR-T \ufffd for lupus 5"
+    no_tracebacks(caplog)
+
+
+@pytest.mark.parametrize("date", ["Mon, 01 Jan 0001 00:00:00 GMT", "0001-01-01T00:00:00Z",
+                                  "Thu, 01 Jan 1970 00:00:00 GMT", "Tue, 99 Zzz 99999 99:99:99",
+                                  "yesterday-ish"])
+def test_impossible_or_placeholder_date_is_stored_as_unknown(keep_all, feed_server, caplog,
+                                                             date):
+    odd = item(2).replace("Tue, 10 Nov 2026 10:00:00 GMT", date)
+    report, _, _ = ingest(keep_all, feed_server.add("/dates.xml",
+                                                      Route(body=rss(item(1) + odd + item(3)))))
+    assert report.status == "ok" and report.errors == 0 and report.new == 3, report
+    stored = {a.guid: a for a in db.list_articles(keep_all.db)}
+    assert stored["g-2"].published is None, stored["g-2"].published
+    assert stored["g-1"].published is not None and stored["g-2"].ingested_at is not None
+    no_tracebacks(caplog)
+
+
+def test_one_bad_byte_keeps_utf8_around_it(keep_all, feed_server):
+    for k, content_type in enumerate(("application/rss+xml; charset=utf-8", "application/xml")):
+        body = rss(item(10 * k + 1, title="Café “lupus” CAR-T")
+                   + item(10 * k + 2, title="Sjögren’s CAR-T"))
+        bad = body.replace("“lupus”".encode(), "“lupus”".encode() + b"\xff", 1)
+        url = feed_server.add(f"/bad-{len(content_type)}.xml",
+                              Route(body=bad, content_type=content_type))
+        report, _, _ = ingest(keep_all, url)
+        assert report.status == "ok" and report.entries == 2
+        titles = {a.title for a in db.list_articles(keep_all.db) if a.feed_url == url}
+        assert titles == {f"Café “lupus”\ufffd CAR-T {10 * k + 1}",
+                          f"Sjögren’s CAR-T {10 * k + 2}"}, titles
+
+
+def test_article_page_with_one_bad_byte_stays_utf8():
+    from ingest.extract import decode_page
+
+    page = "<html><meta charset='utf-8'><p>Café “lupus” — Sjögren’s</p></html>".encode()
+    assert decode_page(page[:30] + b"\xff" + page[30:]).count("Café “lupus” — Sjögren’s") == 1
+    legacy = "<p>Café “lupus” — Sjögren’s</p>".encode("cp1252")
+    assert "Café “lupus” — Sjögren’s" in decode_page(legacy), "cp1252 is still read as such"
+
+
+def test_ipv6_literal_links_are_kept(keep_all, feed_server, caplog):
+    public = "http://[2606:4700:4700::1111]/news/lupus-car-t"
+    loopback = f"http://[::1]:{feed_server.port}/page.html"
+    items = item(1, link=public) + item(2, link=loopback + "?utm_source=feed") + item(3)
+    keep_all.settings = keep_all.settings.model_copy(update={
+        "fetch_article_pages": True, "allow_hosts": "127.0.0.1"})
+    report, seconds, _ = ingest(keep_all, feed_server.add("/v6.xml", Route(body=rss(items))))
+    assert report.status == "ok" and report.errors == 0 and report.new == 3, report
+    urls = {a.guid: a.url for a in db.list_articles(keep_all.db)}
+    assert urls["g-1"] == public and urls["g-2"] == loopback
+    assert not any(r.path == "/page.html" for r in feed_server.requests), "[::1] not fetched"
+    no_tracebacks(caplog)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from ingest.pipeline import FeedSource, run_ingest
 from newsbot import db
+from newsbot.embedding import HashingEmbedder
 from newsbot.errors import StoreLocked
 from newsbot.library import Library
 from newsbot.status import status, status_text
@@ -98,3 +101,134 @@ def test_disk_full_reports_and_recovers(library, monkeypatch):
     with pytest.raises(sqlite3.OperationalError):
         tiny(library.settings.sqlite_path).execute(
             "INSERT INTO meta VALUES ('x', ?)", ("y" * 200_000,))
+
+
+# --- a read-only data dir and a full disk, for real (issue 13, items 8 and 12) ---------------
+# A read-only bind mount and a small tmpfs, each in a private mount namespace (`unshare -m`)
+# that vanishes with the shell: the `newsbot` command runs against them unchanged.
+
+HOOKS = ROOT / "tests" / "subprocess_hooks"
+FEED_FILE = SAMPLE_FEEDS / "the_rheum_report.xml"
+
+
+def _can_mount() -> bool:
+    try:
+        probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs none /mnt"],
+                               capture_output=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0
+
+
+needs_mounts = pytest.mark.skipif(not _can_mount(), reason="needs unshare -m and mount")
+
+
+def _in_namespace(script: str, tmp_path: Path, data_dir: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{HOOKS}", "HF_HUB_OFFLINE": "1",
+           "NEWSBOT_TEST_EMBEDDER": "hashing", "NEWSBOT_DATA_DIR": str(data_dir),
+           "NEWSBOT_FETCH_ARTICLE_PAGES": "false", "NEWSBOT_NOW": "2026-11-26T12:00:00Z",
+           "NB": f"{sys.executable} -m cli.main", "OUT": str(tmp_path / "out")}
+    (tmp_path / "out").mkdir(exist_ok=True)
+    return subprocess.run(["unshare", "-m", "sh", "-c", f"set -u\ncd {ROOT}\n{script}"],
+                          env=env, capture_output=True, text=True, timeout=600)
+
+
+def _outputs(tmp_path: Path, name: str) -> tuple[int, str, str]:
+    out = tmp_path / "out"
+    return (int((out / f"{name}.rc").read_text()), (out / f"{name}.stdout").read_text(),
+            (out / f"{name}.stderr").read_text())
+
+
+def _run_steps(steps: dict[str, str]) -> str:
+    return "\n".join(f'{command} >"$OUT/{name}.stdout" 2>"$OUT/{name}.stderr"; '
+                     f'echo $? >"$OUT/{name}.rc"' for name, command in steps.items())
+
+
+@needs_mounts
+def test_read_only_data_dir_is_served_read_only(tmp_path):
+    data = tmp_path / "data"
+    library = Library.open(make_settings(tmp_path, data_dir=data), embedder=HashingEmbedder())
+    run_ingest(library, [FeedSource(str(FEED_FILE), True)])
+    stored = len(db.list_articles(library.db))
+    library.close()
+    mount = tmp_path / "backup"
+    mount.mkdir()
+    steps = {
+        "status": '$NB status', "articles": '$NB articles --json',
+        "ask": "$NB ask \"What were the LUMEN-2 results in lupus nephritis?\" --json",
+        "search": '$NB search "LUMEN-2 lupus nephritis" --json',
+        "ingest": f'$NB ingest {FEED_FILE}',
+        "ingest_json": f'$NB ingest {FEED_FILE} --json', "feeds_remove": '$NB feeds remove x',
+    }
+    result = _in_namespace(
+        f"mount --bind {data} {mount} && mount -o remount,bind,ro {mount} || exit 97\n"
+        f"touch {mount}/probe 2>/dev/null && exit 98\n"
+        f"export NEWSBOT_DATA_DIR={mount}\n" + _run_steps(steps), tmp_path, mount)
+    assert result.returncode not in (97, 98), result.stderr
+    for name in steps:
+        assert "Traceback" not in _outputs(tmp_path, name)[2], (name, _outputs(tmp_path, name))
+
+    rc, out, _ = _outputs(tmp_path, "status")
+    assert rc == 0 and f"Stored: {stored} articles" in out and "(read-only)" in out, out
+    rc, out, _ = _outputs(tmp_path, "articles")
+    assert rc == 0 and len(json.loads(out)) == stored
+    rc, out, _ = _outputs(tmp_path, "ask")
+    assert rc == 0 and json.loads(out)["found"] is True
+    rc, out, _ = _outputs(tmp_path, "search")
+    assert rc == 0 and json.loads(out)
+    refusal = (f"newsbot: The news store in {mount} is read-only: ask, search, status and "
+               "articles work, but nothing can be ingested or changed until it is writable.")
+    rc, out, err = _outputs(tmp_path, "ingest")
+    assert rc == 2 and err.strip().splitlines() == [refusal], err
+    rc, out, err = _outputs(tmp_path, "ingest_json")
+    report = json.loads(out)
+    assert rc == 2 and report["status"] == "failed" and report["error"] in refusal
+    rc, _, err = _outputs(tmp_path, "feeds_remove")
+    assert rc == 2 and err.strip().splitlines() == [refusal]
+    assert not list(Path(tempfile.gettempdir()).glob("newsbot-read-only-*")), "copy removed"
+
+
+@needs_mounts
+def test_full_disk_reported_per_article_status_works_json_always(tmp_path):
+    data = tmp_path / "data"
+    library = Library.open(make_settings(tmp_path, data_dir=data), embedder=HashingEmbedder())
+    report = run_ingest(library, [FeedSource(str(f), True) for f in SAMPLE_FEEDS.glob("*.xml")])
+    stored = len(db.list_articles(library.db))
+    library.close()
+    disk, after = tmp_path / "disk", tmp_path / "after"
+    disk.mkdir()
+    feeds = " ".join(str(f) for f in sorted(SAMPLE_FEEDS.glob("*.xml")))
+    steps_full = {"full_ingest": f"$NB ingest --full --json {feeds}", "full_status": "$NB status"}
+    steps_freed = {"freed_ingest": f"$NB ingest --full --json {feeds}"}
+    result = _in_namespace(
+        f"mount -t tmpfs -o size=8m tmpfs {disk} || exit 97\n"
+        f"cp -a {data} {disk}/data\n"
+        f"free=$(df -k {disk} | tail -1 | awk '{{print $4}}')\n"
+        f"dd if=/dev/zero of={disk}/fill bs=1k count=$((free - 1200)) 2>/dev/null\n"
+        + _run_steps(steps_full) + f"\nrm {disk}/fill\n" + _run_steps(steps_freed)
+        + f"\ncp -a {disk}/data {after}", tmp_path, disk / "data")
+    assert result.returncode != 97, result.stderr
+
+    rc, out, err = _outputs(tmp_path, "full_ingest")
+    full = json.loads(out)  # --json prints JSON, whatever happened
+    assert "Traceback" not in err
+    errors = [e for f in full["feeds"] for e in f["entry_errors"]] + [
+        f["error"] for f in full["feeds"] if f["error"]] + [full.get("error") or ""]
+    assert any("disk is full" in e for e in errors), full
+    assert full["totals"]["errors"] > 0 or full["status"] in {"partial", "failed"}
+    rc, out, err = _outputs(tmp_path, "full_status")
+    assert rc == 0 and "Stored:" in out and "Traceback" not in err, (out, err)
+
+    rc, out, _ = _outputs(tmp_path, "freed_ingest")
+    freed = json.loads(out)
+    assert freed["status"] == "ok" and freed["totals"]["errors"] == 0, freed
+    library = Library.open(make_settings(tmp_path, data_dir=after), embedder=HashingEmbedder())
+    try:
+        assert len(db.list_articles(library.db)) == stored, "space freed: the next run completes"
+        chroma = set(library.store.all_ids())
+        records = {r["id"] for r in library.db.execute("SELECT id FROM chunks")}
+        assert chroma == records and records, "nothing half-stored"
+        assert library.db.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
+    finally:
+        library.close()
+    assert report.status == "ok"
