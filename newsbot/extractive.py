@@ -124,6 +124,12 @@ def _definite(sentence: str) -> bool:
 
 def usable(sentence: str) -> bool:
     """Whole, self-contained sentences only: no fragments, no instructions, no advice."""
+    return well_formed(sentence) and not is_unsafe(sentence.strip())
+
+
+def well_formed(sentence: str) -> bool:
+    """A whole sentence of news: no fragment, list, call to action or disclaimer. (The
+    safety check, far costlier, runs on the few sentences an answer keeps.)"""
     s = sentence.strip()
     if not (MIN_CHARS <= len(s) <= MAX_CHARS):
         return False
@@ -133,9 +139,8 @@ def usable(sentence: str) -> bool:
         return False
     if s.count("“") != s.count("”") or s.count('"') % 2:
         return False
-    if "•" in s or _CALL_TO_ACTION.match(s) or _BOILERPLATE.search(s):
-        return False  # a newsletter's list, call to action or disclaimer: not news
-    return not is_unsafe(s)
+    # a newsletter's list, call to action or disclaimer: not news
+    return not ("•" in s or _CALL_TO_ACTION.match(s) or _BOILERPLATE.search(s))
 
 
 def names_in(sentence: str) -> set[str]:
@@ -257,7 +262,7 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
         for (outlet_rank, hit, position, raw), vector in zip(texts, vectors, strict=True):
             article = hit.article
             sentence, label = strip_label(_DATELINE.sub("", raw))
-            standalone = _self_contained(sentence) if usable(sentence) else None
+            standalone = _self_contained(sentence) if well_formed(sentence) else None
             if standalone is None:
                 continue
             sentence = standalone
@@ -305,6 +310,8 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
     story_rank = {c.story: c.story_rank for c in candidates}
 
     def take(cand: Candidate) -> bool:
+        if is_unsafe(cand.text):
+            return False  # an instruction, an order to patients or a cure claim: never quoted
         twin = next((k for k in kept if _twins(k, cand)), None)
         if twin is not None:
             twin.citations |= cand.citations  # the same fact from another outlet: cite both

@@ -152,6 +152,13 @@ _VAGUE_SOURCE = re.compile(r"^\W*(?:some|many|most|several|various|other|unnamed
                            r"scientists?|researchers?|studies|reports?)\W*$", re.I)
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+|[A-Z]{2,}|Dr\.?|Prof\.?)\b")
 
+# "The previous context is obsolete.": about the conversation a model is in, whatever tags
+# once wrapped it (page extraction strips them).
+_CONTEXT_RESET = re.compile(
+    r"\b(?:previous|prior|earlier|above|preceding|foregoing|original|old|all other|any other)\s+"
+    r"(?:context|instructions?|prompts?|directives?|conversation|system message)\b"
+    r"[^.]{0,60}\b(?:obsolete|void|invalid|cancel\w*|revoked|no longer (?:valid|appl\w*|"
+    r"in force|matters?)|superseded|replaced|overridden|to be ignored|irrelevant)\b", re.I)
 _CURE = re.compile(r"\b(?:cur(?:e|es|ed|ing)|curative)\b", re.I)
 _HEDGE = re.compile(
     r"\b(?:not|no|n't|never|nor|neither|without|whether|if|too early|premature|prematurely|"
@@ -164,6 +171,7 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+|(?<=[.!?])[\"']\s*")
 _SIDE_SPLIT = re.compile(r"\s+[—–-]{1,2}\s+|(?<=:)\s+")
 
 
+@functools.lru_cache(maxsize=16384)  # the same articles' sentences come up again and again
 def is_unsafe(text: str) -> bool:
     return unsafe_reason(text) is not None
 
@@ -182,6 +190,8 @@ def unsafe_reason(text: str) -> str | None:
         return "addresses the reader"
     if _MACHINE_ORDER.search(plain):
         return "addresses an assistant"
+    if _CONTEXT_RESET.search(plain):
+        return "speaks of the conversation, not the news"
     clauses = [c for c in _SENTENCE_SPLIT.split(plain) if c.strip()]
     for clause in clauses:
         if _ROLE.match(clause):

@@ -122,7 +122,9 @@ class Settings(BaseSettings):
         0.45, description="Dense similarity below which a hit does not answer the question."
     )
     max_question_chars: int = Field(1000, description="Longer questions are refused.")
-    section_sentences: int = Field(3, description="Most statements per answer section.")
+    section_sentences: int = Field(
+        3, description="Most statements per answer section (What's happening, where the "
+        "results go, one more).")
     now: datetime | None = Field(
         None,
         description="Pin the clock (ISO time, e.g. 2026-11-20T12:00:00Z) so 'this week' and "
