@@ -32,6 +32,7 @@ MIN_CHARS, MAX_CHARS = 28, 420
 W_STORY, W_OVERLAP, W_CENTRAL, W_FIGURE, W_LENGTH = 1.0, 0.5, 0.5, 0.45, 0.3
 W_LEAD, W_OUTLET = 0.1, 0.15
 OUTLETS = 3  # an answer reads this many of a story's reports (a digest story all)
+FINANCE_FILTER = True  # (a switch for measuring the rule)
 HAPPENING_EXTRA = 1  # results are what most questions ask: one more of them
 FULL_FIGURES, FULL_LENGTH = 3, 250  # more figures or characters than this earn no more
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?%?")
@@ -62,6 +63,13 @@ _BOILERPLATE = re.compile(r"\b(?:does|do|did)(?: not|n't) (?:provide|give|offer|
 _CALL_TO_ACTION = re.compile(r"^(what you can do|how to help|sign (?:up|our|the)|join (?:us|our)|"
                              r"register (?:now|for|here)|subscribe|click|read more|email us|"
                              r"share your|tell us|donate)\b", re.I)
+# Money talk — proceeds, share moves, price targets: news for investors, quoted for a
+# patient's question only when it asks about money or names the company.
+_FINANCE = re.compile(r"\b(proceeds|shares (?:rose|fell|jumped|slumped|climbed|dropped|gained|"
+                      r"lost|were up|were down|closed)|stock (?:rose|fell)|price target|"
+                      r"investors?|financing|funding round|series [a-d]\b|IPO|market "
+                      r"capitali[sz]ation|valuation|earnings|guidance|cash runway|"
+                      r"underwriters?)\b", re.I)
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}, [A-Z][a-z]{2,4}\.? \d{1,2}(?: \([^)]{1,40}\))?"
                        r"\s*[—–-]+\s*")
 _LABEL = re.compile(r"^(why it matters|what's next|what’s next|what comes next|the bottom line|"
@@ -267,6 +275,9 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
                 continue
             sentence = standalone
             if pq.advice and _ANECDOTE.search(sentence):
+                continue
+            if (FINANCE_FILTER and "money" not in pq.intents and not pq.entities
+                    and _FINANCE.search(sentence)):
                 continue
             # "The company plans…" is clear only where the answer is about that company
             if _definite(sentence) and not (

@@ -193,3 +193,14 @@ def test_a_quiet_period_tells_its_few_stories_fully(eval_library: Library) -> No
     said = statements(answer)
     assert len(said) >= 5, "one story in the window gets the whole answer, not two lines"
     assert any(re.search(r"\b17 ?%", text) for _, text in said)
+
+
+def test_an_overview_for_patients_leaves_out_share_moves(eval_library: Library) -> None:
+    answer = ask(eval_library, "Any CAR-T trials in MS?")
+    assert answer.found
+    said = " ".join(t for _, t in statements(answer))
+    assert not re.search(r"\bshares (rose|fell)\b|\bproceeds\b|\binvestors?\b", said), said
+    money = ask(eval_library, "Tell me about Zephyrine Therapeutics' financing and "
+                "manufacturing deals")
+    assert re.search(r"\bproceeds|\bfinancing|\$|francs", " ".join(
+        t for _, t in statements(money)))  # asked about money: money is the news
