@@ -46,10 +46,10 @@ def statements(answer) -> list[tuple[str, str]]:
 def test_dev_split_figures_beat_the_baselines(eval_library: Library, minilm) -> None:
     result = answer_quality.evaluate(eval_library, load_items(), load_questions("dev"), minilm)
     ours, rrf = result["retrieval"]["newsbot"], result["retrieval"]["plain RRF"]
-    # measured on dev (bench/RESULTS.md): nDCG@5 0.84 vs 0.64, recall@5 0.87 vs 0.70,
-    # key facts 64 % vs 31 %, 12/12 near-misses, 0/48 refused, 82 % in their section
-    assert ours["nDCG@5"] >= 0.82 and ours["nDCG@5"] >= rrf["nDCG@5"] + 0.15
-    assert ours["recall@5"] >= 0.85 and ours["recall@5"] >= rrf["recall@5"] + 0.13
+    # measured on dev (bench/RESULTS.md, 2026-12-02): nDCG@5 0.88 vs 0.64, recall@5 0.93 vs
+    # 0.70, key facts 63 % vs 31 %, 12/12 near-misses, 0/48 refused, 81 % in their section
+    assert ours["nDCG@5"] >= 0.86 and ours["nDCG@5"] >= rrf["nDCG@5"] + 0.2
+    assert ours["recall@5"] >= 0.90 and ours["recall@5"] >= rrf["recall@5"] + 0.2
     facts = result["key_facts"]
     assert facts["newsbot"] >= 0.61 and facts["newsbot"] >= facts["lead"] + 0.28
     caught, unanswerable = result["no_answer"]
