@@ -339,7 +339,10 @@ async def test_feeds_add_list_remove_by_a_moderator(fake: FakeDiscord, tmp_path:
     try:
         async with running(fake, library):
             added = await ephemeral_text(fake, "feeds add", {"url": url})
-            again = await ephemeral_text(fake, "feeds add", {"url": url})
+            fetched = len(sample_server.requests)
+            again = await ephemeral_text(fake, "feeds add", {  # another spelling of it
+                "url": url.replace("http://", "HTTP://", 1) + "?utm_source=x"})
+            assert len(sample_server.requests) == fetched, "already followed: no fetch"
             listed = await ephemeral_text(fake, "feeds list")
             auto = await fake.send_autocomplete("feeds remove", {"url": "bio"}, focused="url")
             choices = await auto.wait_choices()

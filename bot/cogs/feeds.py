@@ -16,7 +16,14 @@ from bot.render import sources_card
 from bot.text import escape, shorten, url_text
 from ingest.checks import check_feed
 from newsbot.errors import NewsbotError
-from newsbot.feeds import FeedState, add_feed, list_feeds, remove_feed, validate_feed_url
+from newsbot.feeds import (
+    FeedState,
+    add_feed,
+    list_feeds,
+    remove_feed,
+    validate_feed_url,
+)
+from newsbot.feeds import find_feed as followed_feed
 
 if TYPE_CHECKING:
     from bot.client import NewsBot
@@ -59,6 +66,11 @@ class FeedsCog(commands.Cog):
     async def add(self, interaction: discord.Interaction, url: str) -> None:
         url = validate_feed_url(url)  # a malformed URL is refused before anything runs
         await interaction.response.defer(ephemeral=True, thinking=True)
+        followed = await self.bot.db(followed_feed, url)
+        if followed is not None:  # another spelling of a followed feed: no fetch needed
+            await interaction.followup.send(clip(f"I already follow {url_text(followed.url)}."),
+                                            ephemeral=True, allowed_mentions=NONE)
+            return
         title = await asyncio.to_thread(check_feed, url, self.bot.settings, trusted=False)
         added = await self.bot.db(add_feed, url, title or "", f"discord:{interaction.user.id}")
         shown = f"**{escape(title)}** {url_text(url)}" if title else url_text(url)
