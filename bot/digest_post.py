@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.answer_view import answer_view
 from bot.digest_cards import MAX_BUTTONS, attach_chart, button_label, compact_card, story_detail
 from bot.embeds import build
 from bot.errors import NONE
+from newsbot import feedback
 from newsbot.digest import Digest, DigestStory, story_digest
 from newsbot.models import Answer
 
@@ -79,17 +81,10 @@ def story_answer(story: DigestStory) -> Answer:
                   kind="story")
 
 
-async def _feedback_view(bot: NewsBot | None, story: DigestStory,
-                         channel_id: int) -> discord.ui.View | None:
-    if bot is None:
-        return None
-    from bot.answer_view import answer_view
-    from newsbot import feedback
-
+async def _record_story(bot: NewsBot, story: DigestStory, channel_id: int) -> int:
     guild = getattr(getattr(bot.get_channel(channel_id), "guild", None), "id", None)
-    record_id = await bot.db(feedback.save_answer, story_answer(story), bot.clock(),
-                             guild_id=guild, channel_id=channel_id)
-    return answer_view(record_id, show_more=False)
+    return await bot.db(feedback.save_answer, story_answer(story), bot.clock(),
+                        guild_id=guild, channel_id=channel_id)
 
 
 async def post_details(message: discord.Message, d: Digest,
@@ -109,19 +104,14 @@ async def post_details(message: discord.Message, d: Digest,
         await message.edit(view=details_view(d))
         return "buttons"
     for index, story in enumerate(d.top, 1):
-        embed, view = story_detail(index, story)
-        view = view or await _feedback_view(bot, story, thread.id)
-        extra: dict[str, Any] = {"view": view} if view is not None else {}
-        sent = await thread.send(embed=embed, allowed_mentions=NONE, **extra)
-        if view is not None:
-            view.stop()  # the buttons are DynamicItems: they answer clicks without the view
-            if bot is not None and (record := _record_of(view)) is not None:
-                from newsbot import feedback
-
-                await bot.db(feedback.attach_message, record, sent.id)
+        embed, _ = story_detail(index, story)
+        if bot is None:
+            await thread.send(embed=embed, allowed_mentions=NONE)
+            continue
+        record = await _record_story(bot, story, thread.id)
+        view = answer_view(record, show_more=False)
+        sent = await thread.send(embed=embed, allowed_mentions=NONE, view=view)
+        view.stop()  # the buttons are DynamicItems: they answer clicks without a live view
+        await bot.db(feedback.attach_message, record, sent.id)
     return "thread"
 
-
-def _record_of(view: discord.ui.View) -> int | None:
-    return next((getattr(item, "record_id", None) for item in view.children
-                 if getattr(item, "record_id", None) is not None), None)

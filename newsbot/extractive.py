@@ -32,7 +32,6 @@ MIN_CHARS, MAX_CHARS = 28, 420
 W_STORY, W_OVERLAP, W_CENTRAL, W_FIGURE, W_LENGTH = 1.0, 0.5, 0.5, 0.45, 0.3
 W_LEAD, W_OUTLET = 0.1, 0.15
 OUTLETS = 3  # an answer reads this many of a story's reports (a digest story all)
-FINANCE_FILTER = True  # (a switch for measuring the rule)
 HAPPENING_EXTRA = 1  # results are what most questions ask: one more of them
 FULL_FIGURES, FULL_LENGTH = 3, 250  # more figures or characters than this earn no more
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?%?")
@@ -276,8 +275,7 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
             sentence = standalone
             if pq.advice and _ANECDOTE.search(sentence):
                 continue
-            if (FINANCE_FILTER and "money" not in pq.intents and not pq.entities
-                    and _FINANCE.search(sentence)):
+            if "money" not in pq.intents and not pq.entities and _FINANCE.search(sentence):
                 continue
             # "The company plans…" is clear only where the answer is about that company
             if _definite(sentence) and not (
