@@ -14,15 +14,16 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from newsbot.models import SECTION_KEYS, Source, Statement
 from newsbot.query import ParsedQuery
-from newsbot.retrieval import Hit, article_sentences, mentions
+from newsbot.retrieval import Hit, aliases, article_sentences, mentions
 from newsbot.safety import is_unsafe
 from newsbot.sections import classify
 from newsbot.text import jaccard, shingles, words
-from newsbot.topics import is_generic
+from newsbot.topics import disease_pattern, is_generic, specific_therapies, therapy_pattern
 
 MIN_CHARS, MAX_CHARS = 28, 420
 # How a sentence earns its place: its story's rank, the question's words it carries, how
@@ -32,7 +33,7 @@ MIN_CHARS, MAX_CHARS = 28, 420
 W_STORY, W_OVERLAP, W_CENTRAL, W_FIGURE, W_LENGTH = 1.0, 0.5, 0.5, 0.45, 0.3
 W_LEAD, W_OUTLET = 0.1, 0.15
 OUTLETS = 3  # an answer reads this many of a story's reports (a digest story all)
-HAPPENING_EXTRA = 1  # results are what most questions ask: one more of them
+HAPPENING_EXTRA = 2  # results are what most questions ask: two more of them
 FULL_FIGURES, FULL_LENGTH = 3, 250  # more figures or characters than this earn no more
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)?%?")
 _PRONOUN_START = re.compile(
@@ -195,18 +196,46 @@ def plan_for(pq: ParsedQuery, per_section: int) -> Plan:
     if pq.kind == "story":  # one story of the digest, told by its outlets
         return Plan(stories=1, first_story=3 * per_section, per_story=0, total=3 * per_section)
     if pq.kind in ("specific", "status") and pq.entities:
-        shape = (2, 9, 1, 10)  # mostly the story of the product asked about
+        shape = (2, 11, 2, 12)  # mostly the story of the product asked about
     elif pq.kind == "comparison":
-        shape = (4, 4, 3, 10)  # each side heard
+        shape = (4, 6, 4, 12)  # each side heard
     elif pq.kind == "period":
-        shape = (6, 2, 2, 10)  # a digest of the period
+        shape = (6, 4, 3, 12)  # a digest of the period
     elif pq.kind == "status":
-        shape = (3, 5, 2, 8)
+        shape = (3, 7, 3, 10)
     else:
-        shape = (4, 5, 2, 10)  # an overview: several stories
+        shape = (4, 7, 3, 12)  # an overview: several stories
     scale = max(1.0, per_section / 3)
     stories, first, per_story, total = (max(1, round(n * scale)) for n in shape)
     return Plan(stories, first, per_story, min(total, 4 * per_section))
+
+
+Test = Callable[[str], object]
+
+
+def _about(group: list[Hit], needs: list[list[Test]]) -> bool:
+    """Some report of the story names, in its headline or its first third, one thing of each
+    of `needs`: the story is about them, not one that mentions them in passing at the end."""
+    for hit in group:
+        sentences = article_sentences(hit.article)
+        opening = (hit.article.title, *sentences[:max(4, len(sentences) // 3)])
+        if all(any(test(text) for text in opening for test in tests) for tests in needs):
+            return True
+    return False
+
+
+def _subject(pq: ParsedQuery, hits: list[Hit]) -> list[list[Test]]:
+    """What a story must be about to be told beside the best one: the products asked about
+    (or their codes), else the kind of therapy asked about; and the disease asked about."""
+    needs: list[list[Test]] = []
+    if pq.entities:
+        names = (*pq.entities, *aliases([h.article for h in hits], pq.entities))
+        needs.append([lambda text, n=n: mentions(text, n) for n in names])
+    elif specific_therapies(pq.therapies):
+        needs.append([therapy_pattern(t).search for t in specific_therapies(pq.therapies)])
+    if needs and pq.named_diseases:
+        needs.append([disease_pattern(d).search for d in pq.named_diseases])
+    return needs
 
 
 def _stories(hits: list[Hit], pq: ParsedQuery, plan: Plan) -> list[list[Hit]]:
@@ -217,6 +246,11 @@ def _stories(hits: list[Hit], pq: ParsedQuery, plan: Plan) -> list[list[Hit]]:
     for hit in pool:
         groups.setdefault(hit.article.story_id or hit.article.id, []).append(hit)
     ordered = list(groups.values())
+    tests = _subject(pq, pool) if pq.kind != "comparison" else []
+    if tests:
+        # a question naming a product or a kind of therapy hears the stories about it, not
+        # ones naming it in passing; the best-ranked story is told whatever it is
+        ordered = ordered[:1] + [g for g in ordered[1:] if _about(g, tests)]
     if pq.kind == "comparison" and len(pq.entities) >= 2:
         # one story per asked product first, so both sides are heard
         firsts: list[list[Hit]] = []
@@ -255,8 +289,10 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
     q_words = {w for w in words(pq.search_text) if len(w) > 2}
     norm = sum(idf.get(w, 1.0) for w in q_words) or 1.0
     out: list[Candidate] = []
+    tests = _subject(pq, all_hits) if pq.entities else []
     for story_rank, group in enumerate(stories):
         story = group[0].article.story_id or group[0].article.id
+        about = bool(tests) and _about(group, tests)
         own = {n for h in group for n in names_in(f"{h.article.title}. {h.article.text[:600]}")}
         # a digest story is told from all of its outlets; an answer from its best three
         outlets = group if pq.kind == "story" else group[:OUTLETS]
@@ -279,10 +315,10 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
                 continue
             # "The company plans…" is clear only where the answer is about that company
             if _definite(sentence) and not (
-                    (single_story and story_rank == 0) or (pq.entities and hit.has_entity)):
+                    (single_story and story_rank == 0) or (pq.entities and about)):
                 continue
             if pq.entities and pq.kind != "overview" and _about_other(
-                    sentence, pq.entities, own if story_rank == 0 or hit.has_entity
+                    sentence, pq.entities, own if story_rank == 0 or about
                     else set()):
                 continue
             s_words = set(vector)

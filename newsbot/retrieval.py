@@ -51,6 +51,7 @@ TITLE_BONUS = 1.25       # the product asked about is in the headline
 BOTH_SIDES = 1.3         # a comparison's article that speaks of both sides
 INTENT_BONUS = 1.3       # the headline carries the kind of news asked for ("approved")
 SIBLING = 0.9            # another outlet's report of a best story, below the floor
+PASSING_THERAPY = 0.7     # the therapy asked about is only named in passing
 OTHER_DISEASE = 0.7      # the headline is about another disease than the one asked about
 STORY_LEAD = 2           # the best stories whose other outlets are pulled up behind them
 
@@ -341,6 +342,8 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
         if has_disease and _headline_elsewhere(article.title, pq):
             factor *= OTHER_DISEASE  # names the disease, but its news is another disease's
         factor *= 1.0 if has_therapy else MISSING_THERAPY
+        if has_therapy and not pq.entities and _therapy_in_passing(article, pq):
+            factor *= PASSING_THERAPY  # "in vivo CAR-T?": not the ex vivo story naming a rival
         factor *= 1.0 if has_event else MISSING_THERAPY
         if pq.wants_recent and article.published:
             age = max(0.0, (now - article.published).total_seconds() / 86400)
@@ -379,6 +382,17 @@ def _both_sides(article: ArticleRecord, entities: tuple[str, ...]) -> bool:
     whole = f"{article.title}\n{article.text}"
     named = sum(1 for e in entities if mentions(whole, e))
     return named >= max(2, len(entities) - 1)
+
+
+def _therapy_in_passing(article: ArticleRecord, pq: ParsedQuery) -> bool:
+    """The kind of therapy asked about is named only late in the article, not in its
+    headline or first third (a rival mentioned for context)."""
+    therapies = specific_therapies(pq.therapies)
+    if not therapies:
+        return False
+    sentences = _sentences(article.id, article.content_hash, article.title, article.text)
+    opening = sentences[:1 + max(4, (len(sentences) - 1) // 3)]
+    return not any(therapy_pattern(t).search(s) for t in therapies for s in opening)
 
 
 def _headline_elsewhere(title: str, pq: ParsedQuery) -> bool:

@@ -124,7 +124,7 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(1000, description="Longer questions are refused.")
     section_sentences: int = Field(
         3, description="Most statements per answer section (What's happening, where the "
-        "results go, one more).")
+        "results go, two more).")
     now: datetime | None = Field(
         None,
         description="Pin the clock (ISO time, e.g. 2026-11-20T12:00:00Z) so 'this week' and "

@@ -56,6 +56,9 @@ THERAPIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "car_t": ("CAR-T", (r"\bCAR[- ]?T\b", r"chimeric antigen receptor(?: \(CAR\))? T",
                         r"\bCAR therap",
                         r"\bCAR T-cells?\b")),
+    "in_vivo_car_t": ("In vivo CAR-T", (r"\bin[- ]vivo\b[^.]{0,40}\bCAR\b",
+                                        r"\bCAR\b[^.]{0,60}\bin[- ]vivo\b",
+                                        r"\bT[- ]cells? in[- ]vivo\b")),
     "car_nk": ("CAR-NK", (r"\bCAR[- ]?NK\b", r"chimeric antigen receptor NK",
                           r"chimeric antigen receptor natural killer")),
     "t_cell_engager": (
@@ -144,7 +147,7 @@ def detect_therapies(text: str) -> tuple[str, ...]:
 
 
 # A therapy named more specifically stands for itself: "CAR-Treg" is not any Treg mention.
-NARROWER = {"car_treg": "treg", "caar_t": "car_t"}
+NARROWER = {"car_treg": "treg", "caar_t": "car_t", "in_vivo_car_t": "car_t"}
 
 
 def specific_therapies(therapies: tuple[str, ...]) -> tuple[str, ...]:
