@@ -14,12 +14,11 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from newsbot.models import SECTION_KEYS, Source, Statement
 from newsbot.query import ParsedQuery
-from newsbot.retrieval import Hit, aliases, article_sentences, mentions
+from newsbot.retrieval import Hit, Matcher, aliases, article_sentences, mentions
 from newsbot.safety import is_unsafe
 from newsbot.sections import classify
 from newsbot.text import jaccard, shingles, words
@@ -210,10 +209,7 @@ def plan_for(pq: ParsedQuery, per_section: int) -> Plan:
     return Plan(stories, first, per_story, min(total, 4 * per_section))
 
 
-Test = Callable[[str], object]
-
-
-def _about(group: list[Hit], needs: list[list[Test]]) -> bool:
+def _about(group: list[Hit], needs: list[list[Matcher]]) -> bool:
     """Some report of the story names, in its headline or its first third, one thing of each
     of `needs`: the story is about them, not one that mentions them in passing at the end."""
     for hit in group:
@@ -224,10 +220,10 @@ def _about(group: list[Hit], needs: list[list[Test]]) -> bool:
     return False
 
 
-def _subject(pq: ParsedQuery, hits: list[Hit]) -> list[list[Test]]:
+def _subject(pq: ParsedQuery, hits: list[Hit]) -> list[list[Matcher]]:
     """What a story must be about to be told beside the best one: the products asked about
     (or their codes), else the kind of therapy asked about; and the disease asked about."""
-    needs: list[list[Test]] = []
+    needs: list[list[Matcher]] = []
     if pq.entities:
         names = (*pq.entities, *aliases([h.article for h in hits], pq.entities))
         needs.append([lambda text, n=n: mentions(text, n) for n in names])

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
+from newsbot.extractive import _stories, plan_for
 from newsbot.models import ArticleRecord
 from newsbot.query import Lexicon, intent_headline, intents, understand
 from newsbot.retrieval import (
+    Hit,
     _both_sides,
     _constraints,
     _headline_elsewhere,
+    _therapy_in_passing,
     aliases,
     mentions,
     near,
@@ -80,3 +84,33 @@ def test_a_comparison_prefers_the_article_that_speaks_of_both() -> None:
     one = article("ORX-5 results", "ORX-5 helped 8 of 10 people with lupus.")
     assert _both_sides(both, ("ORX-5", "QX-7")) and not _both_sides(one, ("ORX-5", "QX-7"))
     assert not _both_sides(both, ("ORX-5",))
+
+
+def hit(doc: ArticleRecord, story: str) -> Hit:
+    return Hit(article=replace(doc, story_id=story), score=1.0, similarity=0.5, chunks=(),
+               has_entity=True, has_disease=True, has_therapy=True)
+
+
+def test_stories_beside_the_best_one_are_about_what_was_asked() -> None:
+    """A trial named only in another story's last sentence does not bring that story in."""
+    lex = Lexicon(contains=lambda t: t.lower() in {"orbit-2", "lupus"}, names=lambda: ())
+    pq = understand("Is the ORBIT-2 trial still on hold?", now=NOW, lexicon=lex)
+    filler = " ".join(f"Detail number {i} of the programme." for i in range(9))
+    best = hit(article("FDA lifts ORBIT-2 hold", "The hold on ORBIT-2 was lifted.", "a1"), "s1")
+    passing = hit(article("Rival doses first lupus patient",
+                          f"Quenta dosed a patient. {filler} Others include ORBIT-2.", "a2"), "s2")
+    earlier = hit(article("Agency halts trial", f"The agency halted ORBIT-2. {filler}", "a3"),
+                  "s3")
+    told = _stories([best, passing, earlier], pq, plan_for(pq, 3))
+    assert [g[0].article.id for g in told] == ["a1", "a3"]
+
+
+def test_a_therapy_named_only_in_passing_is_told_apart() -> None:
+    pq = understand("Any in vivo CAR-T data in lupus?", now=NOW, lexicon=LEX)
+    assert "in_vivo_car_t" in pq.therapies
+    filler = " ".join(f"Detail number {i} of the study." for i in range(9))
+    ex_vivo = article("Lupus CAR-T puts 10 of 12 patients into remission",
+                      f"Cells were made in a plant. {filler} Rivals include an in vivo CAR-T.")
+    in_vivo = article("Lupus trial of a CAR-T made inside the body",
+                      f"The in vivo CAR-T is given as an infusion of nanoparticles. {filler}")
+    assert _therapy_in_passing(ex_vivo, pq) and not _therapy_in_passing(in_vivo, pq)
