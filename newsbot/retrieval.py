@@ -103,12 +103,32 @@ def near(sentences: list[str], first: list[Matcher], second: list[Matcher],
     return False
 
 
+_ITEM = re.compile(r"(?:^|[;,]?\s+(?:and |or )?)\((?:[a-h]|i{1,3}|iv|v|vi{1,3}|[1-9])\)\s+")
+_MODAL_END = re.compile(r"\b(?:shall|must|will|should|may|to|is required to|are required to)$",
+                        re.I)
+
+
+def _enumerated(sentence: str) -> list[str]:
+    """A notice's "sponsors shall: (a) follow …; (b) report …" gives one whole sentence per
+    item, each with the clause that introduces it; any other sentence stays as it is."""
+    stem, colon, rest = sentence.partition(":")
+    items = [i.strip(" ;,.") for i in _ITEM.split(rest)] if colon else []
+    items = [i for i in items if i]
+    if len(items) < 2 or not _ITEM.match(rest.lstrip()):
+        return [sentence]
+    stem = stem.strip()
+    joiner = " " if _MODAL_END.search(stem) else ": "
+    return [f"{stem}{joiner}{item}." for item in items]
+
+
 @lru_cache(maxsize=4096)
 def _sentences(article_id: str, content_hash: str, title: str, text: str) -> tuple[str, ...]:
     """An article's title and sentences, split once per process (answers reuse articles);
-    a newsletter's bulleted list gives one sentence per bullet."""
-    return (title, *(part.strip() for sentence in split_sentences(text)
-                     for part in sentence.split("•") if part.strip()))
+    a newsletter's bulleted list gives one sentence per bullet, a notice's lettered list one
+    per item."""
+    return (title, *(item for sentence in split_sentences(text)
+                     for part in sentence.split("•") if part.strip()
+                     for item in _enumerated(part.strip())))
 
 
 def article_sentences(article: ArticleRecord) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from newsbot.retrieval import (
     Hit,
     _both_sides,
     _constraints,
+    _enumerated,
     _headline_elsewhere,
     _therapy_in_passing,
     aliases,
@@ -114,3 +115,16 @@ def test_a_therapy_named_only_in_passing_is_told_apart() -> None:
     in_vivo = article("Lupus trial of a CAR-T made inside the body",
                       f"The in vivo CAR-T is given as an infusion of nanoparticles. {filler}")
     assert _therapy_in_passing(ex_vivo, pq) and not _therapy_in_passing(in_vivo, pq)
+
+
+def test_a_notices_lettered_list_gives_one_whole_sentence_per_item() -> None:
+    notice = ("From 1 May, sponsors shall: (a) follow each participant for 15 years; "
+              "(b) report every malignancy within 15 days; and (c) register the trial.")
+    assert _enumerated(notice) == [
+        "From 1 May, sponsors shall follow each participant for 15 years.",
+        "From 1 May, sponsors shall report every malignancy within 15 days.",
+        "From 1 May, sponsors shall register the trial."]
+    conditions = "It may resume if: (i) the dose is capped; (ii) patients stay 72 hours."
+    assert _enumerated(conditions)[1] == "It may resume if: patients stay 72 hours."
+    plain = "The drug (a CD19 engager) worked: 10 of 12 responded."
+    assert _enumerated(plain) == [plain]
