@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from newsbot.models import SECTION_KEYS, Source, Statement
-from newsbot.query import ParsedQuery
+from newsbot.query import ParsedQuery, intent_headline
 from newsbot.retrieval import Hit, Matcher, aliases, article_sentences, mentions
 from newsbot.safety import is_unsafe
 from newsbot.sections import classify
@@ -51,6 +51,14 @@ _DEFINITE_START = re.compile(
     r"^(the|a) (company|firm|biotech|drugmaker|developer|sponsor|drug|therapy|treatment|"
     r"product|candidate|trial|study|agency|regulator|group|team|researchers|investigators|"
     r"programme|program|approach|cells?|infusion|patients?|participants?)\b", re.I)
+# One patient's life story ("takes no lupus medication", "the 34-year-old paralegal"): in an
+# answer it reads as what the treatment does for anyone, so it is quoted only where the
+# question asks what patients have been through.
+_PERSONAL_STORY = re.compile(r"\b(takes? no|no longer takes?|stopped taking|came off|"
+                             r"\d+-year-old)\b|^(?!.*\b(?:said|says|told|added|noted|"
+                             r"according)\b).*\b(?:she|her|he|his)\b", re.I)
+_ASKS_EXPERIENCE = re.compile(r"\b(experiences?|what (?:is|was|'s) it like|stor(?:y|ies)|"
+                              r"testimon\w*|patients? (?:say|describe|tell))\b", re.I)
 # One person's own treatment story: never quoted under a personal medical question, where it
 # would read as an example to follow.
 _ANECDOTE = re.compile(r"\b(she|he|her|his|my|i)\b|\b(takes? no|no longer takes?|stopped taking|"
@@ -305,7 +313,8 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
             if standalone is None:
                 continue
             sentence = standalone
-            if pq.advice and _ANECDOTE.search(sentence):
+            if pq.advice and _ANECDOTE.search(sentence) or _PERSONAL_STORY.search(
+                    sentence) and not _ASKS_EXPERIENCE.search(pq.question):
                 continue
             if "money" not in pq.intents and not pq.entities and _FINANCE.search(sentence):
                 continue
@@ -380,9 +389,13 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
     for cand in candidates:
         if cand not in kept:
             take(cand)
+    def order(c: Candidate) -> tuple[bool, int, int, int]:
+        # "side effects?": within each section the statements about them come first
+        on_point = any(intent_headline(i).search(c.text) for i in pq.intents)
+        return (not on_point, c.story_rank, c.source_n, c.position)
+
     return {
         key: [Statement(c.text, tuple(sorted(c.citations)))
-              for c in sorted((c for c in kept if c.section == key),
-                              key=lambda c: (c.story_rank, c.source_n, c.position))]
+              for c in sorted((c for c in kept if c.section == key), key=order)]
         for key in SECTION_KEYS
     }

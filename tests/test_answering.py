@@ -108,6 +108,20 @@ def test_prompt_injection_sentence_never_quoted(sample_library):
     assert "stop taking" not in everything
 
 
+def test_one_patients_story_is_told_only_when_asked_for(sample_library):
+    """"She takes no lupus medication" under a side-effects question reads as what the
+    treatment does for anyone; a question about patients' experiences may quote it."""
+    def statements(question: str) -> str:
+        answer = answer_question(sample_library, question, now=SAMPLE_NOW)
+        return " ".join(s.text for group in answer.sections.values() for s in group)
+
+    side_effects = statements("What are the side effects of CAR-T for lupus?")
+    assert "Renée" not in side_effects and "34-year-old" not in side_effects
+    assert "takes no lupus medication" not in side_effects
+    lived = statements("What is it like to get CAR-T for lupus? Patients' stories")
+    assert re.search(r"\b(she|her|Renée)\b", lived)
+
+
 def test_date_window_filters(sample_library):
     week = answer_question(sample_library, "What happened in lupus CAR-T this week?",
                            now=SAMPLE_NOW)
