@@ -15,10 +15,10 @@ import discord
 from discord.ext import commands
 
 from bot.answer_view import AnswerButton
-from bot.checks import Cooldowns
 from bot.embeds import clip
 from bot.errors import NewsTree
 from bot.ingest_runner import IngestRunner
+from bot.permissions import Cooldowns
 from newsbot import feedback, guilds
 from newsbot.chart import disease_chart_png
 from newsbot.digest import Digest

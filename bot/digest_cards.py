@@ -14,9 +14,9 @@ from datetime import UTC, datetime, tzinfo
 
 import discord
 
+from bot.answer_cards import TITLE_CHARS, sections_text, source_line
+from bot.discord_text import escape, link, safe_url, shorten
 from bot.embeds import DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT, Card
-from bot.render import TITLE_CHARS, sections_text, source_line
-from bot.text import escape, link, safe_url, shorten
 from newsbot.digest import Digest, DigestStory, catching_up
 from newsbot.models import NOT_ADVICE
 

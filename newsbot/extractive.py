@@ -21,7 +21,7 @@ from newsbot.query import ParsedQuery
 from newsbot.retrieval import Hit, article_sentences, mentions
 from newsbot.safety import is_unsafe
 from newsbot.sections import classify
-from newsbot.text import jaccard, shingles, words
+from newsbot.sentences import jaccard, shingles, words
 from newsbot.topics import is_generic
 
 MIN_CHARS, MAX_CHARS = 28, 420

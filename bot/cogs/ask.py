@@ -9,12 +9,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answer_cards import answer_preview
 from bot.answer_view import Send, send_with_buttons
-from bot.checks import answers_here, ask_cooldown, home_channel_id
+from bot.discord_text import strip_bot_mention
 from bot.embeds import embed_text
 from bot.errors import NONE, user_message
-from bot.render import answer_preview
-from bot.text import strip_bot_mention
+from bot.permissions import answers_here, ask_cooldown, home_channel_id
 from newsbot.answering import answer_question, check_question
 from newsbot.errors import NewsbotError
 from newsbot.models import Answer

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from bot.discord_text import escape, link, shorten
 from bot.embeds import FIELD_VALUE_LIMIT, Card
-from bot.text import escape, link, shorten
 from newsbot.feeds import FeedState
 from newsbot.guilds import Subscription
 from newsbot.models import NOT_ADVICE, SECTION_KEYS, SECTION_TITLES, Answer, Source, Statement
