@@ -11,7 +11,7 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.answer_cards import PREVIEW_CHARS, answer_cards, answer_preview, latest_card
+from bot.answer_cards import PREVIEW_CHARS, answer_cards, answer_preview
 from bot.cogs.admin import all_timezones, progress_text, timezone_choices
 from bot.cogs.feeds import feed_choices, find_feed
 from bot.digest_cards import compact_card
@@ -26,6 +26,7 @@ from bot.embeds import (
     messages,
 )
 from bot.errors import GENERIC, user_message
+from bot.info_cards import latest_card
 from bot.permissions import Cooldowns
 from newsbot.digest import Digest
 from newsbot.errors import QuestionTooLong

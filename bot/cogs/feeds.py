@@ -9,10 +9,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.answer_cards import sources_card
 from bot.discord_text import escape, shorten, url_text
 from bot.embeds import build_messages, clip
 from bot.errors import NONE
+from bot.info_cards import sources_card
 from bot.permissions import moderator_only
 from ingest.feed_check import check_feed
 from newsbot.errors import NewsbotError

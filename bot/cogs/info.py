@@ -10,11 +10,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.answer_cards import latest_card, sources_card, status_card
 from bot.cogs.ask import DISEASE_CHOICES
 from bot.digest_post import StoryButton, post_details, post_digest
 from bot.embeds import build_messages
 from bot.errors import NONE
+from bot.info_cards import latest_card, sources_card, status_card
 from newsbot import guilds
 from newsbot.answering import latest as latest_articles
 from newsbot.digest import build_digest
