@@ -14,7 +14,7 @@ from newsbot.settings import Settings
 
 
 def feeds(args: argparse.Namespace, settings: Settings) -> int:
-    from newsbot.status import feed_line
+    from cli.render_status import feed_line
 
     conn = db.connect(settings.sqlite_path)
     feed_store.seed_once(conn, settings.feeds_file)

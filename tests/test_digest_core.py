@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 
 from cli.main import main
+from cli.render_digest import digest_text
 from newsbot.chart import articles_per_disease, disease_chart_png
-from newsbot.digest import build_digest, digest_text
+from newsbot.digest import build_digest
 from newsbot.models import SECTION_KEYS, SECTION_TITLES
 from tests.conftest import SAMPLE_FEEDS, SAMPLE_NOW
 
