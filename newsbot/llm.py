@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 SYSTEM_PROMPT = "answer_system"
 USER_PROMPT = "answer_user"
-# Variables each template receives from build_messages (tests/test_prompts.py checks both).
+# Variables each template receives from prompt_messages (tests/test_prompts.py checks both).
 PROMPT_VARIABLES: dict[str, frozenset[str]] = {
     SYSTEM_PROMPT: frozenset({"max_statements"}),
     USER_PROMPT: frozenset({"question", "history", "articles", "guidance"}),
@@ -112,7 +112,7 @@ def _provider(model: str) -> str | None:
 # --- prompts --------------------------------------------------------------------------
 
 
-def build_messages(
+def prompt_messages(
     question: str,
     passages: Sequence[Passage],
     sources: Sequence[Source],
@@ -211,7 +211,7 @@ def llm_sections(
 
     Blocking: run it in a worker thread. Raises LLMUnavailable on any failure.
     """
-    messages = build_messages(question, passages, sources, history, max_statements=max_statements,
+    messages = prompt_messages(question, passages, sources, history, max_statements=max_statements,
                               guidance=guidance)
     reply = _invoke(chat_model, messages, timeout)
     content = str(reply.text) if isinstance(reply, BaseMessage) else str(reply)
