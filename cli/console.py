@@ -92,8 +92,8 @@ def handle(library: Library, line: str, chat_model: Any, turns: list[tuple[str, 
     if empty:
         return empty
     question = rest if command == "ask" else line
-    history = turns[-3:] or None  # the core decides whether the question leans on it
-    answer = answer_question(library, question, history=history, chat_model=chat_model)
+    # the whole conversation: the core decides what of it a follow-up carries
+    answer = answer_question(library, question, history=turns, chat_model=chat_model)
     text = answer_text(answer)
     turns.append((question, text))
     return text

@@ -28,6 +28,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from newsbot.conversation import HISTORY_TURNS
 from newsbot.errors import LLMUnavailable
 from newsbot.models import SECTION_KEYS, Passage, Source, Statement
 from newsbot.prompts import render
@@ -46,7 +47,6 @@ PROMPT_VARIABLES: dict[str, frozenset[str]] = {
 MAX_STATEMENTS = 4
 MAX_STATEMENT_CHARS = 600
 EXCERPT_CHARS = 1500
-HISTORY_TURNS = 3
 HISTORY_CHARS = 600
 NO_KEY_PLACEHOLDER = "not-needed"  # OpenAI-compatible local servers ignore the key
 
