@@ -71,7 +71,7 @@ def questions() -> list[str]:
 
 def pool_vectors(templates: list[Any], embedder: Any, chunk_chars: int) -> list[np.ndarray]:
     """Per template, the vectors of its chunks (cached on disk for the real model)."""
-    from newsbot.text import chunk_sentences, split_sentences
+    from newsbot.sentences import chunk_sentences, split_sentences
 
     per_template = [chunk_sentences(split_sentences("\n\n".join(t.paragraphs)), chunk_chars)
                     or [t.title] for t in templates]
@@ -100,7 +100,7 @@ class StoreBuilder:
                  variants: int = VARIANTS) -> None:
         from bench.corpus import load_templates, make_article
         from newsbot.library import Library
-        from newsbot.text import chunk_sentences, split_sentences
+        from newsbot.sentences import chunk_sentences, split_sentences
         from newsbot.topics import classify, find_trial_ids
 
         self.settings = bench_settings(data_dir)
@@ -137,7 +137,7 @@ class StoreBuilder:
         from ingest.stories import to_blob
         from newsbot import db
         from newsbot.models import ArticleRecord, Chunk
-        from newsbot.text import content_hash, stable_id
+        from newsbot.sentences import content_hash, stable_id
         from newsbot.vectorstore import chunk_metadata
 
         ids: list[str] = []

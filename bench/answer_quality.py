@@ -135,7 +135,7 @@ def rrf_ranker(*rankers: Ranker, k: int = 60) -> Ranker:
 
 
 def lead(item: dict[str, Any], n: int) -> str:
-    from newsbot.text import split_sentences
+    from newsbot.sentences import split_sentences
 
     return " ".join(split_sentences(plain_text(item))[:max(1, n)])
 

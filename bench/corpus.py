@@ -141,7 +141,7 @@ def load_templates(feeds_dir: Path = SAMPLE_FEEDS) -> list[Template]:
     """The distinct sample items (a republished or syndicated copy is kept once)."""
     from ingest.extract import html_to_text
     from ingest.parse import parse_feed
-    from newsbot.text import split_sentences
+    from newsbot.sentences import split_sentences
     from newsbot.topics import classify
 
     templates: list[Template] = []
@@ -234,7 +234,7 @@ class _Varier:
 
     def thin(self, paragraph: str) -> str:
         """Drop some sentences after the first: reporters cut copy differently."""
-        from newsbot.text import split_sentences
+        from newsbot.sentences import split_sentences
 
         sentences = split_sentences(paragraph)
         kept = sentences[:1] + [s for s in sentences[1:] if self.rng.random() > 0.2]

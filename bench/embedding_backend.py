@@ -34,7 +34,7 @@ QUESTION = "What were the results of the LMR-19 lupus nephritis trial?"
 def corpus_chunks(n: int, seed: int = 0, chunk_chars: int = 700) -> list[str]:
     """'<title>. <chunk>' for the on-topic articles of a generated corpus, as ingest does."""
     from bench.corpus import generate
-    from newsbot.text import chunk_sentences, split_sentences
+    from newsbot.sentences import chunk_sentences, split_sentences
     from newsbot.topics import classify
 
     texts = []

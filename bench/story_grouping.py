@@ -27,7 +27,7 @@ import numpy as np
 from bench.common import OUT_DIR, default_backend, offline_env, quiet_logs, table
 from bench.eval_corpus import SLICES, build_library, canonical, load_items
 from ingest.stories import entities, from_blob, grouper_for, regroup_store
-from newsbot.text import jaccard, shingles
+from newsbot.sentences import jaccard, shingles
 
 DENSE_THRESHOLDS = (0.7, 0.8)
 DENSE_WINDOW = timedelta(days=3)

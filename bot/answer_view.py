@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.answer_cards import answer_cards, sources_value
 from bot.embeds import Card, build_messages
 from bot.errors import NONE, send_ephemeral, user_message
-from bot.render import answer_cards, sources_value
 from newsbot import feedback
 from newsbot.models import Answer
 

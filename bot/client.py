@@ -15,12 +15,13 @@ import discord
 from discord.ext import commands
 
 from bot.answer_view import AnswerButton
-from bot.checks import Cooldowns
+from bot.chart import chart_png
 from bot.embeds import clip
 from bot.errors import NewsTree
 from bot.ingest_runner import IngestRunner
+from bot.permissions import Cooldowns
 from newsbot import feedback, guilds
-from newsbot.chart import disease_chart_png
+from newsbot.chart import disease_chart
 from newsbot.digest import Digest
 from newsbot.library import Library
 from newsbot.settings import Settings
@@ -103,8 +104,12 @@ class NewsBot(commands.Bot):
         """The optional articles-per-disease PNG (settings.digest_chart), or None."""
         if not self.settings.digest_chart or digest.empty:
             return None
+        chart = await self.core(disease_chart, digest.until)
+        if chart is None:
+            return None
         async with self._chart_lock:
-            return await self.core(disease_chart_png, digest.until)
+            return await asyncio.get_running_loop().run_in_executor(self._core_pool, chart_png,
+                                                                    chart)
 
     # ---- start-up --------------------------------------------------------------------------
 

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, tzinfo
 
 import discord
 
+from bot.answer_cards import TITLE_CHARS, sections_text, source_line
+from bot.discord_text import escape, link, safe_url, shorten
 from bot.embeds import DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT, Card
-from bot.render import TITLE_CHARS, sections_text, source_line
-from bot.text import escape, link, safe_url, shorten
-from newsbot.digest import Digest, DigestStory, catching_up
+from newsbot.digest import Digest, DigestStory
 from newsbot.models import NOT_ADVICE
 
 HEADER_COLOR = 0x3A506B
@@ -74,9 +74,9 @@ def _header_lines(d: Digest, zone: tzinfo | None) -> list[str]:
                      f"{'s' if len(d.outlets) != 1 else ''}**")
     else:
         lines.append("Nothing new was published in this period.")
-    note = catching_up(d)
-    if note:
-        lines.append(f"*{note[0].upper()}{note[1:]}*")
+    if d.backlog:
+        plural = "y" if d.backlog == 1 else "ies"
+        lines.append(f"*Catching up: {d.backlog} older stor{plural} — /latest to browse*")
     return lines
 
 

@@ -2,7 +2,7 @@
 
 A `Card` is one logical embed (title, description, fields, footer) of any length; `build()`
 turns it into as many real embeds as the limits require, cutting only at safe points (see
-`bot.text.cut_point`), and `messages()` groups embeds so that no message carries more than
+`bot.discord_text.cut_point`), and `messages()` groups embeds so that no message carries more than
 10 embeds or 6,000 embed characters.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import discord
 
-from bot.text import shorten, split_text
+from bot.discord_text import shorten, split_text
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096

@@ -135,8 +135,8 @@ def articles(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def ask(args: argparse.Namespace, settings: Settings) -> int:
+    from cli.render_answer import answer_text
     from newsbot.answering import answer_question
-    from newsbot.render import answer_text
 
     disease = parse_disease(args.disease)
     with opened(settings) as library:
@@ -174,7 +174,8 @@ def search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def digest(args: argparse.Namespace, settings: Settings) -> int:
-    from newsbot.digest import build_digest, digest_text
+    from cli.render_digest import digest_text
+    from newsbot.digest import build_digest
 
     with opened(settings) as library:
         if _say_nothing_ingested(library):
@@ -195,7 +196,8 @@ def _say_nothing_ingested(library: Library) -> bool:
 
 
 def show_status(args: argparse.Namespace, settings: Settings) -> int:
-    from newsbot.status import status, status_text
+    from cli.render_status import status_text
+    from newsbot.status import status
 
     with opened(settings, store_optional=True) as library:  # SQLite is all status reads
         print(status_text(status(library)))

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from cli.commands import nothing_ingested, parse_disease
+from cli.render_answer import answer_text
 from newsbot.answering import answer_question, latest
 from newsbot.errors import NewsbotError
 from newsbot.library import Library
-from newsbot.render import answer_text
 
 HELP = """Commands (as in the Discord channel):
   ask QUESTION        answer from the stored news (a bare question works too)
@@ -68,16 +68,18 @@ def handle(library: Library, line: str, chat_model: Any, turns: list[tuple[str, 
             for a in items
         )
     if command == "digest":
-        from newsbot.digest import build_digest, digest_text
+        from cli.render_digest import digest_text
+        from newsbot.digest import build_digest
 
         return digest_text(build_digest(library))
     if command == "status":
-        from newsbot.status import status, status_text
+        from cli.render_status import status_text
+        from newsbot.status import status
 
         return status_text(status(library))
     if command in {"sources", "feeds"}:
+        from cli.render_status import feed_line
         from newsbot.feeds import list_feeds
-        from newsbot.status import feed_line
 
         feeds = list_feeds(library.db)
         return "\n".join(feed_line(f) for f in feeds) or "No feeds followed."
@@ -90,8 +92,8 @@ def handle(library: Library, line: str, chat_model: Any, turns: list[tuple[str, 
     if empty:
         return empty
     question = rest if command == "ask" else line
-    history = turns[-3:] or None  # the core decides whether the question leans on it
-    answer = answer_question(library, question, history=history, chat_model=chat_model)
+    # the whole conversation: the core decides what of it a follow-up carries
+    answer = answer_question(library, question, history=turns, chat_model=chat_model)
     text = answer_text(answer)
     turns.append((question, text))
     return text

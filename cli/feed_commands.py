@@ -14,7 +14,7 @@ from newsbot.settings import Settings
 
 
 def feeds(args: argparse.Namespace, settings: Settings) -> int:
-    from newsbot.status import feed_line
+    from cli.render_status import feed_line
 
     conn = db.connect(settings.sqlite_path)
     feed_store.seed_once(conn, settings.feeds_file)
@@ -57,7 +57,7 @@ def followed_locations(library: Library, given: list[str]) -> list[str]:
 def check_location(location: str, settings: Settings) -> str:
     """The feed's title; a FeedError with the reason when it is not a readable feed."""
     if feed_store.is_url(location):
-        from ingest.checks import check_feed
+        from ingest.feed_check import check_feed
 
         return check_feed(location, settings, trusted=True)
     from ingest.parse import parse_feed

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
-from newsbot.text import normalise_whitespace
+from newsbot.sentences import normalise_whitespace
 
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "form", "button", "svg", "img",
               "video", "audio", "object", "embed", "nav", "footer", "aside", "template")

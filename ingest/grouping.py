@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 
 from newsbot.query import names_in
-from newsbot.text import jaccard, shingles
+from newsbot.sentences import jaccard, shingles
 from newsbot.topics import NCT_RE, is_generic
 
 # Syndicated copies are near-identical in meaning as well as in words; only candidates this

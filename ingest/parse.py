@@ -12,7 +12,7 @@ import feedparser
 
 from ingest.extract import html_to_text, mostly_utf8
 from newsbot.errors import FeedError
-from newsbot.text import normalise_whitespace
+from newsbot.sentences import normalise_whitespace
 
 log = logging.getLogger(__name__)
 # Problems that say nothing about the feed's structure: a wrong media type or charset label.

@@ -28,7 +28,7 @@ from newsbot.errors import DiskFull, FeedError, NewsbotError, StoreUnavailable
 from newsbot.library import Library
 from newsbot.models import ArticleRecord, Chunk
 from newsbot.retrieval import common_words
-from newsbot.text import chunk_sentences, content_hash, split_sentences, truncate
+from newsbot.sentences import chunk_sentences, content_hash, split_sentences, truncate
 from newsbot.topics import classify, find_trial_ids
 from newsbot.vectorstore import chunk_metadata
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from newsbot.links import is_tracking_parameter
-from newsbot.text import stable_id
+from newsbot.sentences import stable_id
 
 
 def normalise_url(url: str) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from newsbot import db
+from newsbot.conversation import follow_up_context
 from newsbot.errors import EmptyQuestion, LLMUnavailable, QuestionTooLong
 from newsbot.extractive import summarise
 from newsbot.library import Library
@@ -151,8 +152,8 @@ def answer_question(
     settings = library.settings
     question = check_question(question, settings.max_question_chars)
     now = library.settings.current_time(now)
-    previous = [q for q, _ in history] if history else None
-    pq = parse(library, question, now=now, history=previous)
+    context = follow_up_context(question, history)
+    pq = parse(library, question, now=now, history=context.questions)
     if days:
         since = now - timedelta(days=days)
     if since:
@@ -172,7 +173,7 @@ def answer_question(
             related = number_sources(library, [hits[0].article])
             answer = not_found(library, pq, missing, related, disease=disease)
         else:
-            answer = _summarise(library, pq, hits, history, chat_model)
+            answer = _summarise(library, pq, hits, list(context.turns), chat_model)
             if pq.unknown_names:
                 answer.notices.insert(0, "I found no coverage of “"
                                       + " ".join(pq.unknown_names) + "” in the news I follow.")

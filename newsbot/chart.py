@@ -1,13 +1,23 @@
-"""A small PNG for the digest: on-topic articles per disease over the last 7 days."""
+"""The digest chart's data: on-topic articles per disease over the last days.
+
+The core only counts; the bot draws the picture (`bot/chart.py`).
+"""
 
 from __future__ import annotations
 
-import io
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from newsbot import db
 from newsbot.library import Library
 from newsbot.topics import display_disease
+
+
+@dataclass(frozen=True)
+class DiseaseChart:
+    """Bars of articles per disease, the most covered first."""
+    days: int
+    bars: tuple[tuple[str, int], ...]  # (disease as shown, article count)
 
 
 def articles_per_disease(library: Library, now: datetime, days: int = 7) -> dict[str, int]:
@@ -19,29 +29,9 @@ def articles_per_disease(library: Library, now: datetime, days: int = 7) -> dict
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:8])
 
 
-def disease_chart_png(library: Library, now: datetime, days: int = 7) -> bytes | None:
-    """PNG bytes, or None when there is nothing to draw or matplotlib is not installed."""
+def disease_chart(library: Library, now: datetime, days: int = 7) -> DiseaseChart | None:
+    """The chart of the last `days` days, or None when there is nothing to draw."""
     counts = articles_per_disease(library, now, days)
     if not counts:
         return None
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib import pyplot as plt
-    except ImportError:
-        return None
-    labels = [display_disease(k) for k in counts][::-1]
-    values = list(counts.values())[::-1]
-    fig, ax = plt.subplots(figsize=(6, 0.4 * len(labels) + 1.2), dpi=100)
-    try:
-        ax.barh(labels, values, color="#5865F2")
-        ax.set_xlabel("articles")
-        ax.set_title(f"Articles per disease, last {days} days")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
-        return buffer.getvalue()
-    finally:
-        plt.close(fig)
+    return DiseaseChart(days, tuple((display_disease(k), n) for k, n in counts.items()))

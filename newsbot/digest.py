@@ -20,16 +20,8 @@ from newsbot import db
 from newsbot.answering import number_sources
 from newsbot.extractive import summarise
 from newsbot.library import Library
-from newsbot.models import (
-    NOT_ADVICE,
-    SECTION_KEYS,
-    SECTION_TITLES,
-    ArticleRecord,
-    Source,
-    Statement,
-)
+from newsbot.models import SECTION_KEYS, ArticleRecord, Source, Statement
 from newsbot.query import ParsedQuery
-from newsbot.render import cite, source_line
 from newsbot.retrieval import Hit, article_sentences
 
 MAX_READ = 6  # a story's articles the summary reads (head first)
@@ -181,48 +173,3 @@ def story_digest(library: Library, story_id: str, *, now: datetime | None = None
     _summarise_story(story, per_section)
     return story
 
-
-def catching_up(d: Digest) -> str | None:
-    if not d.backlog:
-        return None
-    plural = "y" if d.backlog == 1 else "ies"
-    return f"catching up: {d.backlog} older stor{plural} — /latest to browse"
-
-
-def digest_header(d: Digest) -> str:
-    if d.empty:
-        return f"Nothing new since {d.since:%d %b %H:%M} UTC."
-    parts = []
-    if d.article_count:
-        parts.append(f"{d.article_count} new article{'s' if d.article_count != 1 else ''} from "
-                     f"{len(d.outlets)} outlet{'s' if len(d.outlets) != 1 else ''}, "
-                     f"{d.since:%d %b %H:%M} – {d.until:%d %b %H:%M} UTC")
-    else:
-        parts.append(f"Nothing new published since {d.since:%d %b %H:%M} UTC")
-    note = catching_up(d)
-    if note:
-        parts.append(note)
-    return "; ".join(parts)
-
-
-def digest_text(d: Digest) -> str:
-    lines = [f"# News digest — {digest_header(d)}", ""]
-    for i, story in enumerate(d.top, 1):
-        covered = f" (covered by {len(story.outlets)} outlets)" if len(story.outlets) > 1 else ""
-        lines.append(f"## {i}. {story.headline}{covered}")
-        for key in SECTION_KEYS:
-            statements = story.sections.get(key, [])
-            if statements:  # a section with nothing that belongs in it is left out
-                lines.append(f"**{SECTION_TITLES[key]}**")
-                lines += [f"- {s.text} {cite(s.citations)}" for s in statements]
-        lines += [source_line(s) for s in story.sources]
-        lines.append("")
-    if d.others:
-        lines.append("## Also new")
-        for s in d.others:
-            links = "; ".join(f"{x.source} {x.url}" for x in s.sources)
-            lines.append(f"- {s.headline} — {links}")
-        lines.append("")
-    if not d.empty:
-        lines.append(NOT_ADVICE)
-    return "\n".join(lines).strip()

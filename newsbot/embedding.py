@@ -100,7 +100,7 @@ class HashingEmbedder:
         self.texts_encoded = 0
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        from newsbot.text import words
+        from newsbot.sentences import words
 
         self.calls += 1
         self.texts_encoded += len(texts)

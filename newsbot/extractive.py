@@ -21,7 +21,7 @@ from newsbot.query import ParsedQuery, intent_headline
 from newsbot.retrieval import Hit, Matcher, aliases, article_sentences, mentions
 from newsbot.safety import is_unsafe
 from newsbot.sections import classify
-from newsbot.text import jaccard, shingles, words
+from newsbot.sentences import jaccard, shingles, words
 from newsbot.topics import disease_pattern, is_generic, specific_therapies, therapy_pattern
 
 MIN_CHARS, MAX_CHARS = 28, 420

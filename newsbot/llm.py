@@ -28,6 +28,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from newsbot.conversation import HISTORY_TURNS
 from newsbot.errors import LLMUnavailable
 from newsbot.models import SECTION_KEYS, Passage, Source, Statement
 from newsbot.prompts import render
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 SYSTEM_PROMPT = "answer_system"
 USER_PROMPT = "answer_user"
-# Variables each template receives from build_messages (tests/test_prompts.py checks both).
+# Variables each template receives from prompt_messages (tests/test_prompts.py checks both).
 PROMPT_VARIABLES: dict[str, frozenset[str]] = {
     SYSTEM_PROMPT: frozenset({"max_statements"}),
     USER_PROMPT: frozenset({"question", "history", "articles", "guidance"}),
@@ -46,7 +47,6 @@ PROMPT_VARIABLES: dict[str, frozenset[str]] = {
 MAX_STATEMENTS = 4
 MAX_STATEMENT_CHARS = 600
 EXCERPT_CHARS = 1500
-HISTORY_TURNS = 3
 HISTORY_CHARS = 600
 NO_KEY_PLACEHOLDER = "not-needed"  # OpenAI-compatible local servers ignore the key
 
@@ -112,7 +112,7 @@ def _provider(model: str) -> str | None:
 # --- prompts --------------------------------------------------------------------------
 
 
-def build_messages(
+def prompt_messages(
     question: str,
     passages: Sequence[Passage],
     sources: Sequence[Source],
@@ -211,7 +211,7 @@ def llm_sections(
 
     Blocking: run it in a worker thread. Raises LLMUnavailable on any failure.
     """
-    messages = build_messages(question, passages, sources, history, max_statements=max_statements,
+    messages = prompt_messages(question, passages, sources, history, max_statements=max_statements,
                               guidance=guidance)
     reply = _invoke(chat_model, messages, timeout)
     content = str(reply.text) if isinstance(reply, BaseMessage) else str(reply)

@@ -32,7 +32,7 @@ from newsbot.query import (
     intent_headline,
     understand,
 )
-from newsbot.text import split_sentences
+from newsbot.sentences import split_sentences
 from newsbot.topics import (
     detect_diseases,
     disease_pattern,

@@ -65,3 +65,23 @@ def test_llm_failures_fall_back_to_extractive(sample_library, tmp_path, failure)
     assert answer.mode == "extractive" and answer.found
     assert answer.notices and "extractive summary" in answer.notices[0]
     assert answer.sections["whats_happening"], "the fallback still answers"
+
+
+def test_only_a_follow_up_carries_the_conversation_to_the_model(sample_library, tmp_path):
+    turns = [(f"Earlier question {n} about LMR-19?", f"Earlier answer {n}.") for n in range(1, 5)]
+    reply = {"whats_happening": [{"text": "LMR-19 led to renal responses.", "citations": [1]}]}
+    with OpenAICompatServer() as server:
+        server.reply_json(reply)
+        server.reply_json(reply)
+        model = model_for(tmp_path, server.base_url)
+        answer_question(sample_library, "And what about the kidney results?", history=turns,
+                        chat_model=model, now=SAMPLE_NOW)
+        answer_question(sample_library, QUESTION, history=turns, chat_model=model,
+                        now=SAMPLE_NOW)
+        follow_up, standalone = (r.content_of("user") for r in server.requests)
+    block = follow_up[follow_up.index("<history>"):follow_up.index("</history>")]
+    # the last HISTORY_TURNS turns, oldest first; the first turn is no longer carried
+    assert "Earlier question 1" not in block
+    assert block.index("Earlier question 2") < block.index("Earlier question 4")
+    assert "Earlier answer 4." in block
+    assert "<history>" not in standalone and "Earlier question" not in standalone

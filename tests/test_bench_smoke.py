@@ -12,7 +12,7 @@ from bench import answer_latency, answer_quality, embedding_backend, ingest_thro
 from bench.corpus import feed_files, generate, write_corpus
 from ingest.parse import parse_feed
 from newsbot.embedding import HashingEmbedder
-from newsbot.text import jaccard, shingles
+from newsbot.sentences import jaccard, shingles
 
 
 def test_corpus_is_varied_rss(tmp_path: Path) -> None:

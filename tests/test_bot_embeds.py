@@ -11,10 +11,11 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.checks import Cooldowns
+from bot.answer_cards import PREVIEW_CHARS, answer_cards, answer_preview
 from bot.cogs.admin import all_timezones, progress_text, timezone_choices
 from bot.cogs.feeds import feed_choices, find_feed
 from bot.digest_cards import compact_card
+from bot.discord_text import escape, safe_url, shorten, split_text, strip_bot_mention
 from bot.embeds import (
     DESCRIPTION_LIMIT,
     EMBED_TOTAL_LIMIT,
@@ -25,8 +26,8 @@ from bot.embeds import (
     messages,
 )
 from bot.errors import GENERIC, user_message
-from bot.render import PREVIEW_CHARS, answer_cards, answer_preview, latest_card
-from bot.text import escape, safe_url, shorten, split_text, strip_bot_mention
+from bot.info_cards import latest_card
+from bot.permissions import Cooldowns
 from newsbot.digest import Digest
 from newsbot.errors import QuestionTooLong
 from newsbot.feeds import FeedState

@@ -7,9 +7,11 @@ from datetime import timedelta
 
 import pytest
 
+from bot.chart import chart_png
 from cli.main import main
-from newsbot.chart import articles_per_disease, disease_chart_png
-from newsbot.digest import build_digest, digest_text
+from cli.render_digest import digest_text
+from newsbot.chart import articles_per_disease, disease_chart
+from newsbot.digest import build_digest
 from newsbot.models import SECTION_KEYS, SECTION_TITLES
 from tests.conftest import SAMPLE_FEEDS, SAMPLE_NOW
 
@@ -106,5 +108,8 @@ def test_digest_cli_json(capsys):
 def test_chart_counts_and_png(sample_library):
     counts = articles_per_disease(sample_library, SAMPLE_NOW)
     assert counts and max(counts, key=counts.get) == "lupus"
-    png = disease_chart_png(sample_library, SAMPLE_NOW)
+    chart = disease_chart(sample_library, SAMPLE_NOW)
+    assert chart and chart.bars[0] == ("Lupus (SLE)", counts["lupus"]) and chart.days == 7
+    assert [n for _, n in chart.bars] == list(counts.values())
+    png = chart_png(chart)
     assert png and png.startswith(b"\x89PNG")

@@ -32,7 +32,7 @@ def test_template_variables_match_what_llm_declares(name: str) -> None:
     assert template_variables(name) == llm.PROMPT_VARIABLES[name]
 
 
-def test_build_messages_passes_exactly_each_templates_variables(
+def test_prompt_messages_passes_exactly_each_templates_variables(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     passed: dict[str, set[str]] = {}
@@ -43,7 +43,7 @@ def test_build_messages_passes_exactly_each_templates_variables(
         return real_render(name, **values)
 
     monkeypatch.setattr(llm, "render", spy)
-    llm.build_messages("What is new in CAR-T?", [], [], [("Earlier?", "Earlier answer.")])
+    llm.prompt_messages("What is new in CAR-T?", [], [], [("Earlier?", "Earlier answer.")])
     assert passed.keys() == llm.PROMPT_VARIABLES.keys()
     for name, names in passed.items():
         assert names == template_variables(name), name

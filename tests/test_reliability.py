@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from cli.render_status import status_text
 from ingest.pipeline import FeedSource, run_ingest
 from newsbot import db
 from newsbot.embedding import HashingEmbedder
 from newsbot.errors import StoreLocked
 from newsbot.library import Library
-from newsbot.status import status, status_text
+from newsbot.status import status
 from tests.conftest import SAMPLE_FEEDS, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,10 +12,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import moderator_only
+from bot.discord_text import escape, url_text
 from bot.embeds import clip
 from bot.errors import NONE
-from bot.text import escape, url_text
+from bot.permissions import moderator_only
 from newsbot import guilds
 from newsbot.errors import IngestBusy, NewsbotError
 

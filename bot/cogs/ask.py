@@ -9,12 +9,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.answer_cards import answer_preview
 from bot.answer_view import Send, send_with_buttons
-from bot.checks import answers_here, ask_cooldown, home_channel_id
+from bot.discord_text import strip_bot_mention
 from bot.embeds import embed_text
 from bot.errors import NONE, user_message
-from bot.render import answer_preview
-from bot.text import strip_bot_mention
+from bot.permissions import answers_here, ask_cooldown, home_channel_id
 from newsbot.answering import answer_question, check_question
 from newsbot.errors import NewsbotError
 from newsbot.models import Answer
@@ -26,8 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DISEASE_CHOICES = [app_commands.Choice(name=display, value=key)
                    for key, (display, _) in DISEASES.items()]
-HISTORY_MESSAGES = 50  # how far back a thread is read for context
-HISTORY_TURNS = 3  # how many earlier question/answer pairs are passed on
+HISTORY_MESSAGES = 50  # how far back a thread is read for context (the core picks the turns)
 ANSWERABLE = (discord.MessageType.default, discord.MessageType.reply)
 FOLLOW_UP_HINT = "Ask follow-up questions in this thread; I keep the conversation in mind."
 DM_HINT = ("I answer in servers: mention me with a question in a channel, or use /ask there. "
@@ -62,7 +61,7 @@ def turns_from_history(messages: list[discord.Message], bot_id: int,
             question = None
         elif message.content:
             question = strip_bot_mention(message.content, bot_id)
-    return turns[-HISTORY_TURNS:]
+    return turns
 
 
 class AskCog(commands.Cog):

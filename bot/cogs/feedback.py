@@ -8,10 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import moderator_only
+from bot.discord_text import escape, shorten
 from bot.embeds import Card, build_messages
 from bot.errors import NONE
-from bot.text import escape, shorten
+from bot.permissions import moderator_only
 from newsbot import feedback
 
 if TYPE_CHECKING:

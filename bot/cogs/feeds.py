@@ -9,12 +9,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import moderator_only
+from bot.discord_text import escape, shorten, url_text
 from bot.embeds import build_messages, clip
 from bot.errors import NONE
-from bot.render import sources_card
-from bot.text import escape, shorten, url_text
-from ingest.checks import check_feed
+from bot.info_cards import sources_card
+from bot.permissions import moderator_only
+from ingest.feed_check import check_feed
 from newsbot.errors import NewsbotError
 from newsbot.feeds import (
     FeedState,

@@ -8,9 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import is_moderator
 from bot.embeds import Card, build_messages
 from bot.errors import NONE
+from bot.permissions import is_moderator
 from newsbot.models import NOT_ADVICE
 
 if TYPE_CHECKING:

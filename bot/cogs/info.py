@@ -14,7 +14,7 @@ from bot.cogs.ask import DISEASE_CHOICES
 from bot.digest_post import StoryButton, post_details, post_digest
 from bot.embeds import build_messages
 from bot.errors import NONE
-from bot.render import latest_card, sources_card, status_card
+from bot.info_cards import latest_card, sources_card, status_card
 from newsbot import guilds
 from newsbot.answering import latest as latest_articles
 from newsbot.digest import build_digest

@@ -1,8 +1,12 @@
-"""Plain-text rendering of answers, article lists and reports for the terminal."""
+"""An answer as terminal text: the four sections with their citations, then the sources.
+
+`source_line` and `sections_lines` are the terminal's one way of showing a source and the
+four sections; the digest (`cli/render_digest.py`) uses them too.
+"""
 
 from __future__ import annotations
 
-from newsbot.models import NOT_ADVICE, SECTION_KEYS, SECTION_TITLES, Answer, Source
+from newsbot.models import NOT_ADVICE, SECTION_KEYS, SECTION_TITLES, Answer, Source, Statement
 
 
 def cite(citations: tuple[int, ...]) -> str:
@@ -14,6 +18,21 @@ def source_line(source: Source) -> str:
     also = f" (also in {', '.join(source.also_in)})" if source.also_in else ""
     link = f" — {source.url}" if source.url else ""
     return f"[{source.n}] {source.title} — {source.source}{date}{also}{link}"
+
+
+def sections_lines(sections: dict[str, list[Statement]], *, title: str,
+                   gap: bool) -> list[str]:
+    """The four sections, each under `title` (a format with the section's name), one cited
+    statement a line; `gap` puts an empty line after each section."""
+    lines: list[str] = []
+    for key in SECTION_KEYS:  # a section with nothing that belongs in it is left out
+        statements = sections.get(key) or []
+        if statements:
+            lines.append(title.format(SECTION_TITLES[key]))
+            lines += [f"- {s.text} {cite(s.citations)}" for s in statements]
+            if gap:
+                lines.append("")
+    return lines
 
 
 def answer_text(answer: Answer) -> str:
@@ -31,12 +50,7 @@ def answer_text(answer: Answer) -> str:
             lines.append("The news I follow covers, for example: " + "; ".join(answer.suggestions))
         lines.append(NOT_ADVICE)
         return "\n".join(lines).strip()
-    for key in SECTION_KEYS:  # a section with nothing that belongs in it is left out
-        statements = answer.sections[key]
-        if statements:
-            lines.append(f"## {SECTION_TITLES[key]}")
-            lines += [f"- {s.text} {cite(s.citations)}" for s in statements]
-            lines.append("")
+    lines += sections_lines(answer.sections, title="## {}", gap=True)
     lines.append("Sources")
     lines += [source_line(s) for s in answer.sources]
     mode = "LLM summary" if answer.mode == "llm" else "extractive summary"

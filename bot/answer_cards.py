@@ -1,4 +1,7 @@
-"""Answers, article lists, feeds and status as embed cards. Pure: core objects in, cards out.
+"""An answer as embed cards: the bot's one renderer of the four sections and of a source.
+
+Pure: core objects in, cards out. The digest's cards (`bot/digest_cards.py`) and the
+"Sources" button reuse `sections_text` and `source_line`.
 
 Every string that came from a feed, a model or a user is passed through `escape()`; the
 bot's own labels are written here and are safe as they are.
@@ -9,16 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from bot.discord_text import escape, link, shorten
 from bot.embeds import FIELD_VALUE_LIMIT, Card
-from bot.text import escape, link, shorten
-from newsbot.feeds import FeedState
-from newsbot.guilds import Subscription
 from newsbot.models import NOT_ADVICE, SECTION_KEYS, SECTION_TITLES, Answer, Source, Statement
-from newsbot.render import cite
-from newsbot.status import Status, feed_line
 
 TITLE_CHARS = 200  # longest feed title shown in a link, so a source line fits a field
 PREVIEW_CHARS = 1500  # an answer's one embed; the rest is behind "Show more"
+
+
+def cite(citations: tuple[int, ...]) -> str:
+    return "".join(f"[{n}]" for n in citations)
 
 
 def date_text(when: datetime | None) -> str:
@@ -136,51 +139,3 @@ def _preview_card(answer: Answer, intro: str, shown: list[tuple[str, Statement]]
     card.fields = [("Sources", sources_value(cited))] if cited else []
     return card
 
-
-def latest_card(articles: Sequence, title: str) -> Card:
-    lines = []
-    for article in articles:
-        headline = shorten(escape(article.title) or "Untitled", TITLE_CHARS)
-        when = date_text(article.published or article.ingested_at)
-        lines.append(f"• {link(headline, article.url)} — {escape(article.source)}, {when}")
-    description = "\n".join(lines) or "No stored stories match yet."
-    return Card(title=title, description=description, footer=NOT_ADVICE)
-
-
-def sources_card(feeds: Sequence[FeedState]) -> Card:
-    lines = [f"• {escape(feed_line(feed))}" for feed in feeds]
-    failing = sum(1 for f in feeds if f.consecutive_errors)
-    summary = f"{len(feeds)} feed(s) followed; {failing} failing."
-    return Card(title="Feeds followed", description="\n".join([summary, "", *lines]))
-
-
-def subscription_line(sub: Subscription) -> str:
-    where = f"<#{sub.channel_id}> at {sub.post_time:%H:%M} {sub.timezone}"
-    if not sub.enabled:
-        return f"{where} — disabled: {escape(sub.last_error or 'by a moderator')}"
-    if sub.last_error:
-        return f"{where} — failing ({sub.failures}x): {escape(sub.last_error)}"
-    last = f"last posted {sub.last_post_at:%Y-%m-%d %H:%M} UTC" if sub.last_post_at else "not yet"
-    return f"{where} — ok, {last}"
-
-
-def status_card(s: Status, subscriptions: Sequence[Subscription], ingest_running: bool) -> Card:
-    when = f"{s.last_ingest:%Y-%m-%d %H:%M} UTC" if s.last_ingest else "never"
-    last = f"{when} ({escape(s.last_result)})" if s.last_result else when
-    if ingest_running:
-        last += "\nAn ingestion run is in progress."
-    stored = (f"{s.articles} articles in {s.stories} stories ({s.chunks} chunks); "
-              f"{s.skipped} skipped as off-topic, {s.duplicates} duplicate(s) collapsed.")
-    fields = [
-        ("Stored", stored),
-        ("Last ingest", last),
-        ("Mode", escape(s.mode)),
-        ("Store", f"{escape(s.store)}; feeds failing: {s.failing_feeds}"),
-    ]
-    failing = [x for x in subscriptions if x.last_error or not x.enabled]
-    healthy = [x for x in subscriptions if x not in failing]
-    if healthy:
-        fields.append(("Digest subscriptions", "\n".join(map(subscription_line, healthy))))
-    if failing:
-        fields.append(("Failing digests", "\n".join(map(subscription_line, failing))))
-    return Card(title=f"newsbot {escape(s.version)}", fields=fields)
