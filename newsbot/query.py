@@ -70,9 +70,14 @@ _COMPARE = re.compile(r"\b(compare[ds]?|comparison|versus|vs\.?|differ(?:ence|en
 # answered only by news of X's hold, not by other news of X.
 EVENTS = {
     "hold": re.compile(r"\b(on hold|clinical hold|put on hold|paused?|halt(?:ed)?|suspend(?:ed)?|"
-                       r"suspension|stopped)\b", re.I),
+                       r"suspension|stopped|stop(?:s|ping)? (?:its|the|their|a|this) (?:\S+ ){0,3}"
+                       r"(?:trials?|study|studies|programm?e?|development|dosing|enrol\w*|"
+                       r"recruit\w*))\b", re.I),
     "termination": re.compile(r"\b(terminat\w*|discontinu\w*|scrapped|abandon\w*|"
                               r"shut down)\b", re.I),
+    "designation": re.compile(r"\b(orphan|breakthrough|fast[- ]track\w*|designat\w*|"
+                              r"PRIME|RMAT|priority (?:review|medicines?|development))\b", re.I),
+    "death": re.compile(r"\b(die[ds]?|dying|deaths?|fatal\w*)\b", re.I),
 }
 # What kind of news a question is after, and the headlines that carry that kind: "did X get
 # any regulatory status?" is answered by the designation notice, not by X's trial results.

@@ -106,6 +106,8 @@ GENERIC_TERM = re.compile(
     r"SLE|LN|MS|MG|gMG|RA|SSc|T1D|IBD|UC|NMOSD|CIDP|ITP|ANCA|COVID-?19|"
     r"ORR|CRR|PFS|OS|AE|SAE|QALY|BLA|NDA|MAA|CHMP|PRIME|RMAT|"
     r"FDA|EMA|NMA|NoMA|NICE|ICER|MHRA|NIH|NHS|CDC|WHO|US|UK|EU|USA|"
+    r"Europe|European|America|American|Americas|Asia|Asian|Africa|African|Canada|Australia|"
+    r"Japan|China|India|Germany|France|Spain|Italy|Britain|England|Switzerland|Netherlands|"
     r"EULAR|ACR|ASH|AAN|ECTRIMS|DDW|ADA|EASD|FOCIS|NEJM|JAMA|BMJ|"
     r"Q[1-4]|H[12]|AI|CEO|CFO|CMO|R&D|IPO|AGM|PDF|x|vs|"
     r"Bio|Biosciences|Therapeutics|Pharma|Pharmaceuticals|Biopharma|Biologics|Biotech|Inc|"

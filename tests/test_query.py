@@ -117,3 +117,22 @@ def test_undecodable_bytes_in_a_question_are_replaced_not_fatal():
     from newsbot.answering import check_question
 
     assert check_question("CAR-T \udcff for lupus?", 1000) == "CAR-T \ufffd for lupus?"
+
+
+def test_a_place_is_not_a_product():
+    """"approved in Europe" asks about VX-19 in Europe, not about everything naming Europe."""
+    lex = Lexicon(contains=lambda t: t.lower() in STORED | {"europe", "germany"},
+                  names=LEX.names)
+    pq = understand("Was VX-19 approved in Europe or Germany?", now=NOW, lexicon=lex)
+    assert pq.entities == ("VX-19",)
+
+
+@pytest.mark.parametrize(("question", "events"), [
+    ("Why did Vantor stop its VX-19 trial?", ("hold",)),
+    ("Did anyone die in the VANTAGE-2 study?", ("death",)),
+    ("Did VX-19 get orphan designation?", ("designation",)),
+    ("Did patients on VX-19 stop their steroids?", ()),  # stopping a medicine is no hold
+    ("Was VX-19 approved?", ()),  # approval is too often named in passing to require it
+])
+def test_the_event_a_named_product_question_asks_about(question, events):
+    assert understand(question, now=NOW, lexicon=LEX).events == events
