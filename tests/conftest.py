@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.embedding import HashingEmbedder
 from newsbot.library import Library
 from newsbot.settings import Settings
+from tests.doubles import HashingEmbedder
 from tests.feed_server import FeedServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,10 +15,10 @@ import discord
 import pytest
 
 from bot.main import NO_TOKEN, main, run_bot
-from newsbot.embedding import HashingEmbedder
 from newsbot.library import Library
 from tests.conftest import make_settings
 from tests.discord_fake import GUILD_ID, FakeDiscord
+from tests.doubles import HashingEmbedder
 from tests.test_bot_support import all_text, fake
 
 pytestmark = [pytest.mark.timeout(60)]

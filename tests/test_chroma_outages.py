@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import run_ingest, sources_from_args
-from newsbot.embedding import HashingEmbedder
 from newsbot.errors import StoreUnavailable
 from newsbot.library import Library
 from newsbot.retrieval import Query, retrieve
 from tests.conftest import SAMPLE_FEEDS
+from tests.doubles import HashingEmbedder
 from tests.test_chroma_server import BIN, HOOKS, free_port, server_settings, start_chroma
 
 pytestmark = pytest.mark.server

@@ -23,12 +23,12 @@ import pytest
 
 from ingest.pipeline import run_ingest, sources_from_args
 from newsbot import db
-from newsbot.embedding import HashingEmbedder
 from newsbot.errors import StoreUnavailable
 from newsbot.library import Library
 from newsbot.retrieval import Query, retrieve
 from newsbot.settings import Settings
 from tests.conftest import SAMPLE_FEEDS, make_settings
+from tests.doubles import HashingEmbedder
 
 pytestmark = pytest.mark.server
 

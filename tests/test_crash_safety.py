@@ -23,11 +23,11 @@ import pytest
 
 from ingest.pipeline import run_ingest, sources_from_args
 from newsbot import db
-from newsbot.embedding import HashingEmbedder
 from newsbot.library import Library
 from newsbot.settings import Settings
 from newsbot.vectorstore import VectorStore, release_lock
 from tests.conftest import SAMPLE_FEEDS, make_settings
+from tests.doubles import HashingEmbedder
 
 NEWSBOT = Path(sys.executable).parent / "newsbot"
 HOOKS = Path(__file__).resolve().parent / "subprocess_hooks"

@@ -15,11 +15,11 @@ import pytest
 
 from ingest.pipeline import FeedSource, run_ingest
 from newsbot import db
-from newsbot.embedding import HashingEmbedder
 from newsbot.errors import StoreLocked
 from newsbot.library import Library
 from newsbot.status import status, status_text
 from tests.conftest import SAMPLE_FEEDS, make_settings
+from tests.doubles import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,7 +50,7 @@ def test_lock_blocks_a_second_holder_in_a_child_process(tmp_path):
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout and child.stdout.readline().strip() == "locked"
-        from newsbot.embedding import HashingEmbedder
+        from tests.doubles import HashingEmbedder
 
         with pytest.raises(StoreLocked):
             Library.open(make_settings(tmp_path, data_dir=data), embedder=HashingEmbedder())
