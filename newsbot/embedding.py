@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+from newsbot.offline import offline_env
 
 DIMENSIONS = 384
 log = logging.getLogger(__name__)
@@ -44,11 +45,7 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, spec: str, batch_size: int = 64, backend: str = "torch",
                  cache_dir: Path | None = None) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        offline_env()
         path = model_path(spec)
         self.batch_size = batch_size
         self.name = f"{path.name if path.name != 'model' else spec}:{backend}"

@@ -65,7 +65,7 @@ def start_chroma(path: Path) -> ChromaServer:
     process = subprocess.Popen(
         [str(BIN / "chroma"), "run", "--path", str(path), "--host", "127.0.0.1",
          "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        stdout=log, stderr=subprocess.STDOUT,
     )
     log.close()
     server = ChromaServer(process, port)
@@ -115,8 +115,6 @@ def newsbot(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         "NEWSBOT_CHROMA_COLLECTION": settings.chroma_collection,
         "NEWSBOT_FETCH_ARTICLE_PAGES": "false",
         "NEWSBOT_MIN_RELEVANCE": str(settings.min_relevance),
-        "HF_HUB_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
     })
     return subprocess.run([str(BIN / "newsbot"), *args], env=env, cwd=settings.data_dir.parent,
                           capture_output=True, text=True, timeout=60, check=False)

@@ -51,8 +51,6 @@ def newsbot_ingest(data_dir: Path, kill: str | None = None, *, timed_kill: float
         "NEWSBOT_DATA_DIR": str(data_dir),
         "NEWSBOT_CHROMA_COLLECTION": store_settings(data_dir).chroma_collection,
         "NEWSBOT_FETCH_ARTICLE_PAGES": "false",
-        "HF_HUB_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
     })
     if kill:
         env["NEWSBOT_TEST_KILL"] = kill

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_second_process_gets_a_clear_error(library, settings):
-    env = {**os.environ, "NEWSBOT_DATA_DIR": str(settings.data_dir), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "NEWSBOT_DATA_DIR": str(settings.data_dir)}
     result = subprocess.run([sys.executable, "-m", "cli.main", "status"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
@@ -124,7 +124,7 @@ needs_mounts = pytest.mark.skipif(not _can_mount(), reason="needs unshare -m and
 
 
 def _in_namespace(script: str, tmp_path: Path, data_dir: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{HOOKS}", "HF_HUB_OFFLINE": "1",
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{HOOKS}",
            "NEWSBOT_TEST_EMBEDDER": "hashing", "NEWSBOT_DATA_DIR": str(data_dir),
            "NEWSBOT_FETCH_ARTICLE_PAGES": "false", "NEWSBOT_NOW": "2026-11-26T12:00:00Z",
            "NB": f"{sys.executable} -m cli.main", "OUT": str(tmp_path / "out")}
