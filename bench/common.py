@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from newsbot.data import data_path
 from newsbot.offline import offline_env as offline_env  # the benchmarks call it first
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_FEEDS = ROOT / "data" / "sample_feeds"
+SAMPLE_FEEDS = data_path("sample_feeds")
 QUESTIONS_FILE = ROOT / "tests" / "fixtures" / "questions.json"
 OUT_DIR = ROOT / "bench" / "out"  # git-ignored: results JSON, cached pools
 SAMPLE_NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)  # the sample feeds' "today"

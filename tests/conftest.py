@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from newsbot.data import data_path
 from newsbot.library import Library
 from newsbot.offline import OFFLINE_ENV
 from newsbot.settings import Settings
@@ -14,7 +15,7 @@ from tests.doubles import HashingEmbedder
 from tests.feed_server import FeedServer
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_FEEDS = ROOT / "data" / "sample_feeds"
+SAMPLE_FEEDS = data_path("sample_feeds")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLE_NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)  # the sample feeds' "today"
 
