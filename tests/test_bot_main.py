@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from newsbot.library import Library
 from tests.conftest import make_settings
 from tests.discord_fake import GUILD_ID, FakeDiscord
 from tests.doubles import HashingEmbedder
+from tests.loopback import free_port
 from tests.test_bot_support import all_text, fake
 
 pytestmark = [pytest.mark.timeout(60)]
@@ -29,10 +29,7 @@ HOOKS = Path(__file__).resolve().parent / "subprocess_hooks"
 
 def refusing_url() -> str:
     """An API base on a loopback port nothing listens on: connections are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/api/v10"
+    return f"http://127.0.0.1:{free_port()}/api/v10"
 
 
 def test_start_without_network_is_one_line_of_advice(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from newsbot.retrieval import Query, retrieve
 from newsbot.settings import Settings
 from tests.conftest import SAMPLE_FEEDS, make_settings
 from tests.doubles import HashingEmbedder
+from tests.loopback import free_port
 
 pytestmark = pytest.mark.server
 
@@ -36,12 +36,6 @@ BIN = Path(sys.executable).parent
 HOOKS = Path(__file__).resolve().parent / "subprocess_hooks"
 LATER = SAMPLE_FEEDS / "the_rheum_report.xml"  # ingested by the second process
 FIRST = [str(p) for p in sorted(SAMPLE_FEEDS.glob("*.xml")) if p != LATER]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
