@@ -6,11 +6,6 @@ STAMP := $(VENV)/.installed
 # A CPU build of torch lies in /opt/wheels on these machines; elsewhere PyPI serves it.
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-export HF_HUB_OFFLINE := 1
-export TRANSFORMERS_OFFLINE := 1
-export ANONYMIZED_TELEMETRY := False
-export TOKENIZERS_PARALLELISM := false
-
 .PHONY: run test bench lint clean
 
 $(STAMP): pyproject.toml

@@ -15,22 +15,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from newsbot.data import data_path
+from newsbot.offline import offline_env as offline_env  # the benchmarks call it first
+
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_FEEDS = ROOT / "data" / "sample_feeds"
+SAMPLE_FEEDS = data_path("sample_feeds")
 QUESTIONS_FILE = ROOT / "tests" / "fixtures" / "questions.json"
 OUT_DIR = ROOT / "bench" / "out"  # git-ignored: results JSON, cached pools
 SAMPLE_NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)  # the sample feeds' "today"
 T = TypeVar("T")
-
-
-def offline_env() -> None:
-    """Nothing is downloaded: the model ships in a package. Quiet the libraries too."""
-    for key, value in {
-        "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-        "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false",
-        "ANONYMIZED_TELEMETRY": "False",
-    }.items():
-        os.environ.setdefault(key, value)
 
 
 def bench_settings(data_dir: Path, **overrides: Any) -> Any:

@@ -150,9 +150,3 @@ class NewsBot(commands.Bot):
 
     async def send_text(self, channel: discord.abc.Messageable, text: str) -> None:
         await channel.send(clip(text), allowed_mentions=NONE)
-
-
-def create_bot(library: Library, settings: Settings, chat_model: Any | None = None,
-               clock: Callable[[], datetime] | None = None, **kwargs: Any) -> NewsBot:
-    """The bot over already-opened resources (tests pass guild_ready_timeout=0.05)."""
-    return NewsBot(library, settings, chat_model=chat_model, clock=clock, **kwargs)

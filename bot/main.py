@@ -15,11 +15,11 @@ from typing import Any
 import aiohttp
 import discord
 
-from bot.client import NewsBot, create_bot
+from bot.client import NewsBot
 from newsbot.library import Library
 from newsbot.settings import Settings
 
-__all__ = ["NewsBot", "create_bot", "main", "run_bot"]
+__all__ = ["NewsBot", "main", "run_bot"]
 log = logging.getLogger(__name__)
 NO_TOKEN = (
     "DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications "
@@ -60,7 +60,7 @@ async def main(settings: Settings) -> int:
     try:
         chat_model = await asyncio.to_thread(_chat_model, settings)
         log.info("answer mode: %s; store: %s", settings.describe_llm(), library.store.description)
-        bot = create_bot(library, settings, chat_model=chat_model)
+        bot = NewsBot(library, settings, chat_model=chat_model)
         async with bot:
             await bot.start(settings.discord_token.get_secret_value())
     finally:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from newsbot import db
 from newsbot.library import Library
 
-SAMPLE_FEEDS_NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)  # data/sample_feeds' "today"
+SAMPLE_FEEDS_NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)  # the sample feeds' "today"
 
 
 def nothing_ingested(library: Library) -> str | None:

@@ -166,5 +166,4 @@ def print_json(data: Any) -> None:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     raise SystemExit(main())

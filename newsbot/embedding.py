@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+from newsbot.offline import offline_env
 
 DIMENSIONS = 384
 log = logging.getLogger(__name__)
@@ -45,11 +45,7 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, spec: str, batch_size: int = 64, backend: str = "torch",
                  cache_dir: Path | None = None) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        offline_env()
         path = model_path(spec)
         self.batch_size = batch_size
         self.name = f"{path.name if path.name != 'model' else spec}:{backend}"
@@ -87,33 +83,6 @@ def _load_onnx(path: Path, batch_size: int, cache_dir: Path) -> OnnxEncoder | No
     except OnnxUnavailable as exc:
         log.warning("ONNX backend unavailable, using torch: %s", exc)
         return None
-
-
-class HashingEmbedder:
-    """Deterministic bag-of-words vectors for fast unit tests: similar words, similar vectors."""
-
-    name = "hashing"
-
-    def __init__(self, dimensions: int = DIMENSIONS) -> None:
-        self.dimensions = dimensions
-        self.calls = 0
-        self.texts_encoded = 0
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        from newsbot.sentences import words
-
-        self.calls += 1
-        self.texts_encoded += len(texts)
-        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in words(text):
-                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-                index = int.from_bytes(digest[:4], "little") % self.dimensions
-                out[row, index] += 1.0 if digest[4] & 1 else -1.0
-            norm = np.linalg.norm(out[row])
-            if norm:
-                out[row] /= norm
-        return out
 
 
 _CACHE: dict[tuple[str, str], SentenceTransformerEmbedder] = {}

@@ -17,7 +17,6 @@ SECTION_TITLES: dict[str, str] = {
     "whats_next": "What's next",
     "beyond_the_headlines": "Beyond the headlines",
 }
-NO_SUPPORT = "No supporting coverage in the news I follow."
 NOT_ADVICE = "News summary, not medical advice."
 
 

@@ -1,4 +1,4 @@
-"""Prompt templates kept in `prompts/NAME.md`, loaded by name and rendered strictly.
+"""Prompt templates kept in `newsbot/data/prompts/NAME.md`, loaded by name and rendered strictly.
 
 Templates use `string.Template` placeholders (`$name` or `${name}`), so literal JSON braces
 need no escaping; a literal dollar sign is written `$$`. `render` refuses to run with a
@@ -12,9 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from string import Template
 
-from newsbot.settings import REPO_ROOT
+from newsbot.data import data_path
 
-PROMPTS_DIR = REPO_ROOT / "prompts"
+PROMPTS_DIR = data_path("prompts")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
 
 

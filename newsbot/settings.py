@@ -10,9 +10,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from newsbot.data import data_path
 from newsbot.errors import NewsbotError
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class ConfigError(NewsbotError):
@@ -31,11 +30,12 @@ class Settings(BaseSettings):
     # --- storage -----------------------------------------------------------------
     data_dir: Path = Field(Path("data"), description="Where SQLite, Chroma and caches live.")
     feeds_file: Path = Field(
-        REPO_ROOT / "feeds.toml",
-        description="Feed list used to seed the feed table the first time.",
+        data_path("feeds.toml"),
+        description="Feed list used to seed the feed table the first time (default: the one "
+        "bundled in newsbot/data/).",
     )
     sample_feeds_dir: Path = Field(
-        REPO_ROOT / "data" / "sample_feeds", description="Bundled sample feeds for the demo."
+        data_path("sample_feeds"), description="Bundled sample feeds for the demo."
     )
     chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded.")
     chroma_port: int = Field(8000, description="Chroma server port.")
@@ -217,10 +217,6 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
-
-    @property
-    def uses_chroma_server(self) -> bool:
-        return bool(self.chroma_host)
 
     def current_time(self, now: datetime | None = None) -> datetime:
         """`now` if given, else the pinned clock (`NEWSBOT_NOW`), else the real time."""

@@ -195,10 +195,6 @@ class VectorStore:
             hits.append(Hit(chunk_id, 1.0 - float(distance), dict(meta or {})))
         return hits
 
-    def heartbeat(self) -> None:
-        self._connect()
-        self._call("heartbeat", "heartbeat")
-
 
 def disk_full(exc: BaseException | None) -> bool:
     """Whether an error (or one it wraps) is a full disk, in any of the ways it is said."""
@@ -218,14 +214,3 @@ def _where(settings: Settings) -> str:
     if settings.chroma_host:
         return f"server {settings.chroma_host}:{settings.chroma_port}"
     return f"embedded at {settings.chroma_path}"
-
-
-def embeddings_for(store: VectorStore, ids: Sequence[str]) -> dict[str, np.ndarray]:
-    """Stored vectors of the given chunks (for scoring keyword-only hits)."""
-    if not ids:
-        return {}
-    result = store._call("read", "get", ids=list(ids), include=["embeddings"])
-    return {
-        chunk_id: np.asarray(vector, dtype=np.float32)
-        for chunk_id, vector in zip(result["ids"], result["embeddings"], strict=True)
-    }

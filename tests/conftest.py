@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.embedding import HashingEmbedder
+from newsbot.data import data_path
 from newsbot.library import Library
+from newsbot.offline import OFFLINE_ENV
 from newsbot.settings import Settings
+from tests.doubles import HashingEmbedder
 from tests.feed_server import FeedServer
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_FEEDS = ROOT / "data" / "sample_feeds"
+SAMPLE_FEEDS = data_path("sample_feeds")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLE_NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)  # the sample feeds' "today"
 
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
-os.environ["ANONYMIZED_TELEMETRY"] = "False"
+os.environ.update(OFFLINE_ENV)  # whatever the developer's shell says; subprocesses inherit it
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.loopback import free_port
+
 
 @dataclass(frozen=True)
 class Behaviour:
@@ -246,7 +248,4 @@ def _text(content: Any) -> str:
 
 def closed_port_url() -> str:
     """A base URL on 127.0.0.1 where nothing listens (connection refused)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
+    return f"http://127.0.0.1:{free_port()}/v1"

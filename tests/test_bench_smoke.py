@@ -11,8 +11,8 @@ import pytest
 from bench import answer_latency, answer_quality, embedding_backend, ingest_throughput
 from bench.corpus import feed_files, generate, write_corpus
 from ingest.parse import parse_feed
-from newsbot.embedding import HashingEmbedder
 from newsbot.sentences import jaccard, shingles
+from tests.doubles import HashingEmbedder
 
 
 def test_corpus_is_varied_rss(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The bot end to end: the real discord.py client against tests/discord_fake.py.
+"""The bot end to end: the real discord.py client against tests/discord_fake/.
 
 Each test copies the ingested sample data (see tests/test_bot_support.py), starts the fake
 Discord and the bot, injects interactions or messages, and asserts on what reached the wire.

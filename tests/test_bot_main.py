@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,10 +14,11 @@ import discord
 import pytest
 
 from bot.main import NO_TOKEN, main, run_bot
-from newsbot.embedding import HashingEmbedder
 from newsbot.library import Library
 from tests.conftest import make_settings
 from tests.discord_fake import GUILD_ID, FakeDiscord
+from tests.doubles import HashingEmbedder
+from tests.loopback import free_port
 from tests.test_bot_support import all_text, fake
 
 pytestmark = [pytest.mark.timeout(60)]
@@ -29,10 +29,7 @@ HOOKS = Path(__file__).resolve().parent / "subprocess_hooks"
 
 def refusing_url() -> str:
     """An API base on a loopback port nothing listens on: connections are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/api/v10"
+    return f"http://127.0.0.1:{free_port()}/api/v10"
 
 
 def test_start_without_network_is_one_line_of_advice(tmp_path: Path) -> None:
@@ -42,7 +39,6 @@ def test_start_without_network_is_one_line_of_advice(tmp_path: Path) -> None:
         "PYTHONPATH": os.pathsep.join(filter(None, [str(HOOKS), env.get("PYTHONPATH")])),
         "NEWSBOT_TEST_EMBEDDER": "hashing", "NEWSBOT_TEST_DISCORD_API": refusing_url(),
         "NEWSBOT_DATA_DIR": str(tmp_path / "data"), "DISCORD_TOKEN": TOKEN,
-        "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
     })
     started = time.monotonic()
     done = subprocess.run([str(Path(sys.executable).parent / "newsbot"), "start"], env=env,

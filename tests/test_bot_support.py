@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 import pytest_asyncio
 
-from bot.main import NewsBot, create_bot
+from bot.main import NewsBot
 from ingest.pipeline import run_ingest, sources_from_args
-from newsbot.embedding import HashingEmbedder
 from newsbot.library import Library
 from tests.conftest import SAMPLE_FEEDS, SAMPLE_NOW, make_settings
 from tests.discord_fake import GUILD_ID, FakeDiscord
+from tests.doubles import HashingEmbedder
 
 FIXED_NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 # The hashing embedder's similarities are low: let retrieval accept them.
@@ -97,7 +97,7 @@ def make_bot(library: Library, **kwargs: Any) -> NewsBot:
         "clock": lambda: FIXED_NOW,
     }
     options.update(kwargs)
-    return create_bot(library, library.settings, **options)
+    return NewsBot(library, library.settings, **options)
 
 
 @asynccontextmanager

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import run_ingest, sources_from_args
-from newsbot.embedding import HashingEmbedder
 from newsbot.errors import StoreUnavailable
 from newsbot.library import Library
 from newsbot.retrieval import Query, retrieve
 from tests.conftest import SAMPLE_FEEDS
+from tests.doubles import HashingEmbedder
 from tests.test_chroma_server import BIN, HOOKS, free_port, server_settings, start_chroma
 
 pytestmark = pytest.mark.server
@@ -86,7 +86,7 @@ def test_watch_worker_shares_the_server(tmp_path, feed_server):
     feed_url = feed_server.add_file("/w.xml", Path(FEEDS[0]))
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
     env.update({
-        "PYTHONPATH": str(HOOKS), "NEWSBOT_TEST_EMBEDDER": "hashing", "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(HOOKS), "NEWSBOT_TEST_EMBEDDER": "hashing",
         "NEWSBOT_DATA_DIR": str(settings.data_dir), "NEWSBOT_CHROMA_HOST": "127.0.0.1",
         "NEWSBOT_CHROMA_PORT": str(server.port),
         "NEWSBOT_CHROMA_COLLECTION": settings.chroma_collection,

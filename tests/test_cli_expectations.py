@@ -42,8 +42,6 @@ def environment(tmp_path: Path, hashing: bool = True, **extra: str) -> dict[str,
         "NEWSBOT_RETRY_BACKOFF": "0.01",
         "NEWSBOT_MIN_RELEVANCE": "0.1",  # the hashing embedder's similarities run low
         "NEWSBOT_NOW": "2026-11-26T12:00:00Z",
-        "HF_HUB_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
     })
     if hashing:
         env["NEWSBOT_TEST_EMBEDDER"] = "hashing"

@@ -23,11 +23,11 @@ import pytest
 
 from ingest.pipeline import run_ingest, sources_from_args
 from newsbot import db
-from newsbot.embedding import HashingEmbedder
 from newsbot.library import Library
 from newsbot.settings import Settings
 from newsbot.vectorstore import VectorStore, release_lock
 from tests.conftest import SAMPLE_FEEDS, make_settings
+from tests.doubles import HashingEmbedder
 
 NEWSBOT = Path(sys.executable).parent / "newsbot"
 HOOKS = Path(__file__).resolve().parent / "subprocess_hooks"
@@ -51,8 +51,6 @@ def newsbot_ingest(data_dir: Path, kill: str | None = None, *, timed_kill: float
         "NEWSBOT_DATA_DIR": str(data_dir),
         "NEWSBOT_CHROMA_COLLECTION": store_settings(data_dir).chroma_collection,
         "NEWSBOT_FETCH_ARTICLE_PAGES": "false",
-        "HF_HUB_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
     })
     if kill:
         env["NEWSBOT_TEST_KILL"] = kill

@@ -37,7 +37,6 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 __all__ = ["fake", "bot_library", "sample_template"]
 NOW = SAMPLE_NOW + timedelta(hours=2)
 LUMORA = "Lumora Bio reports 65% complete renal response rate for LMR-19"  # the head report
-NOT_YET_POSTED = "2020-01-01"
 
 
 def subscribe_just_due(library: Library, now: datetime) -> None:
@@ -56,10 +55,6 @@ def scheduler(bot: NewsBot) -> SchedulerCog:
     cog = bot.get_cog("SchedulerCog")
     assert isinstance(cog, SchedulerCog)
     return cog
-
-
-def posted_text(fake: FakeDiscord) -> str:
-    return "\n".join(all_text(m) for m in fake.bot_messages(DIGEST_ID))
 
 
 def subscribe_with_period(library: Library, now: datetime, start: datetime) -> None:

@@ -1,4 +1,4 @@
-"""Proves tests/discord_fake.py against the real discord.py 2.7.1 client."""
+"""Proves tests/discord_fake/ against the real discord.py 2.7.1 client."""
 
 import asyncio
 import io

@@ -26,6 +26,7 @@ from newsbot.feeds import get_feed
 from newsbot.library import Library
 from tests.conftest import FIXTURES, SAMPLE_FEEDS
 from tests.feed_server import FeedServer, Route
+from tests.loopback import free_port
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 FEEDS = FIXTURES / "feeds"
@@ -459,9 +460,7 @@ def test_malformed_urls_are_feed_errors(lib, url: str):
 
 
 def test_connection_refused_is_retried_then_reported(lib):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # nothing listens here once the socket is closed
+    port = free_port()
     lib.settings = lib.settings.model_copy(update={"fetch_retries": 1})
     report = run_ingest(lib, [untrusted(f"http://127.0.0.1:{port}/feed.xml")], now=NOW)
     assert report.status == "failed"

@@ -16,17 +16,17 @@ import pytest
 from cli.render_status import status_text
 from ingest.pipeline import FeedSource, run_ingest
 from newsbot import db
-from newsbot.embedding import HashingEmbedder
 from newsbot.errors import StoreLocked
 from newsbot.library import Library
 from newsbot.status import status
 from tests.conftest import SAMPLE_FEEDS, make_settings
+from tests.doubles import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_second_process_gets_a_clear_error(library, settings):
-    env = {**os.environ, "NEWSBOT_DATA_DIR": str(settings.data_dir), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "NEWSBOT_DATA_DIR": str(settings.data_dir)}
     result = subprocess.run([sys.executable, "-m", "cli.main", "status"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
@@ -51,7 +51,7 @@ def test_lock_blocks_a_second_holder_in_a_child_process(tmp_path):
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout and child.stdout.readline().strip() == "locked"
-        from newsbot.embedding import HashingEmbedder
+        from tests.doubles import HashingEmbedder
 
         with pytest.raises(StoreLocked):
             Library.open(make_settings(tmp_path, data_dir=data), embedder=HashingEmbedder())
@@ -125,7 +125,7 @@ needs_mounts = pytest.mark.skipif(not _can_mount(), reason="needs unshare -m and
 
 
 def _in_namespace(script: str, tmp_path: Path, data_dir: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{HOOKS}", "HF_HUB_OFFLINE": "1",
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{HOOKS}",
            "NEWSBOT_TEST_EMBEDDER": "hashing", "NEWSBOT_DATA_DIR": str(data_dir),
            "NEWSBOT_FETCH_ARTICLE_PAGES": "false", "NEWSBOT_NOW": "2026-11-26T12:00:00Z",
            "NB": f"{sys.executable} -m cli.main", "OUT": str(tmp_path / "out")}
