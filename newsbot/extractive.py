@@ -76,7 +76,9 @@ _FINANCE = re.compile(r"\b(proceeds|shares (?:rose|fell|jumped|slumped|climbed|d
                       r"lost|were up|were down|closed)|stock (?:rose|fell)|price target|"
                       r"investors?|financing|funding round|series [a-d]\b|IPO|market "
                       r"capitali[sz]ation|valuation|earnings|guidance|cash runway|"
-                      r"underwriters?)\b", re.I)
+                      r"underwriters?|(?:share|stock|public|accelerated) offering|"
+                      r"rais(?:ed|es|ing) (?:[$€£]|CHF ?|US\$)?\d[\d.,]* ?"
+                      r"(?:million|billion|m|bn)\b)", re.I)
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}, [A-Z][a-z]{2,4}\.? \d{1,2}(?: \([^)]{1,40}\))?"
                        r"\s*[—–-]+\s*")
 _LABEL = re.compile(r"^(why it matters|what's next|what’s next|what comes next|the bottom line|"

@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newsbot.extractive import _definite, _self_contained, names_in, strip_label, usable
+from newsbot.extractive import (
+    _FINANCE,
+    _definite,
+    _self_contained,
+    names_in,
+    strip_label,
+    usable,
+)
 from newsbot.models import ArticleRecord
 from newsbot.retrieval import article_sentences
 from newsbot.sections import classify
@@ -90,3 +97,13 @@ def test_a_bulleted_list_gives_one_sentence_per_bullet() -> None:
         content_hash="b1", on_topic=True, relevance=1.0, reason="")
     assert article_sentences(record) == ("Members had concerns:", "64% worried about cost.",
                                          "52% worried about travel.")
+
+
+@pytest.mark.parametrize(("sentence", "money"), [
+    ("Zephyrine raised 180 million Swiss francs in an accelerated share offering.", True),
+    ("Gantrell raised $140 million in a Series B round.", True),
+    ("The finding raised 3 new questions about dosing.", False),
+    ("IgG levels rose by 12% after the second dose.", False),
+])
+def test_money_talk_is_told_apart(sentence: str, money: bool) -> None:
+    assert bool(_FINANCE.search(sentence)) is money
