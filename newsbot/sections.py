@@ -92,7 +92,7 @@ def classify(sentence: str, published: datetime | None = None, position: int = 9
         scores["why_it_matters"] = max(0.0, scores["why_it_matters"] - 0.8)
     happening = 0.6 * len(_RESULT.findall(sentence))
     happening += 0.4 if _REPORTED.search(sentence) else 0.0
-    happening += 1.5 if position <= 1 else 0.0
+    happening += 2.5 if position <= 1 else 0.0
     best = max(scores, key=lambda k: (scores[k], SECTION_ORDER.index(k)))
     if scores[best] == 0 or scores[best] <= happening:
         return "whats_happening"

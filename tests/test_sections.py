@@ -104,6 +104,7 @@ def test_a_bulleted_list_gives_one_sentence_per_bullet() -> None:
     ("Gantrell raised $140 million in a Series B round.", True),
     ("The finding raised 3 new questions about dosing.", False),
     ("IgG levels rose by 12% after the second dose.", False),
+    ("With $241 million in cash and runway into 2028, it need not raise.", True),
 ])
 def test_money_talk_is_told_apart(sentence: str, money: bool) -> None:
     assert bool(_FINANCE.search(sentence)) is money
