@@ -296,6 +296,8 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
     norm = sum(idf.get(w, 1.0) for w in q_words) or 1.0
     out: list[Candidate] = []
     tests = _subject(pq, all_hits) if pq.entities else []
+    # in a comparison each side's story speaks as the first one does
+    sides = len(pq.entities) - 1 if pq.kind == "comparison" else 0
     for story_rank, group in enumerate(stories):
         story = group[0].article.story_id or group[0].article.id
         about = bool(tests) and _about(group, tests)
@@ -331,7 +333,7 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
             s_words = set(vector)
             overlap = sum(idf.get(w, 1.0) for w in q_words & s_words) / norm
             figures = min(len(_FIGURE.findall(sentence)), FULL_FIGURES) / FULL_FIGURES
-            score = (W_STORY / (1 + story_rank) + W_OVERLAP * overlap
+            score = (W_STORY / (1 + max(0, story_rank - sides)) + W_OVERLAP * overlap
                      + W_CENTRAL * _cosine(vector, centroid) + W_FIGURE * figures
                      + W_LENGTH * min(len(sentence), FULL_LENGTH) / FULL_LENGTH
                      + W_LEAD / (1 + position) - W_OUTLET * outlet_rank)

@@ -174,7 +174,9 @@ def _constraints(article: ArticleRecord, pq: ParsedQuery,
     if not disease:
         has_disease = True
     elif subject:
-        has_disease = near(sentences, subject, disease)
+        # a comparison's trade-press piece names the disease in its headline only ("MG-ADL")
+        has_disease = near(sentences, subject, disease) or (
+            pq.kind == "comparison" and any(m(article.title) for m in disease))
     else:  # the article is about the disease, not one that names it in passing
         mentioned = [i for i, s in enumerate(sentences) if any(m(s) for m in disease)]
         has_disease = bool(mentioned) and (mentioned[0] <= 3 or len(mentioned) >= 2)
