@@ -75,7 +75,8 @@ _CALL_TO_ACTION = re.compile(r"^(what you can do|how to help|sign (?:up|our|the)
 _FINANCE = re.compile(r"\b(proceeds|shares (?:rose|fell|jumped|slumped|climbed|dropped|gained|"
                       r"lost|were up|were down|closed)|stock (?:rose|fell)|price target|"
                       r"investors?|financing|funding round|series [a-d]\b|IPO|market "
-                      r"capitali[sz]ation|valuation|earnings|guidance|cash runway|runway into|in cash|"
+                      r"capitali[sz]ation|valuation|earnings|guidance|cash runway|runway into|"
+                      r"in cash|"
                       r"underwriters?|(?:share|stock|public|accelerated) offering|"
                       r"rais(?:ed|es|ing) (?:[$€£]|CHF ?|US\$)?\d[\d.,]* ?"
                       r"(?:million|billion|m|bn)\b)", re.I)
