@@ -138,7 +138,7 @@ class StoreBuilder:
         from newsbot import db
         from newsbot.models import ArticleRecord, Chunk
         from newsbot.text import content_hash, stable_id
-        from newsbot.vectorstore import chunk_metadata
+        from newsbot.store.vectors import chunk_metadata
 
         ids: list[str] = []
         vectors: list[np.ndarray] = []

@@ -30,7 +30,7 @@ from newsbot.models import ArticleRecord, Chunk
 from newsbot.retrieval import common_words
 from newsbot.text import chunk_sentences, content_hash, split_sentences, truncate
 from newsbot.topics import classify, find_trial_ids
-from newsbot.vectorstore import chunk_metadata
+from newsbot.store.vectors import chunk_metadata
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]

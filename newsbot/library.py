@@ -15,7 +15,7 @@ from newsbot import db
 from newsbot.embedding import Embedder, LazyEmbedder
 from newsbot.errors import DiskFull, StoreReadOnly, StoreUnavailable
 from newsbot.settings import Settings
-from newsbot.vectorstore import VectorStore
+from newsbot.store.vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class Library:
         return len(rows)
 
     def close(self) -> None:
-        from newsbot.vectorstore import release_lock
+        from newsbot.store.vectors import release_lock
 
         release_lock(self.settings.data_dir)
         with self._guard:

@@ -26,7 +26,7 @@ from newsbot import db
 from newsbot.embedding import HashingEmbedder
 from newsbot.library import Library
 from newsbot.settings import Settings
-from newsbot.vectorstore import VectorStore, release_lock
+from newsbot.store.vectors import VectorStore, release_lock
 from tests.conftest import SAMPLE_FEEDS, make_settings
 
 NEWSBOT = Path(sys.executable).parent / "newsbot"

@@ -42,7 +42,7 @@ def test_lock_is_released_on_close(settings, embedder):
 
 def test_lock_blocks_a_second_holder_in_a_child_process(tmp_path):
     code = (
-        "import sys; from newsbot.vectorstore import _lock_data_dir; from pathlib import Path;"
+        "import sys; from newsbot.store.vectors import _lock_data_dir; from pathlib import Path;"
         "_lock_data_dir(Path(sys.argv[1])); print('locked', flush=True); sys.stdin.read()"
     )
     data = tmp_path / "shared"
