@@ -76,10 +76,9 @@ def handle(library: Library, line: str, chat_model: Any, turns: list[tuple[str, 
 
         return status_text(status(library))
     if command in {"sources", "feeds"}:
-        from newsbot.feeds import list_feeds
         from newsbot.status import feed_line
 
-        feeds = list_feeds(library.db)
+        feeds = library.store.feeds.list()
         return "\n".join(feed_line(f) for f in feeds) or "No feeds followed."
     if command == "reingest":
         from ingest.pipeline import run_ingest
