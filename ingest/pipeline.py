@@ -183,7 +183,7 @@ def _read_source(library: Library, fetching: _Fetching, source: FeedSource, full
     parsed = parse_feed(result.content, result.content_type, settings.max_entries_per_feed,
                         base_url=result.final_url)
     library.store.feeds.record_success(source.url, result.etag, result.last_modified,
-                         parsed.title or None)
+                                       parsed.title or None)
     return parsed
 
 
