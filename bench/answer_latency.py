@@ -7,8 +7,9 @@ people and figures, reordered and thinned paragraphs) and chunked as ingest does
 article i takes variant i mod 2,000 with its own id, guid, outlet and date (spread over two
 years), and each of its chunks gets the vector of the template's chunk at that position,
 mixed 80/20 with another pool vector plus a little noise (so the index holds no exact
-duplicates). Records go straight into SQLite (`db.save_article`, FTS5 included) and
-Chroma (`VectorStore.upsert`) in large batches; the store grows 1k → 10k → 50k.
+duplicates). Records and vectors go in through the store's journal
+(`store.journal.write(..., known_new=True)`, FTS5 included) in large batches; the store grows
+1k → 10k → 50k.
 
 Each size is then measured in a fresh process (so its peak RSS is the serving process's,
 not the builder's): the model is loaded, every question is searched once to warm up, then
@@ -134,17 +135,11 @@ class StoreBuilder:
         return time.perf_counter() - start
 
     def _write(self, n: int) -> None:
-        from ingest.stories import to_blob
-        from newsbot import db
         from newsbot.models import ArticleRecord, Chunk
         from newsbot.sentences import content_hash, stable_id
-        from newsbot.vectorstore import chunk_metadata
+        from newsbot.store import ArticleWrite
 
-        ids: list[str] = []
-        vectors: list[np.ndarray] = []
-        docs: list[str] = []
-        metas: list[dict[str, Any]] = []
-        saves = []
+        writes = []
         for i in range(self.count, self.count + n):
             t_index, article, decision, texts, trials = self.variants[i % len(self.variants)]
             aid = stable_id("bench-synthetic", str(i))
@@ -162,20 +157,8 @@ class StoreBuilder:
             chunk_vectors = self._vectors(t_index, len(chunks))
             mean = chunk_vectors.mean(axis=0)
             mean /= np.linalg.norm(mean) or 1.0
-            saves.append((record, chunks, to_blob(mean)))
-            ids.extend(c.id for c in chunks)
-            vectors.append(chunk_vectors)
-            docs.extend(c.text for c in chunks)
-            metas.extend(chunk_metadata(record, c) for c in chunks)
-        matrix = np.concatenate(vectors)
-        step = 4000
-        for s in range(0, len(ids), step):
-            self.library.store.upsert(ids[s:s + step], matrix[s:s + step], docs[s:s + step],
-                                      metas[s:s + step])
-        with db.transaction(self.library.db) as conn:
-            for record, chunks, blob in saves:
-                db.save_article(conn, record, entry_hash=record.content_hash, chunks=chunks,
-                                vector=blob)
+            writes.append(ArticleWrite(record, record.content_hash, chunks, chunk_vectors, mean))
+        self.library.store.journal.write(writes, known_new=True)
         self.count += n
 
     def close(self) -> None:
@@ -228,8 +211,8 @@ def measure_store(data_dir: Path, rounds: int = 3, backend: str = "torch",
                         profiler.disable()
             if profiler and profile:
                 profiler.dump_stats(str(profile))
-            articles = library.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-            chunks = library.store.count()
+            counts = library.store.articles.counts()
+            articles, chunks = counts["articles"], counts["chunks"]
         finally:
             library.close()
     return {

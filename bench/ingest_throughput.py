@@ -124,11 +124,7 @@ class IngestResult:
 
 def newsbot_chunk_texts(library: Any) -> list[str]:
     """The texts newsbot embedded: '<title>. <chunk>' (as ingest.pipeline builds them)."""
-    rows = library.db.execute(
-        "SELECT a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id "
-        "ORDER BY a.rowid, c.idx"
-    ).fetchall()
-    return [f"{title}. {text}" for title, text in rows]
+    return [f"{title}. {text}" for title, text in library.store.articles.titled_chunks()]
 
 
 def run_newsbot(files: dict[str, bytes], embedder: Any, data_dir: Path,

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import sqlite3
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,29 +25,31 @@ import numpy as np
 
 from bench.common import OUT_DIR, default_backend, offline_env, quiet_logs, table
 from bench.eval_corpus import SLICES, build_library, canonical, load_items
-from ingest.stories import entities, from_blob, grouper_for, regroup_store
+from ingest.stories import entities, grouper_for, regroup_store
+from newsbot.models import ArticleRecord
 from newsbot.sentences import jaccard, shingles
+from newsbot.store import Store
 
 DENSE_THRESHOLDS = (0.7, 0.8)
 DENSE_WINDOW = timedelta(days=3)
 
 
 class _Row:
-    def __init__(self, r: sqlite3.Row) -> None:
-        self.id: str = r["id"]
-        self.guid: str = r["guid"]
-        self.story_id: str = r["story_id"] or r["id"]
-        self.duplicate_of: str | None = r["duplicate_of"]
-        when = r["published"] or r["ingested_at"]
-        self.published = datetime.fromtimestamp(when, UTC)
-        self.vector = from_blob(r["vector"]) if r["vector"] else None
-        self.text: str = r["text"]
+    def __init__(self, a: ArticleRecord, vector: np.ndarray | None) -> None:
+        self.id: str = a.id
+        self.guid: str = a.guid
+        self.story_id: str = a.story_id or a.id
+        self.duplicate_of: str | None = a.duplicate_of
+        self.published: datetime = a.published or a.ingested_at
+        self.vector = vector
+        self.text: str = a.text
 
 
-def _rows(conn: sqlite3.Connection) -> list[_Row]:
-    return [_Row(r) for r in conn.execute(
-        "SELECT id, guid, story_id, duplicate_of, published, ingested_at, vector, text "
-        "FROM articles WHERE on_topic = 1 ORDER BY rowid")]
+def _rows(store: Store) -> list[_Row]:
+    """On-topic articles (syndicated copies too) in the order they were stored."""
+    articles = store.articles.on_topic_in_write_order()
+    vectors = store.articles.vectors(a.id for a in articles)
+    return [_Row(a, vectors.get(a.id)) for a in articles]
 
 
 def main_rule(rows: list[_Row], story_similarity: float, duplicate_jaccard: float,
@@ -156,7 +157,7 @@ def measure(splits: tuple[str, ...] = ("test",), embedder: Any = None,
         library = build_library(Path(tmp), embedder)
         try:
             settings = library.settings
-            rows = _rows(library.db)
+            rows = _rows(library.store)
             rules: dict[str, Callable[[], dict[str, str]]] = {
                 "main-branch rule (before)": lambda: with_copies(rows, main_rule(
                     rows, settings.story_similarity, settings.near_duplicate_jaccard,
@@ -167,8 +168,8 @@ def measure(splits: tuple[str, ...] = ("test",), embedder: Any = None,
                 "newsbot (as ingested)": lambda: {r.id: r.story_id for r in rows},
             }
             groupings = {name: rule() for name, rule in rules.items()}
-            regroup_store(library.db, grouper_for(settings))
-            regrouped = _rows(library.db)
+            regroup_store(library.store, grouper_for(settings))
+            regrouped = _rows(library.store)
             groupings["newsbot (after `stories --regroup`)"] = {r.id: r.story_id
                                                                for r in regrouped}
         finally:

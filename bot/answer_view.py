@@ -76,7 +76,7 @@ class ReportModal(discord.ui.Modal, title="Report a problem"):
         select: discord.ui.Select[Any] = self.reason.component  # type: ignore[assignment]
         text: discord.ui.TextInput[Any] = self.details.component  # type: ignore[assignment]
         reason = select.values[0] if select.values else "other"
-        await bot.db(feedback.report, self.record_id, interaction.user.id, reason,
+        await bot.store.feedback.report(self.record_id, interaction.user.id, reason,
                      text.value or "", bot.clock())
         await interaction.response.send_message(
             "Thanks: your report was recorded for the moderators.", ephemeral=True,
@@ -110,7 +110,7 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     async def _act(self, interaction: discord.Interaction[Any]) -> None:
         bot: NewsBot = interaction.client  # type: ignore[assignment]
-        record = await bot.db(feedback.get_record, self.record_id)
+        record = await bot.store.feedback.record(self.record_id)
         if record is None:
             await send_ephemeral(interaction, FORGOTTEN)
             return
@@ -122,7 +122,7 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
             await _send_private(interaction, build_messages([Card(title=title,
                                                                   description=text)]))
         elif self.action in feedback.VOTES:
-            await bot.db(feedback.vote, record.id, interaction.user.id, self.action, bot.clock())
+            await bot.store.feedback.vote(record.id, interaction.user.id, self.action, bot.clock())
             more = "" if self.action == "up" else " Use **Report a problem** to say what is wrong."
             await interaction.response.send_message(f"Thanks for the feedback.{more}",
                                                     ephemeral=True, allowed_mentions=NONE)
@@ -146,12 +146,12 @@ async def send_with_buttons(bot: NewsBot, send: Send, answer: Answer, card: Card
                             channel_id: int | None) -> discord.Message | None:
     """Record `answer`, post `card` (one embed) with its buttons through `send`, and note the
     message id in the record. Used for answers; digest stories can use it the same way."""
-    record_id = await bot.db(feedback.save_answer, answer, bot.clock(), guild_id=guild_id,
+    record_id = await bot.store.feedback.save_answer(answer, bot.clock(), guild_id=guild_id,
                              channel_id=channel_id)
     embeds = build_messages([card])[0]  # a preview card is one embed
     view = answer_view(record_id, show_more=show_more)
     message = await send(embeds, view)
     view.stop()  # discord.py would keep every sent view for ever; AnswerButton serves clicks
     if message is not None:
-        await bot.db(feedback.attach_message, record_id, message.id)
+        await bot.store.feedback.attach_message(record_id, message.id)
     return message

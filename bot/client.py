@@ -20,7 +20,8 @@ from bot.embeds import clip
 from bot.errors import NewsTree
 from bot.ingest_runner import IngestRunner
 from bot.permissions import Cooldowns
-from newsbot import feedback, guilds
+from bot.store_access import OffLoopStore
+from newsbot import guilds
 from newsbot.chart import disease_chart
 from newsbot.digest import Digest
 from newsbot.library import Library
@@ -63,6 +64,7 @@ class NewsBot(commands.Bot):
             **kwargs,
         )
         self.library = library
+        self.store = OffLoopStore(library.store)  # `await bot.store.feeds.list()`
         self.settings = settings
         self.chat_model = chat_model
         self.clock = clock or utc_now
@@ -86,12 +88,8 @@ class NewsBot(commands.Bot):
         await super().close()
         self._core_pool.shutdown(wait=False, cancel_futures=True)
 
-    async def db(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        """fn(connection, *args, **kwargs) in a worker thread, on that thread's connection."""
-        return await asyncio.to_thread(lambda: fn(self.library.db, *args, **kwargs))
-
     async def guild_settings(self, guild_id: int) -> guilds.GuildSettings:
-        return await self.db(guilds.get_guild_settings, guild_id)
+        return await self.store.guilds.settings(guild_id)  # type: ignore[no-any-return]
 
     async def ask_cooldown(self, guild_id: int | None) -> float:
         if guild_id is not None:
@@ -116,8 +114,6 @@ class NewsBot(commands.Bot):
     async def setup_hook(self) -> None:
         from bot.cogs import COGS
 
-        await self.db(guilds.ensure_schema)
-        await self.db(feedback.ensure_schema)
         self.add_dynamic_items(AnswerButton)  # buttons posted before a restart keep working
         for cog in COGS:
             await self.add_cog(cog(self))

@@ -19,7 +19,6 @@ from bot.answer_view import answer_view
 from bot.digest_cards import MAX_BUTTONS, attach_chart, button_label, compact_card, story_detail
 from bot.embeds import build
 from bot.errors import NONE
-from newsbot import feedback
 from newsbot.digest import Digest, DigestStory, story_digest
 from newsbot.models import Answer
 
@@ -83,7 +82,7 @@ def story_answer(story: DigestStory) -> Answer:
 
 async def _record_story(bot: NewsBot, story: DigestStory, channel_id: int) -> int:
     guild = getattr(getattr(bot.get_channel(channel_id), "guild", None), "id", None)
-    return await bot.db(feedback.save_answer, story_answer(story), bot.clock(),
+    return await bot.store.feedback.save_answer(story_answer(story), bot.clock(),
                         guild_id=guild, channel_id=channel_id)
 
 
@@ -112,6 +111,6 @@ async def post_details(message: discord.Message, d: Digest,
         view = answer_view(record, show_more=False)
         sent = await thread.send(embed=embed, allowed_mentions=NONE, view=view)
         view.stop()  # the buttons are DynamicItems: they answer clicks without a live view
-        await bot.db(feedback.attach_message, record, sent.id)
+        await bot.store.feedback.attach_message(record, sent.id)
     return "thread"
 

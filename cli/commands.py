@@ -16,7 +16,6 @@ from cli.feed_commands import followed_locations
 from cli.main import print_json
 from cli.model_step import prepare_embedder
 from cli.report_table import print_report
-from newsbot import db
 from newsbot.library import Library
 from newsbot.settings import Settings
 
@@ -95,7 +94,9 @@ def ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
-    if not db.writable(settings.data_dir):  # say so before copying a read-only store
+    from newsbot.store import writable
+
+    if not writable(settings.data_dir):  # say so before copying a read-only store
         from newsbot.errors import StoreReadOnly
 
         raise StoreReadOnly(settings.data_dir)
@@ -114,7 +115,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def articles(args: argparse.Namespace, settings: Settings) -> int:
     with opened(settings) as library:
-        rows = db.list_articles(library.db, include_skipped=args.all)
+        rows = library.store.articles.list(include_skipped=args.all)
         data = [{
             "guid": a.guid, "url": a.url, "title": a.title, "source": a.source,
             "published": a.published.isoformat() if a.published else None,
@@ -218,12 +219,11 @@ NO_FEEDS_FILE = Path("/nonexistent/newsbot-demo-feeds.toml")  # seeds no feed
 def _follow_only(library: Library, files: list[str]) -> None:
     """The demo store follows the sample feeds and nothing else (older demo stores were
     seeded from feeds.toml by `reingest`)."""
-    from newsbot import feeds as feed_store
-
-    feed_store.seed_once(library.db, library.settings.feeds_file)  # marks it seeded
-    for feed in feed_store.list_feeds(library.db):
+    feeds = library.store.feeds
+    feeds.seed_once(library.settings.feeds_file)  # marks it seeded
+    for feed in feeds.list():
         if feed.url not in files:
-            feed_store.remove_feed(library.db, feed.url)
+            feeds.remove(feed.url)
 
 
 def demo(args: argparse.Namespace, settings: Settings) -> int:

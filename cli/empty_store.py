@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from newsbot import db
 from newsbot.library import Library
 
 SAMPLE_FEEDS_NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)  # the sample feeds' "today"
@@ -12,7 +11,7 @@ SAMPLE_FEEDS_NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)  # the sample feeds' "
 
 def nothing_ingested(library: Library) -> str | None:
     """Instead of "no coverage": the store has never had an article, and where to get some."""
-    counts = db.counts(library.db)
+    counts = library.store.articles.counts()
     if counts["articles"] or counts["skipped"] or counts["duplicates"]:
         return None
     data_dir = library.settings.data_dir

@@ -7,26 +7,30 @@ import argparse
 import sys
 from pathlib import Path
 
-from newsbot import db
 from newsbot import feeds as feed_store
 from newsbot.library import Library
 from newsbot.settings import Settings
+from newsbot.store import Store
 
 
 def feeds(args: argparse.Namespace, settings: Settings) -> int:
+    with Store.open(settings, vectors=False) as store:  # works while the bot runs
+        return _feeds(args, settings, store)
+
+
+def _feeds(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     from cli.render_status import feed_line
 
-    conn = db.connect(settings.sqlite_path)
-    feed_store.seed_once(conn, settings.feeds_file)
+    store.feeds.seed_once(settings.feeds_file)
     if args.feeds_command == "list":
-        for feed in feed_store.list_feeds(conn):
+        for feed in store.feeds.list():
             print(feed_line(feed))
         return 0
     location = feed_store.feed_location(
         args.url, must_exist=args.feeds_command == "add" and not feed_store.is_url(args.url))
-    followed = feed_store.find_feed(conn, location)
+    followed = store.feeds.find(location)
     if args.feeds_command == "remove":
-        if followed and feed_store.remove_feed(conn, followed.url):
+        if followed and store.feeds.remove(followed.url):
             print(f"No longer following {followed.url}.")
             return 0
         print(f"Not following {args.url}.", file=sys.stderr)
@@ -35,7 +39,7 @@ def feeds(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Already following {followed.name or followed.url} ({followed.url}).")
         return 0
     title = check_location(location, settings)
-    feed_store.add_feed(conn, location, args.name or title, "command line")
+    store.feeds.add(location, args.name or title, "command line")
     print(f"Now following {title or location}.")
     return 0
 
@@ -47,7 +51,7 @@ def followed_locations(library: Library, given: list[str]) -> list[str]:
                  for value in given]  # every one checked before anything is followed
     out = []
     for location in locations:
-        followed = feed_store.find_feed(library.db, location)
+        followed = library.store.feeds.find(location)
         if followed is None:
             print(f"Now following {location}.", file=sys.stderr)
         out.append(followed.url if followed else location)

@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from newsbot import db, feedback
 from newsbot.errors import NewsbotError
 from newsbot.settings import Settings
 
@@ -24,11 +23,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Reads SQLite only, so it works while the bot holds the vector store."""
     if not settings.sqlite_path.exists():
         raise NewsbotError(f"Nothing recorded yet: no database in {settings.data_dir}.")
-    conn = db.connect(settings.sqlite_path)
-    try:
-        rows = feedback.export_questions(conn)
-    finally:
-        conn.close()
+    from newsbot.store import Store
+
+    with Store.open(settings, vectors=False) as store:
+        rows = store.feedback.export_questions()
     lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     if args.output is None:
         sys.stdout.write(lines)

@@ -22,8 +22,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.stories import grouper_for, list_stories, regroup_store
 
     with opened(settings) as library:
-        report = regroup_store(library.db, grouper_for(settings)) if args.regroup else None
-        stories = [s for s in list_stories(library.db) if args.all or len(s.members) > 1]
+        report = regroup_store(library.store, grouper_for(settings)) if args.regroup else None
+        stories = [s for s in list_stories(library.store) if args.all or len(s.members) > 1]
     if args.json:
         data: dict[str, object] = {"stories": [s.to_json() for s in stories]}
         if report:

@@ -6,7 +6,6 @@ import errno
 import hashlib
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -21,16 +20,15 @@ from ingest.extract import html_to_text, is_safe_link, page_to_text
 from ingest.fetch import HostBudget, fetch, make_client
 from ingest.parse import ParsedFeed, RawEntry, parse_feed
 from ingest.report import FeedReport, IngestReport
-from ingest.stories import Neighbour, Placement, followed_codes, load_neighbours, place, to_blob
+from ingest.stories import Neighbour, Placement, followed_codes, load_neighbours, place
 from ingest.urls import article_id, normalise_url
-from newsbot import db, feeds
 from newsbot.errors import DiskFull, FeedError, NewsbotError, StoreUnavailable
 from newsbot.library import Library
 from newsbot.models import ArticleRecord, Chunk
 from newsbot.retrieval import common_words
 from newsbot.sentences import chunk_sentences, content_hash, split_sentences, truncate
+from newsbot.store import ArticleWrite, RecordsError, StoryLink
 from newsbot.topics import classify, find_trial_ids
-from newsbot.vectorstore import chunk_metadata
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
@@ -88,8 +86,8 @@ class _Fetching:
 
 
 def configured_sources(library: Library) -> list[FeedSource]:
-    feeds.seed_once(library.db, library.settings.feeds_file)
-    return [FeedSource(f.url, trusted=False) for f in feeds.list_feeds(library.db)]
+    library.store.feeds.seed_once(library.settings.feeds_file)
+    return [FeedSource(f.url, trusted=False) for f in library.store.feeds.list()]
 
 
 def sources_from_args(args: list[str]) -> list[FeedSource]:
@@ -110,15 +108,15 @@ def run_ingest(
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> IngestReport:
-    library.check_writable()  # a read-only store says so before any fetch
+    library.store.check_writable()  # a read-only store says so before any fetch
     report = IngestReport(started_at=datetime.now(UTC))
     now = now or library.settings.now
     try:
-        report.repaired = library.repair() + library.repaired_unreported
+        library.store.journal.repair()
+        report.repaired = library.store.journal.take_repaired()  # here or when it opened
     except StoreUnavailable as exc:
         _record_run(library, report, "failed", str(exc))
         raise
-    library.repaired_unreported = 0
     sources = configured_sources(library) if sources is None else sources
     seen: set[str] = set()  # the same item in two feeds of one run is a duplicate
     settings = library.settings
@@ -137,7 +135,7 @@ def run_ingest(
             except Exception as exc:  # one broken feed fails, not the run
                 fr = FeedReport(feed=source.url, status="error", error=describe(exc))
                 log.warning("feed %s failed: %s", source.url, fr.error,
-                            exc_info=not isinstance(exc, NewsbotError | sqlite3.Error))
+                            exc_info=not isinstance(exc, NewsbotError | RecordsError))
                 _record_feed_error(library, source.url, fr.error or "")
             for notice in fetching.take_notices():  # each reported once, where it happened
                 fr.warning = f"{fr.warning}; {notice}" if fr.warning else notice
@@ -155,9 +153,8 @@ def _record_run(library: Library, report: IngestReport, status: str,
     if error:
         data["error"] = error
     try:
-        with db.transaction(library.db) as conn:
-            db.record_run(conn, report.started_at, status, data)
-    except sqlite3.Error as exc:
+        library.store.runs.record(report.started_at, status, data)
+    except RecordsError as exc:
         log.warning("could not record the run: %s", describe(exc))
 
 
@@ -171,7 +168,7 @@ def _read_source(library: Library, fetching: _Fetching, source: FeedSource, full
         if path.stat().st_size > settings.max_feed_bytes:
             raise FeedError(f"{path} is larger than the {settings.max_feed_bytes:,}-byte limit.")
         return parse_feed(path.read_bytes(), max_entries=settings.max_entries_per_feed)
-    state = feeds.get_feed(library.db, source.url)
+    state = library.store.feeds.get(source.url)
     result = fetch(
         fetching.client, source.url, settings, max_bytes=settings.max_feed_bytes,
         trusted=source.trusted, hosts=fetching.hosts,
@@ -181,30 +178,30 @@ def _read_source(library: Library, fetching: _Fetching, source: FeedSource, full
     )
     if result.not_modified:
         fr.status = "not_modified"
-        feeds.record_success(library.db, source.url, result.etag, result.last_modified)
+        library.store.feeds.record_success(source.url, result.etag, result.last_modified)
         return None
     parsed = parse_feed(result.content, result.content_type, settings.max_entries_per_feed,
                         base_url=result.final_url)
-    feeds.record_success(library.db, source.url, result.etag, result.last_modified,
-                         parsed.title or None)
+    library.store.feeds.record_success(source.url, result.etag, result.last_modified,
+                                       parsed.title or None)
     return parsed
 
 
 def _ingest_feed(library: Library, fetching: _Fetching, source: FeedSource, full: bool,
                  report: IngestReport, now: datetime | None, seen: set[str]) -> FeedReport:
     fr = FeedReport(feed=source.url)
-    feeds.ensure_feed(library.db, source.url)
+    library.store.feeds.ensure(source.url)
     try:
         parsed = _read_source(library, fetching, source, full, fr)
     except FeedError as exc:
         fr.status, fr.error = "error", str(exc)
-        feeds.record_error(library.db, source.url, str(exc))
+        library.store.feeds.record_error(source.url, str(exc))
         log.warning("feed %s failed: %s", source.url, exc)
         return fr
     if parsed is None:
         return fr
     if not source.url.startswith(("http://", "https://")):
-        feeds.record_success(library.db, source.url, None, None, parsed.title or None)
+        library.store.feeds.record_success(source.url, None, None, parsed.title or None)
     fr.name, fr.warning, fr.entries = parsed.title, parsed.problem, len(parsed.entries)
     prepared: list[_Prepared] = []
     for entry in parsed.entries:
@@ -225,7 +222,7 @@ def describe(exc: BaseException) -> str:
     """A reason a moderator can act on, for errors that are not already worded for users."""
     if isinstance(exc, DiskFull):
         return "the data disk is full; nothing was stored for this item"
-    if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+    if isinstance(exc, RecordsError) and "full" in str(exc):
         return "the data disk is full; nothing was stored for this item"
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return "the data disk is full; nothing was stored for this item"
@@ -234,8 +231,8 @@ def describe(exc: BaseException) -> str:
 
 def _record_feed_error(library: Library, url: str, error: str) -> None:
     try:
-        feeds.record_error(library.db, url, error)
-    except sqlite3.Error:
+        library.store.feeds.record_error(url, error)
+    except RecordsError:
         log.warning("could not record the error of %s", url)
 
 
@@ -243,7 +240,7 @@ def _entry_failed(fr: FeedReport, what: str, exc: BaseException) -> None:
     fr.errors += 1
     fr.entry_errors.append(f"{what}: {describe(exc)}"[:300])
     log.warning("item %s failed in %s: %s", what, fr.feed, describe(exc),
-                exc_info=not isinstance(exc, NewsbotError | sqlite3.Error))
+                exc_info=not isinstance(exc, NewsbotError | RecordsError))
 
 
 def _entry_hash(entry: RawEntry) -> str:
@@ -281,7 +278,7 @@ def _extract_text(library: Library, fetching: _Fetching, entry: RawEntry) -> str
 def _prepare(library: Library, fetching: _Fetching, source: FeedSource, outlet: str,
              entry: RawEntry, full: bool, fr: FeedReport, seen: set[str],
              now: datetime | None) -> _Prepared | None:
-    conn = library.db
+    articles = library.store.articles
     settings = library.settings
     link = normalise_url(entry.link) if is_safe_link(entry.link) else ""
     aid = article_id(entry.guid, link, source.url, entry.title)
@@ -290,12 +287,12 @@ def _prepare(library: Library, fetching: _Fetching, source: FeedSource, outlet: 
         return None
     seen.add(aid)
     entry_hash = _entry_hash(entry)
-    existing = db.get_article(conn, aid)
-    if existing and db.entry_hash(conn, aid) == entry_hash and not full:
+    existing = articles.get(aid)
+    if existing and articles.entry_hash(aid) == entry_hash and not full:
         fr.unchanged += 1
         return None
     if not existing and link:
-        same_link = _find_by_link(conn, normalise_url(link), aid)
+        same_link = _find_by_link(library, normalise_url(link), aid)
         if same_link:
             fr.duplicates += 1
             return None
@@ -307,7 +304,7 @@ def _prepare(library: Library, fetching: _Fetching, source: FeedSource, outlet: 
         published = clock  # a date in the future would pin the item to the top forever
     decision = classify(entry.title, text, settings.topic_threshold)
     if not decision.on_topic and "oncology" not in decision.reason:
-        codes = followed_codes(conn, f"{entry.title}\n{text}")
+        codes = followed_codes(library.store, f"{entry.title}\n{text}")
         if codes:
             decision = replace(decision, on_topic=True, reason=f"names {', '.join(codes)}, "
                                f"followed in stored articles; {decision.reason}")
@@ -321,8 +318,7 @@ def _prepare(library: Library, fetching: _Fetching, source: FeedSource, outlet: 
         trial_ids=find_trial_ids(text), story_id=existing.story_id if existing else None,
     )
     if existing and existing.content_hash == chash and not full:
-        with db.transaction(conn):
-            conn.execute("UPDATE articles SET entry_hash = ? WHERE id = ?", (entry_hash, aid))
+        articles.set_entry_hash(aid, entry_hash)
         fr.unchanged += 1
         return None
     status = "updated" if existing else "new"
@@ -330,16 +326,13 @@ def _prepare(library: Library, fetching: _Fetching, source: FeedSource, outlet: 
         fr.off_topic += 1
         _save_without_vectors(library, record, entry_hash)
         return None
-    original = conn.execute(
-        "SELECT id, story_id FROM articles WHERE content_hash = ? AND id != ? AND on_topic = 1 "
-        "AND duplicate_of IS NULL LIMIT 1", (chash, aid),
-    ).fetchone()
+    original = articles.original_of(chash, aid)
     if original:
         fr.duplicates += 1
-        dup = replace(record, duplicate_of=original["id"], story_id=original["story_id"])
+        dup = replace(record, duplicate_of=original.id, story_id=original.story_id)
         _save_without_vectors(library, dup, entry_hash,
-                              Placement(original["story_id"] or original["id"], original["id"],
-                                        1.0, original["id"], "syndicated copy (same text)"))
+                              Placement(original.story_id or original.id, original.id,
+                                        1.0, original.id, "syndicated copy (same text)"))
         return None
     return _Prepared(record, entry_hash, status)
 
@@ -348,11 +341,10 @@ def _host(url: str) -> str:
     return urlsplit(url).hostname or Path(url).stem
 
 
-def _find_by_link(conn, link: str, aid: str) -> str | None:  # type: ignore[no-untyped-def]
-    for row in conn.execute("SELECT id, url FROM articles WHERE id != ? AND url LIKE ?",
-                            (aid, link.split("?")[0].replace("%", "") + "%")):
-        if normalise_url(row["url"]) == link:
-            return str(row["id"])
+def _find_by_link(library: Library, link: str, aid: str) -> str | None:
+    for other, url in library.store.articles.urls_starting(link.split("?")[0], aid):
+        if normalise_url(url) == link:
+            return other
     return None
 
 
@@ -446,7 +438,7 @@ def _place(library: Library, item: _Prepared, chunks: list[Chunk], chunk_vectors
     record = item.record
     when = record.published or record.ingested_at
     window = timedelta(days=settings.story_window_days)
-    neighbours = load_neighbours(library.db, when, settings.story_window_days) + [
+    neighbours = load_neighbours(library.store, when, settings.story_window_days) + [
         n for n in placed if abs(n.published - when) <= window]
     placement = place(record.id, record.text, article_vector, neighbours,
                       settings.story_similarity, settings.near_duplicate_jaccard,
@@ -466,34 +458,10 @@ def _place(library: Library, item: _Prepared, chunks: list[Chunk], chunk_vectors
 
 
 def _write_all(library: Library, writes: list[_Write]) -> None:
-    """Journal, then Chroma, then SQLite, for all at once: a run killed in between leaves
-    every article of the batch in `pending`, and the next run repairs them."""
-    if not writes:
-        return
-    old = {w.record.id: set(library.store.ids_for_article(w.record.id)) for w in writes}
-    with db.transaction(library.db) as conn:
-        for w in writes:
-            conn.execute(
-                "INSERT OR REPLACE INTO pending (article_id, content_hash, chunk_ids) "
-                "VALUES (?,?,?)",
-                (w.record.id, w.record.content_hash,
-                 json.dumps(sorted(old[w.record.id] | {c.id for c in w.chunks}))),
-            )
-    library.store.delete(sorted({cid for w in writes
-                                 for cid in old[w.record.id] - {c.id for c in w.chunks}}))
-    embedded = [w for w in writes if w.chunks and w.chunk_vectors is not None]
-    if embedded:
-        library.store.upsert([c.id for w in embedded for c in w.chunks],
-                             np.concatenate([w.chunk_vectors for w in embedded]),
-                             [c.text for w in embedded for c in w.chunks],
-                             [chunk_metadata(w.record, c) for w in embedded for c in w.chunks])
-    with db.transaction(library.db) as conn:
-        for w in writes:
-            vector = to_blob(w.article_vector) if w.article_vector is not None else None
-            db.save_article(conn, w.record, entry_hash=w.entry_hash, chunks=w.chunks,
-                            vector=vector)
-            if w.link is not None:
-                db.save_story_link(conn, db.StoryLink(w.record.id, w.link.story_id,
-                                                      w.link.linked_to, w.link.reason,
-                                                      w.link.similarity))
-            conn.execute("DELETE FROM pending WHERE article_id = ?", (w.record.id,))
+    """All at once through the store's journal: a run killed in between leaves every article
+    of the batch in it, and the next run repairs them."""
+    library.store.journal.write([
+        ArticleWrite(w.record, w.entry_hash, w.chunks, w.chunk_vectors, w.article_vector,
+                     StoryLink(w.record.id, w.link.story_id, w.link.linked_to, w.link.reason,
+                               w.link.similarity) if w.link is not None else None)
+        for w in writes])

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
 from ingest.grouping import Candidate, Grouper, regroup
-from newsbot import db
-from newsbot.db import from_ts, to_ts
 from newsbot.models import ArticleRecord
 from newsbot.settings import Settings
+from newsbot.store import Store, StoryLink
 
 _CODE = re.compile(r"\b(?:NCT\d{8}|[A-Z]{2,6}-\d{1,4}[A-Z]?)\b")
 _GENERIC_CODES = {"COVID-19", "IL-6", "IL-17", "IL-23", "CAR-T", "HLA-2", "TNF-A"}
@@ -23,16 +21,14 @@ def entities(text: str) -> set[str]:
     return {m for m in _CODE.findall(text) if m.upper() not in _GENERIC_CODES}
 
 
-def followed_codes(conn: sqlite3.Connection, text: str, limit: int = 3) -> list[str]:
+def followed_codes(store: Store, text: str, limit: int = 3) -> list[str]:
     """Product codes and trial ids in `text` that stored on-topic articles already name.
 
     A regulator's notice about "KAIROS-1 (NCT07110201)" may never name the disease, yet it
     is news about a trial the store follows."""
     found = []
     for code in sorted(entities(text)):
-        phrase = '"' + code.replace('"', "") + '"'
-        if conn.execute("SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT 1",
-                        (phrase,)).fetchone():
+        if store.keywords.named(code):
             found.append(code)
             if len(found) >= limit:
                 break
@@ -59,31 +55,10 @@ class Placement:
     reason: str = "first report"
 
 
-def to_blob(vector: np.ndarray) -> bytes:
-    return np.asarray(vector, dtype=np.float32).tobytes()
-
-
-def from_blob(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype=np.float32)
-
-
-def load_neighbours(conn: sqlite3.Connection, when: datetime, window_days: int) -> list[Neighbour]:
-    lo = to_ts(when - timedelta(days=window_days))
-    hi = to_ts(when + timedelta(days=window_days))
-    rows = conn.execute(
-        """SELECT id, story_id, published, ingested_at, vector, text, title FROM articles
-           WHERE on_topic = 1 AND duplicate_of IS NULL AND vector IS NOT NULL
-             AND COALESCE(published, ingested_at) BETWEEN ? AND ?""",
-        (lo, hi),
-    ).fetchall()
-    return [
-        Neighbour(
-            r["id"], r["story_id"] or r["id"],
-            from_ts(r["published"] or r["ingested_at"]) or when,
-            from_blob(r["vector"]), r["text"], r["title"], r["published"] is not None,
-        )
-        for r in rows
-    ]
+def load_neighbours(store: Store, when: datetime, window_days: int) -> list[Neighbour]:
+    window = timedelta(days=window_days)
+    return [Neighbour(p.id, p.story_id, p.published, p.vector, p.text, p.title, p.dated)
+            for p in store.stories.placed(between=(when - window, when + window))]
 
 
 def candidate(n: Neighbour) -> Candidate:
@@ -117,7 +92,7 @@ def grouper_for(settings: Settings) -> Grouper:
 @dataclass(frozen=True)
 class Member:
     article: ArticleRecord
-    link: db.StoryLink | None  # None: stored before links were recorded
+    link: StoryLink | None  # None: stored before links were recorded
 
     @property
     def reason(self) -> str:
@@ -151,11 +126,11 @@ class Story:
                     "reason": m.reason} for m in self.members]}
 
 
-def list_stories(conn: sqlite3.Connection) -> list[Story]:
+def list_stories(store: Store) -> list[Story]:
     """Stored stories, most outlets first; each with its members and why they are in it."""
-    links = db.story_links(conn)
+    links = store.stories.links()
     groups: dict[str, list[ArticleRecord]] = {}
-    for article in db.story_members(conn):
+    for article in store.stories.members():
         groups.setdefault(article.story_id or article.id, []).append(article)
     stories = []
     for story_id, articles in groups.items():
@@ -174,23 +149,17 @@ class RegroupReport:
     stories_after: int
 
 
-def regroup_store(conn: sqlite3.Connection, grouper: Grouper) -> RegroupReport:
+def regroup_store(store: Store, grouper: Grouper) -> RegroupReport:
     """Place every stored on-topic article again under the current rule, oldest first.
     Story ids stay those of their old heads where the group still holds them; syndicated
     copies follow their originals."""
-    rows = conn.execute(
-        """SELECT id, story_id, published, ingested_at, vector, text, title FROM articles
-           WHERE on_topic = 1 AND duplicate_of IS NULL AND vector IS NOT NULL""").fetchall()
-    old = {r["id"]: r["story_id"] or r["id"] for r in rows}
-    articles = [Candidate(r["id"], old[r["id"]],
-                          from_ts(r["published"] or r["ingested_at"]) or datetime.now(UTC),
-                          from_blob(r["vector"]), r["title"], r["text"],
-                          r["published"] is not None) for r in rows]
+    rows = store.stories.placed()
+    old = {p.id: p.story_id for p in rows}
+    articles = [Candidate(p.id, p.story_id, p.published, p.vector, p.title, p.text, p.dated)
+                for p in rows]
     links = regroup(articles, grouper, old.get)
     moved = sum(1 for aid, link in links.items() if link.story_id != old[aid])
-    with db.transaction(conn):
-        for aid, link in links.items():
-            db.set_story(conn, db.StoryLink(aid, link.story_id, link.linked_to, link.reason,
-                                            link.similarity))
+    store.stories.move(StoryLink(aid, link.story_id, link.linked_to, link.reason,
+                                 link.similarity) for aid, link in links.items())
     return RegroupReport(len(rows), moved, len(set(old.values())),
                          len({link.story_id for link in links.values()}))

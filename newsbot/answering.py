@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from newsbot import db
 from newsbot.conversation import follow_up_context
 from newsbot.errors import EmptyQuestion, LLMUnavailable, QuestionTooLong
 from newsbot.extractive import summarise
@@ -56,13 +55,7 @@ def number_sources(library: Library, articles: list[ArticleRecord]) -> list[Sour
     for article in articles:
         if any(s.article_id == article.id for s in sources):
             continue
-        also = tuple(
-            row["source"]
-            for row in library.db.execute(
-                "SELECT DISTINCT source FROM articles WHERE duplicate_of = ? AND source != ?",
-                (article.id, article.source),
-            )
-        )
+        also = library.store.articles.also_in(article.id, article.source)
         sources.append(
             Source(n=len(sources) + 1, article_id=article.id, guid=article.guid, url=article.url,
                    title=article.title, source=article.source, published=article.published,
@@ -233,7 +226,7 @@ def latest(library: Library, *, disease: str | None = None, count: int = 5,
            days: int | None = None, now: datetime | None = None) -> list[ArticleRecord]:
     now = library.settings.current_time(now)
     since = now - timedelta(days=days) if days else None
-    articles = db.list_articles(library.db, since=since, disease=disease, limit=count * 4)
+    articles = library.store.articles.list(since=since, disease=disease, limit=count * 4)
     out = []
     stories: set[str] = set()
     for article in articles:

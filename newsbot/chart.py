@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from newsbot import db
 from newsbot.library import Library
 from newsbot.topics import display_disease
 
@@ -22,7 +21,7 @@ class DiseaseChart:
 
 def articles_per_disease(library: Library, now: datetime, days: int = 7) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for article in db.list_articles(library.db, since=now - timedelta(days=days)):
+    for article in library.store.articles.list(since=now - timedelta(days=days)):
         for disease in article.diseases:
             if disease != "autoimmune_general":
                 counts[disease] = counts.get(disease, 0) + 1

@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from newsbot import db
 from newsbot.answering import number_sources
 from newsbot.extractive import summarise
 from newsbot.library import Library
@@ -141,14 +140,14 @@ def build_digest(library: Library, *, since: datetime | None = None,
     now = library.settings.current_time(now)
     since = since or now - timedelta(hours=24)
     top_n = library.settings.digest_top_stories if top_n is None else top_n
-    known = [a for a in db.list_articles(library.db, since=since) if a.ingested_at <= now]
+    known = [a for a in library.store.articles.list(since=since) if a.ingested_at <= now]
     fresh = [a for a in known if _when(a) <= now]
-    late = [a for a in db.list_articles(library.db, ingested_since=since)
+    late = [a for a in library.store.articles.list(ingested_since=since)
             if a.ingested_at <= now and a.published and a.published <= since]
     fresh_ids = {a.story_id or a.id for a in fresh}
     backlog = len({a.story_id or a.id for a in late} - fresh_ids)
     members: dict[str, list[ArticleRecord]] = {sid: [] for sid in fresh_ids}
-    for article in db.articles_of_stories(library.db, fresh_ids) + fresh:
+    for article in library.store.stories.articles_of(fresh_ids) + fresh:
         group = members[article.story_id or article.id]
         if article.ingested_at <= now and all(a.id != article.id for a in group):
             group.append(article)
@@ -166,7 +165,7 @@ def story_digest(library: Library, story_id: str, *, now: datetime | None = None
                  per_section: int = 2) -> DigestStory | None:
     """One story of a digest, summarised again (a button under a digest asks for it)."""
     now = library.settings.current_time(now)
-    members = [a for a in db.articles_of_stories(library.db, [story_id]) if a.ingested_at <= now]
+    members = [a for a in library.store.stories.articles_of([story_id]) if a.ingested_at <= now]
     if not members:
         return None
     story = _story(library, story_id, members, now)

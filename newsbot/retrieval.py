@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from newsbot import db
 from newsbot.embedding import model_path
 from newsbot.library import Library
 from newsbot.models import ArticleRecord, Chunk, Passage
@@ -33,6 +32,7 @@ from newsbot.query import (
     understand,
 )
 from newsbot.sentences import split_sentences
+from newsbot.store import to_ts
 from newsbot.topics import (
     detect_diseases,
     disease_pattern,
@@ -201,15 +201,9 @@ def mentions(text: str, name: str) -> bool:
     return pattern is not None and pattern.search(text) is not None
 
 
-def _fts_phrase(term: str) -> str:
-    return '"' + term.replace('"', "") + '"'
-
-
 def article_count_matching(library: Library, term: str) -> int:
     """Stored articles whose title or text contains the term (stemmed like the index)."""
-    row = library.db.execute("SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH ?",
-                             (_fts_phrase(term),)).fetchone()
-    return int(row[0])
+    return library.store.keywords.count(term)
 
 
 @lru_cache(maxsize=4)
@@ -229,15 +223,13 @@ _names_cache: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}
 def stored_names(library: Library) -> frozenset[str]:
     """Names in stored titles (products, companies, trials), for spelling correction."""
     key = str(library.settings.sqlite_path)
-    stamp = tuple(library.db.execute("SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM articles_fts")
-                  .fetchone())
+    stamp = library.store.keywords.stamp()
     cached = _names_cache.get(key)
     if cached and cached[0] == stamp:
         return cached[1]
     names = frozenset(
-        m for (title,) in library.db.execute("SELECT title FROM articles_fts")
-        for m in _NAME.findall(title))
-    _names_cache[key] = (stamp, names)  # type: ignore[assignment]
+        m for title in library.store.keywords.titles() for m in _NAME.findall(title))
+    _names_cache[key] = (stamp, names)
     return names
 
 
@@ -266,15 +258,16 @@ def _dense(library: Library, vector: np.ndarray, pq: ParsedQuery,
            disease: str | None) -> dict[str, tuple[float, list[str]]]:
     clauses: list[dict[str, Any]] = []
     if pq.since:
-        clauses.append({"published": {"$gte": db.to_ts(pq.since)}})
+        clauses.append({"published": {"$gte": to_ts(pq.since)}})
     if pq.until:
-        clauses.append({"published": {"$lt": db.to_ts(pq.until)}})
+        clauses.append({"published": {"$lt": to_ts(pq.until)}})
     if disease:
         clauses.append({f"d_{disease}": True})
     where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
     best: dict[str, tuple[float, list[str]]] = {}
     # an article scores its best chunk, so ask for more chunks than articles are wanted
-    for hit in library.store.query(vector, 2 * library.settings.retrieval_candidates, where):
+    wanted = 2 * library.settings.retrieval_candidates
+    for hit in library.store.vectors.query(vector, wanted, where):
         aid = str(hit.metadata.get("article_id", ""))
         sim, ids = best.get(aid, (-1.0, []))
         best[aid] = (max(sim, hit.similarity), [*ids, hit.chunk_id])
@@ -286,27 +279,9 @@ def _keyword(library: Library, pq: ParsedQuery, disease: str | None,
     terms = list(pq.terms) + [e for e in pq.entities if e not in pq.terms]
     if not terms:
         return []
-    clauses = ["articles_fts MATCH ?"]
-    params: list[Any] = [" OR ".join(_fts_phrase(t) for t in terms)]
-    if pq.since:
-        clauses.append("a.published >= ?")
-        params.append(db.to_ts(pq.since))
-    if pq.until:
-        clauses.append("a.published < ?")
-        params.append(db.to_ts(pq.until))
-    if disease:
-        clauses.append("(',' || a.diseases || ',') LIKE ?")
-        params.append(f"%,{disease},%")
-    rank_expr = f"bm25(articles_fts, {TITLE_WEIGHT}, 1.0)"
-    if len(clauses) == 1:
-        # no filter: rank inside FTS5 and join only the best rows (much faster at 10k+)
-        sql = (f"SELECT a.id FROM (SELECT rowid, {rank_expr} AS r FROM articles_fts "
-               f"WHERE articles_fts MATCH ? ORDER BY r LIMIT {int(limit)}) f "
-               f"JOIN articles a ON a.rowid = f.rowid ORDER BY f.r")
-    else:
-        sql = (f"SELECT a.id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-               f"WHERE {' AND '.join(clauses)} ORDER BY {rank_expr} LIMIT {int(limit)}")
-    return [row[0] for row in library.db.execute(sql, params)]  # quoted phrases: no syntax
+    return library.store.keywords.search(terms, since=pq.since, until=pq.until,
+                                         disease=disease, limit=limit,
+                                         title_weight=TITLE_WEIGHT)
 
 
 def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
@@ -325,10 +300,10 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
     for ranking in (dense_order, keyword):
         for r, aid in enumerate(ranking):
             fused[aid] = fused.get(aid, 0.0) + 1.0 / (settings.rrf_k + r + 1)
-    articles = db.get_articles(library.db, fused)
+    articles = library.store.articles.get_many(fused)
     per_article = settings.max_chunks_per_story
     chunk_ids = [cid for aid in fused for cid in dense.get(aid, (0.0, []))[1][:per_article]]
-    chunks = db.get_chunks(library.db, chunk_ids)
+    chunks = library.store.articles.chunks(chunk_ids)
     hits: list[Hit] = []
     linked = aliases(list(articles.values()), pq.entities) if pq.entities else ()
     for aid, score in fused.items():
@@ -387,7 +362,7 @@ def _siblings(library: Library, hits: list[Hit], pq: ParsedQuery, vector: np.nda
     lead = list(dict.fromkeys(h.article.story_id or h.article.id for h in hits))[:STORY_LEAD]
     have = {h.article.id for h in hits}
     out: list[Hit] = []
-    for article in db.articles_of_stories(library.db, lead):
+    for article in library.store.stories.articles_of(lead):
         if article.id in have or article.duplicate_of or not _in_window(article, pq):
             continue
         weakest = min(h.score for h in hits if h.article.story_id == article.story_id)
@@ -442,18 +417,15 @@ def _story_order(hits: list[Hit], lead: int) -> list[Hit]:
 
 
 def _article_similarity(library: Library, article_id: str, vector: np.ndarray) -> float:
-    row = library.db.execute("SELECT vector FROM articles WHERE id = ?", (article_id,)).fetchone()
-    if not row or row[0] is None:
+    mean = library.store.articles.vector(article_id)
+    if mean is None:
         return 0.0
-    mean = np.frombuffer(row[0], dtype=np.float32)
     norm = float(np.linalg.norm(mean)) or 1.0
     return float(mean @ vector) / norm
 
 
 def first_chunk(library: Library, article_id: str) -> Chunk | None:
-    row = library.db.execute("SELECT id, article_id, idx, text FROM chunks WHERE article_id = ? "
-                             "ORDER BY idx LIMIT 1", (article_id,)).fetchone()
-    return Chunk(row[0], row[1], row[2], row[3]) if row else None
+    return library.store.articles.first_chunk(article_id)
 
 
 def to_passages(library: Library, hits: list[Hit]) -> list[Passage]:
@@ -483,11 +455,8 @@ def retrieve(library: Library, query: Query, *, limit: int | None = None,
 def coverage(library: Library, top: int = 6) -> list[tuple[str, int]]:
     """The diseases stored news covers most, for 'here is what I do follow' suggestions."""
     counts: dict[str, int] = {}
-    for diseases, n in library.db.execute(
-        "SELECT diseases, COUNT(*) FROM articles WHERE on_topic = 1 AND duplicate_of IS NULL "
-        "GROUP BY diseases"
-    ):
-        for key in filter(None, diseases.split(",")):
+    for diseases, n in library.store.articles.disease_counts():
+        for key in diseases:
             if key != "autoimmune_general":
                 counts[key] = counts.get(key, 0) + n
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]

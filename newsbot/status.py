@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from newsbot import __version__, db
-from newsbot.feeds import list_feeds
+from newsbot import __version__
 from newsbot.library import Library
 
 
@@ -26,8 +25,8 @@ class Status:
 
 
 def status(library: Library) -> Status:
-    counts = db.counts(library.db)
-    run = db.last_run(library.db)
+    counts = library.store.articles.counts()
+    run = library.store.runs.last()
     result = None
     if run and run["report"].get("error"):
         result = f"{run['status']}: {run['report']['error']}"
@@ -37,7 +36,7 @@ def status(library: Library) -> Status:
                   f"updated, {totals.get('errors', 0)} entry errors, "
                   f"{len([f for f in run['report'].get('feeds', []) if f['status'] == 'error'])}"
                   " feed(s) failed")
-    feeds = list_feeds(library.db)
+    feeds = library.store.feeds.list()
     return Status(
         version=__version__, articles=counts["articles"], stories=counts["stories"],
         skipped=counts["skipped"], duplicates=counts["duplicates"], chunks=counts["chunks"],

@@ -82,7 +82,7 @@ def test_a_week_summary_is_a_digest_of_that_week(eval_library: Library) -> None:
     assert answer.found and answer.kind == "period"
     week = EVAL_NOW - timedelta(days=7)
     assert all(s.published and s.published >= week for s in answer.sources)
-    stories = {eval_library.db.execute("SELECT story_id FROM articles WHERE id = ?",
+    stories = {eval_library.store.sqlite.execute("SELECT story_id FROM articles WHERE id = ?",
                                        (s.article_id,)).fetchone()[0] for s in answer.sources}
     assert len(stories) >= 3, "a week's summary covers several stories"
 
@@ -122,8 +122,8 @@ def test_named_product_answer_stays_on_its_story(eval_library: Library) -> None:
     on_story = 0
     for group in answer.sections.values():
         for statement in group:
-            articles = [eval_library.db.execute("SELECT title, text FROM articles WHERE id = ?",
-                                                (by_n[n].article_id,)).fetchone()
+            articles = [eval_library.store.sqlite.execute(
+                "SELECT title, text FROM articles WHERE id = ?", (by_n[n].article_id,)).fetchone()
                         for n in statement.citations]
             on_story += any("ZPH-19" in a["title"] + a["text"] for a in articles)
             # a statement that names another product says so itself
@@ -175,8 +175,9 @@ def test_a_disease_named_beats_another_disease_in_the_headline(eval_library: Lib
 def test_a_disease_week_is_that_disease_s_news_only(eval_library: Library) -> None:
     hits = search_articles(eval_library, "Any multiple sclerosis news this week?", k=6,
                            now=EVAL_NOW)
-    texts = [eval_library.db.execute("SELECT title || ' ' || text FROM articles WHERE guid = ?",
-                                     (h.guid,)).fetchone()[0] for h in hits]
+    texts = [eval_library.store.sqlite.execute(
+        "SELECT title || ' ' || text FROM articles WHERE guid = ?", (h.guid,)).fetchone()[0]
+        for h in hits]
     assert texts and all(re.search(r"multiple sclerosis|\bMS\b", t) for t in texts)
     assert any("ZORA-PMS" in h.title for h in hits), "this week's MS news, however worded"
 

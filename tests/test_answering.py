@@ -69,7 +69,8 @@ def test_answer_is_grounded_cited_and_reads_well(sample_library):
     assert numbers == set(range(1, len(answer.sources) + 1))
     texts = [s.text for key in SECTION_KEYS for s in answer.sections[key]]
     assert texts and len(texts) == len(set(texts)), "no sentence twice"
-    stored = " ".join(r["text"] for r in sample_library.db.execute("SELECT text FROM articles"))
+    stored = " ".join(r["text"] for r in
+                      sample_library.store.sqlite.execute("SELECT text FROM articles"))
     cited: set[int] = set()
     for key in SECTION_KEYS:
         room = sample_library.settings.section_sentences + (
@@ -94,7 +95,7 @@ def test_one_passage_per_article_and_overviews_span_stories(sample_library):
     assert len(ids) == len(set(ids))
     answer = answer_question(sample_library, "What is new in CAR-T for autoimmune disease?",
                              now=SAMPLE_NOW)
-    stories = {sample_library.db.execute("SELECT story_id FROM articles WHERE id = ?",
+    stories = {sample_library.store.sqlite.execute("SELECT story_id FROM articles WHERE id = ?",
                                          (s.article_id,)).fetchone()[0] for s in answer.sources}
     assert len(stories) >= 3, "an overview draws on several stories, not one"
 
@@ -138,7 +139,7 @@ def test_disease_filter(sample_library):
                              now=SAMPLE_NOW)
     assert answer.found
     for source in answer.sources:
-        article = sample_library.db.execute("SELECT diseases FROM articles WHERE id = ?",
+        article = sample_library.store.sqlite.execute("SELECT diseases FROM articles WHERE id = ?",
                                             (source.article_id,)).fetchone()
         assert "multiple_sclerosis" in article["diseases"]
 

@@ -14,8 +14,6 @@ import discord
 import pytest
 
 from bot.answer_view import DOWN_ID, MORE_ID, REPORT_ID, SOURCES_ID, UP_ID
-from newsbot import db, guilds
-from newsbot.feeds import add_feed, list_feeds
 from newsbot.library import Library
 from newsbot.models import SECTION_TITLES
 from tests.conftest import sample_urls
@@ -165,7 +163,7 @@ async def test_bare_mention_gets_a_hint_and_no_thread(fake: FakeDiscord,
 
 async def test_reingest_refused_for_non_moderators(fake: FakeDiscord,
                                                    bot_library: Library) -> None:
-    runs = bot_library.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    runs = bot_library.store.sqlite.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
     async with running(fake, bot_library) as bot:
         with pytest.raises(PermissionError):  # default_member_permissions: not offered to bob
             await fake.send_interaction("reingest", user=BOB)
@@ -174,7 +172,7 @@ async def test_reingest_refused_for_non_moderators(fake: FakeDiscord,
         assert not bot.ingest.busy
         feeds = await ephemeral_text(fake, "feeds list", user=BOB)
     assert "moderators only" in text and "moderators only" in feeds
-    assert bot_library.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == runs
+    assert bot_library.store.sqlite.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == runs
 
 
 async def test_reingest_reports_progress_and_refuses_a_second_run(
@@ -183,7 +181,7 @@ async def test_reingest_reports_progress_and_refuses_a_second_run(
     library = open_library(tmp_path, fetch_article_pages=False)
     library.embedder = SlowEmbedder(0.05)
     for url in sample_urls(sample_server):
-        add_feed(library.db, url, "", "test")
+        library.store.feeds.add(url, "", "test")
     try:
         async with running(fake, library) as bot:
             ix = await fake.send_interaction("reingest", user=ALICE)
@@ -239,7 +237,7 @@ async def test_ask_cooldown_with_guild_override(fake: FakeDiscord,
     assert "/ask cooldown: 60 s" in settings
     assert "you can ask again in 6" in refused  # 59-60 s
     assert other.response == {"type": 5}  # the cooldown is per user
-    assert guilds.get_guild_settings(bot_library.db, GUILD_ID).ask_cooldown == 60.0
+    assert bot_library.store.guilds.settings(GUILD_ID).ask_cooldown == 60.0
 
 
 async def test_long_answer_is_one_embed_and_show_more_splits_within_limits(
@@ -348,7 +346,7 @@ async def test_feeds_add_list_remove_by_a_moderator(fake: FakeDiscord, tmp_path:
             choices = await auto.wait_choices()
             removed = await ephemeral_text(fake, "feeds remove", {"url": choices[0]["value"]})
             missing = await ephemeral_text(fake, "feeds remove", {"url": "https://nope.example"})
-        assert list_feeds(library.db) == []
+        assert library.store.feeds.list() == []
     finally:
         library.close()
     assert added.startswith("Now following **BioWire Daily**") and url in added
@@ -384,7 +382,7 @@ async def test_digest_subscription_survives_a_restart(fake: FakeDiscord, tmp_pat
             ix = await fake.send_interaction("status", {})
             status = all_text(await ix.wait_answer(timeout=10))
             gone = await ephemeral_text(fake, "digest-unsubscribe", {"channel": DIGEST_ID})
-        assert guilds.list_subscriptions(second.db) == []
+        assert second.store.guilds.subscriptions() == []
     finally:
         second.close()
     assert f"<#{DIGEST_ID}> at 08:00 Europe/Paris — ok, not yet" in status
@@ -392,7 +390,7 @@ async def test_digest_subscription_survives_a_restart(fake: FakeDiscord, tmp_pat
 
 
 async def test_status_and_sources(fake: FakeDiscord, bot_library: Library) -> None:
-    counts = db.counts(bot_library.db)
+    counts = bot_library.store.articles.counts()
     async with running(fake, bot_library):
         ix = await fake.send_interaction("status", {}, user=BOB)
         status = all_text(await ix.wait_answer(timeout=10))

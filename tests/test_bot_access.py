@@ -69,10 +69,7 @@ async def test_every_moderator_command_refuses_members(fake: FakeDiscord, bot_li
     tables = ("runs", "feeds", "digest_subscriptions", "guild_settings")
 
     def snapshot() -> dict[str, list]:
-        from newsbot.guilds import ensure_schema
-
-        ensure_schema(bot_library.db)
-        return {t: [tuple(r) for r in bot_library.db.execute(f"SELECT * FROM {t}")]
+        return {t: [tuple(r) for r in bot_library.store.sqlite.execute(f"SELECT * FROM {t}")]
                 for t in tables}
 
     before = snapshot()

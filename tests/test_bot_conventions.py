@@ -121,7 +121,7 @@ async def test_channel_allow_list_and_clearing_every_setting(
         allowed = await ix.wait_answer(timeout=10)
         await asyncio.sleep(0.5)  # time for a (wrong) answer to the mention
         silent = fake.bot_messages(GENERAL_ID) == [] and fake.threads == {}
-        assert bot_library.db.execute("SELECT COUNT(*) FROM answer_records").fetchone()[0] == 1
+        assert bot_library.store.feedback.count() == 1
         bob_may_ask = await fake.send_interaction("ask", {"question": QUESTION}, user=BOB,
                                                   channel_id=DIGEST_ID)
         await bob_may_ask.wait_answer(timeout=10)  # the refusal cost bob no cooldown
@@ -137,6 +137,6 @@ async def test_channel_allow_list_and_clearing_every_setting(
     assert "Moderator role: none" in role_cleared and "Answers in: <#" in role_cleared
     assert "Moderator role: none" in cleared and "/ask cooldown: 0 s" in cleared
     assert "Answers in: every channel." in cleared and "open a thread: no" in cleared
-    assert guilds.get_guild_settings(bot_library.db, GUILD_ID) == guilds.GuildSettings(
+    assert bot_library.store.guilds.settings(GUILD_ID) == guilds.GuildSettings(
         GUILD_ID, None, None)
     assert not answered["flags"] & EPHEMERAL and answered["embeds"]

@@ -64,7 +64,7 @@ async def test_sources_votes_and_a_report_reach_the_records_and_feedback(
         fake.overrides.add("feedback")
         refused = all_text(await (await fake.send_interaction(
             "feedback", {}, user=BOB)).wait_answer())
-    record = bot_library.db.execute("SELECT * FROM answer_records").fetchone()
+    record = bot_library.store.sqlite.execute("SELECT * FROM answer_records").fetchone()
     assert record["message_id"] == int(answer["id"]) and record["question"] == QUESTION
     stored = json.loads(record["answer"])
     listed = LINK.findall(all_text(sources))
@@ -76,7 +76,7 @@ async def test_sources_votes_and_a_report_reach_the_records_and_feedback(
     assert modal["title"] == "Report a problem" and len(labels) == 2
     assert options == ["wrong_citation", "outdated", "misleading", "other"]
     assert thanks["flags"] & EPHEMERAL and "report was recorded" in all_text(thanks)
-    votes = [tuple(r) for r in bot_library.db.execute(
+    votes = [tuple(r) for r in bot_library.store.sqlite.execute(
         "SELECT user_id, kind, reason, comment FROM answer_feedback ORDER BY id")]
     assert votes == [(ALICE.id, "up", None, ""), (BOB.id, "down", None, ""),
                      (BOB.id, "report", "outdated", "LUMEN-2 has since reported 2-year data")]

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.feeds import add_feed
 from tests.conftest import sample_urls
 from tests.discord_fake import ALICE, BOB, FakeDiscord
 from tests.feed_server import FeedServer
@@ -39,7 +38,7 @@ async def test_event_loop_lag_stays_low_during_ingest_and_asks(
     library = open_library(tmp_path, fetch_article_pages=False)
     library.embedder = SlowEmbedder(0.15)  # a blocking call this long on the loop would fail
     for url in sample_urls(sample_server):
-        add_feed(library.db, url, "", "test")
+        library.store.feeds.add(url, "", "test")
     stop, lags = asyncio.Event(), []
     try:
         async with running(fake, library) as bot:

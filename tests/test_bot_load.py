@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.feeds import add_feed
 from tests.conftest import sample_urls
 from tests.discord_fake import ALICE, GENERAL_ID, GUILD_ID, FakeDiscord, Guild, Member, Role
 from tests.feed_server import FeedServer
@@ -35,7 +34,7 @@ async def test_fifty_concurrent_asks_during_a_reingest(tmp_path: Path,
     library = open_library(tmp_path, fetch_article_pages=False, ask_cooldown_seconds=600)
     library.embedder = SlowEmbedder(0.02)
     for url in sample_urls(sample_server):
-        add_feed(library.db, url, "", "test")
+        library.store.feeds.add(url, "", "test")
     stop, lags = asyncio.Event(), []
     async with FakeDiscord(guilds=[guild]) as fake:
         try:

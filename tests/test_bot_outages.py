@@ -11,7 +11,6 @@ import pytest
 
 from bot.errors import STORE_DOWN
 from newsbot.errors import StoreUnavailable
-from newsbot.feeds import add_feed
 from tests.discord_fake import ALICE, BOB, EPHEMERAL, GENERAL_ID, LOADING, FakeDiscord
 from tests.feed_server import FeedServer, Route
 from tests.test_bot_support import (
@@ -33,7 +32,7 @@ async def test_every_feed_failing_is_reported(fake: FakeDiscord, tmp_path: Path,
     for path, route in {"/down.xml": Route(status=500), "/gone.xml": Route(status=404),
                         "/html.xml": Route(body=b"<!doctype html><html></html>",
                                            content_type="text/html")}.items():
-        add_feed(library.db, feed_server.add(path, route), "", "test")
+        library.store.feeds.add(feed_server.add(path, route), "", "test")
     try:
         async with running(fake, library):
             ix = await fake.send_interaction("reingest", user=ALICE)
@@ -55,7 +54,7 @@ async def test_every_feed_failing_is_reported(fake: FakeDiscord, tmp_path: Path,
 async def test_vector_store_down_then_back(fake: FakeDiscord, bot_library, monkeypatch) -> None:
     """An error after the public "thinking…" defer: the placeholder goes, the user gets a
     short private message, and no host or port reaches a channel."""
-    store = bot_library.store
+    store = bot_library.store.vectors
     real_query = store.query
 
     def down(*args, **kwargs):

@@ -53,8 +53,8 @@ def test_down_at_start_then_recovers_without_restart(tmp_path):
             report = run_ingest(library, sources_from_args(FEEDS))  # same Library, no restart
             assert report.status == "ok" and report.total("new") > 0
             assert retrieve(library, Query("lupus nephritis CAR-T"))
-            assert set(library.store.all_ids()) == {
-                r["id"] for r in library.db.execute("SELECT id FROM chunks")}
+            assert set(library.store.vectors.all_ids()) == {
+                r["id"] for r in library.store.sqlite.execute("SELECT id FROM chunks")}
         finally:
             server.stop()
     finally:
@@ -102,8 +102,9 @@ def test_watch_worker_shares_the_server(tmp_path, feed_server):
         while time.monotonic() < deadline and len(feed_server.hits("/w.xml")) < 3:
             time.sleep(0.2)
         assert len(feed_server.hits("/w.xml")) >= 3, "the worker runs on its interval"
-        stored = set(library.store.all_ids())
-        assert stored and stored == {r["id"] for r in library.db.execute("SELECT id FROM chunks")}
+        stored = set(library.store.vectors.all_ids())
+        assert stored and stored == {
+            r["id"] for r in library.store.sqlite.execute("SELECT id FROM chunks")}
         assert retrieve(library, Query("lupus nephritis CAR-T"))
     finally:
         worker.send_signal(signal.SIGINT)

@@ -21,7 +21,6 @@ import httpx
 import pytest
 
 from ingest.pipeline import run_ingest, sources_from_args
-from newsbot import db
 from newsbot.errors import StoreUnavailable
 from newsbot.library import Library
 from newsbot.retrieval import Query, retrieve
@@ -115,18 +114,18 @@ def newsbot(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def chroma_ids(library: Library) -> set[str]:
-    return set(library.store.all_ids())
+    return set(library.store.vectors.all_ids())
 
 
 def sqlite_chunk_ids(library: Library) -> set[str]:
-    return {r["id"] for r in library.db.execute("SELECT id FROM chunks")}
+    return {r["id"] for r in library.store.sqlite.execute("SELECT id FROM chunks")}
 
 
 def test_ingest_and_retrieve_through_the_server(tmp_path: Path, chroma_server: ChromaServer):
     settings = server_settings(tmp_path, chroma_server.port)
     library = Library.open(settings, embedder=HashingEmbedder())
     try:
-        assert library.store.description == f"Chroma server 127.0.0.1:{chroma_server.port}"
+        assert library.store.vectors.description == f"Chroma server 127.0.0.1:{chroma_server.port}"
         report = run_ingest(library, sources_from_args(FIRST))
         assert report.status == "ok" and report.total("new") >= 20
         assert not settings.chroma_path.exists(), "nothing embedded in the data dir"
@@ -171,7 +170,7 @@ def test_a_second_process_shares_the_store(tmp_path: Path, chroma_server: Chroma
         assert json.loads(ingested.stdout)["totals"]["new"] == 5
         after = chroma_ids(library)
         assert after > before and after == sqlite_chunk_ids(library)
-        rheum = {a.id for a in db.list_articles(library.db) if a.feed_url == str(LATER)}
+        rheum = {a.id for a in library.store.articles.list() if a.feed_url == str(LATER)}
         assert len(rheum) == 5 and {c.rsplit("-", 1)[0] for c in after - before} == rheum
         passages = retrieve(library, Query("LUMEN-2 lupus nephritis complete renal response"))
         assert "tag:rheumreport.example,2026-11-11:/articles/4471" in {
@@ -196,11 +195,11 @@ def test_server_lost_while_open(tmp_path: Path):
     try:
         library = Library.open(server_settings(tmp_path, server.port), embedder=HashingEmbedder())
         run_ingest(library, sources_from_args(FIRST[:1]))
-        assert library.store.count() > 0
+        assert library.store.vectors.count() > 0
         server.stop()
         lost = r"^Vector store count failed \(server 127\.0\.0\.1:\d+\): "
         with pytest.raises(StoreUnavailable, match=lost):
-            library.store.count()
+            library.store.vectors.count()
         library.close()
     finally:
         server.stop()

@@ -22,10 +22,9 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import run_ingest, sources_from_args
-from newsbot import db
 from newsbot.library import Library
 from newsbot.settings import Settings
-from newsbot.vectorstore import VectorStore, release_lock
+from newsbot.store.vectors import VectorStore, release_lock
 from tests.conftest import SAMPLE_FEEDS, make_settings
 from tests.doubles import HashingEmbedder
 
@@ -74,12 +73,12 @@ class Final:
 
 
 def final_state(library: Library) -> Final:
-    rows = db.list_articles(library.db, include_skipped=True)
+    rows = library.store.articles.list(include_skipped=True)
     return Final(
         articles=frozenset((a.id, a.on_topic, a.duplicate_of, a.story_id, a.chunk_count,
                             a.content_hash) for a in rows),
-        chroma_ids=frozenset(library.store.all_ids()),
-        counts=db.counts(library.db),
+        chroma_ids=frozenset(library.store.vectors.all_ids()),
+        counts=library.store.articles.counts(),
     )
 
 
@@ -92,14 +91,14 @@ def close(library: Library) -> None:
 
 def assert_consistent(library: Library) -> None:
     """Both stores agree chunk by chunk and nothing is left half-done."""
-    conn = library.db
+    conn = library.store.sqlite
     assert conn.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
     sqlite_chunks = {r["id"] for r in conn.execute("SELECT id FROM chunks")}
-    assert sqlite_chunks == set(library.store.all_ids())
-    for article in db.list_articles(conn, include_skipped=True):
+    assert sqlite_chunks == set(library.store.vectors.all_ids())
+    for article in library.store.articles.list(include_skipped=True):
         chunks = conn.execute("SELECT COUNT(*) FROM chunks WHERE article_id = ?",
                               (article.id,)).fetchone()[0]
-        in_chroma = len(library.store.ids_for_article(article.id))
+        in_chroma = len(library.store.vectors.ids_for_article(article.id))
         if article.on_topic and article.duplicate_of is None:
             assert article.chunk_count == chunks == in_chroma >= 1, article.id
         else:
@@ -149,7 +148,7 @@ def test_killed_at_a_chroma_write_repairs_and_reruns(tmp_path: Path, uninterrupt
     library = Library.open(store_settings(data_dir), embedder=HashingEmbedder())
     try:
         assert_consistent(library)
-        kept = db.counts(library.db)["articles"]
+        kept = library.store.articles.counts()["articles"]
         assert kept == len({c.rsplit("-", 1)[0] for c in sqlite_chunks}), "committed kept"
         assert kept < ON_TOPIC_ARTICLES
         report = run_ingest(library, sources_from_args(FILES))

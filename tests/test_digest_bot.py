@@ -42,11 +42,11 @@ LUMORA = "Lumora Bio reports 65% complete renal response rate for LMR-19"  # the
 def subscribe_just_due(library: Library, now: datetime) -> None:
     """A UTC subscription whose slot was an hour ago, made before that slot."""
     post_time = (now - timedelta(hours=1)).strftime("%H:%M")
-    guilds.subscribe(library.db, GUILD_ID, DIGEST_ID, post_time, "UTC", now - timedelta(hours=3))
+    library.store.guilds.subscribe(GUILD_ID, DIGEST_ID, post_time, "UTC", now - timedelta(hours=3))
 
 
 def subscription(library: Library) -> guilds.Subscription:
-    sub = guilds.get_subscription(library.db, DIGEST_ID)
+    sub = library.store.guilds.subscription(DIGEST_ID)
     assert sub is not None
     return sub
 
@@ -60,7 +60,7 @@ def scheduler(bot: NewsBot) -> SchedulerCog:
 def subscribe_with_period(library: Library, now: datetime, start: datetime) -> None:
     """A subscription just due whose previous digest ended at `start`."""
     subscribe_just_due(library, now)
-    guilds.record_post(library.db, DIGEST_ID, start, start)
+    library.store.guilds.record_post(DIGEST_ID, start, start)
 
 
 def within_limits(message: dict) -> None:
@@ -126,7 +126,7 @@ async def test_each_story_detail_carries_the_answer_buttons(
         reply = await ix.wait_answer()
     assert reply["flags"] & 64  # the sources, privately
     assert "BioWire Daily" in all_text(reply) and LINK.search(all_text(reply))
-    record = bot_library.db.execute("SELECT question, message_id FROM answer_records "
+    record = bot_library.store.sqlite.execute("SELECT question, message_id FROM answer_records "
                                     "ORDER BY id").fetchone()
     assert record["question"].startswith(f"Digest story: {LUMORA}")
     assert record["message_id"] == int(first["id"])
@@ -256,7 +256,7 @@ async def test_loops_start_with_the_cog_and_stop_with_the_bot(fake: FakeDiscord,
             assert cog.digest_loop.is_running() and cog.ingest_loop.is_running()
             assert cog.ingest_loop.seconds == 30 * 60
             runs = "SELECT COUNT(*) FROM runs"
-            await fake.wait_until(lambda: library.db.execute(runs).fetchone()[0] == 1,
+            await fake.wait_until(lambda: library.store.sqlite.execute(runs).fetchone()[0] == 1,
                                   what="the first scheduled ingestion")
         assert not cog.digest_loop.is_running() and not cog.ingest_loop.is_running()
     finally:

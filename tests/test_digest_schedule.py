@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from newsbot import db, guilds
 from newsbot.guilds import Subscription
 from newsbot.schedule import due, period_start
 
@@ -85,22 +84,25 @@ def test_one_post_per_local_day_across_dst(zone: str, start: datetime, shift: st
 
 def test_restart_before_and_after_the_scheduled_time(tmp_path: Path) -> None:
     """State goes through SQLite as across a restart: a new `due` never posts twice."""
-    conn = db.connect(tmp_path / "newsbot.sqlite3")
-    guilds.subscribe(conn, 2, 1, "08:00", "Europe/Paris", utc(2026, 11, 20))
+    from newsbot.store import Store
+    from tests.conftest import make_settings
+
+    store = Store.open(make_settings(tmp_path), vectors=False)
+    store.guilds.subscribe(2, 1, "08:00", "Europe/Paris", utc(2026, 11, 20))
 
     def reload() -> Subscription:
-        (sub,) = guilds.list_subscriptions(conn, enabled_only=True)
+        (sub,) = store.guilds.subscriptions(enabled_only=True)
         return sub
 
-    guilds.record_post(conn, 1, utc(2026, 11, 26, 7, 0, 20), utc(2026, 11, 26, 7, 0, 20))
+    store.guilds.record_post(1, utc(2026, 11, 26, 7, 0, 20), utc(2026, 11, 26, 7, 0, 20))
     # restarted before today's 08:00 (07:00 UTC): nothing until then, then exactly one post
     assert due(reload(), utc(2026, 11, 27, 6, 59), CATCHUP) is None
     assert due(reload(), utc(2026, 11, 27, 7, 0), CATCHUP) == utc(2026, 11, 27, 7, 0)
-    guilds.record_post(conn, 1, utc(2026, 11, 27, 7, 0, 30), utc(2026, 11, 27, 7, 0, 30))
+    store.guilds.record_post(1, utc(2026, 11, 27, 7, 0, 30), utc(2026, 11, 27, 7, 0, 30))
     # restarted after the post: not again today, whatever the minute
     assert simulate(reload(), utc(2026, 11, 27, 7, 1), utc(2026, 11, 28, 6, 59)) == []
     assert due(reload(), utc(2026, 11, 28, 7, 0), CATCHUP) == utc(2026, 11, 28, 7, 0)
-    conn.close()
+    store.close()
 
 
 def test_missed_digest_is_caught_up_once_within_the_window() -> None:

@@ -16,7 +16,6 @@ import pytest
 
 from ingest.fetch import fetch, make_client
 from ingest.pipeline import FeedSource, run_ingest
-from newsbot import db
 from newsbot.errors import FeedError
 from tests.feed_server import FeedServer, Route
 
@@ -182,7 +181,7 @@ def test_host_that_never_answers_is_skipped_after_n_timeouts(library, feed_serve
     # 2 timeouts + back-off + the run's own work; asking each link 3 times would take 9.6 s
     assert elapsed <= 2 * timeout * 1.5 + 3.0, elapsed
     assert fr.warning and fr.warning.count("timed out 2 times; not asked again") == 1
-    texts = [a.text for a in db.list_articles(library.db)]
+    texts = [a.text for a in library.store.articles.list()]
     assert len(texts) == 8 and all("drug-free remission in trial" in t for t in texts)
 
     # The next run starts with a fresh budget: the host is tried again.
@@ -213,7 +212,7 @@ def test_page_budget_per_run_then_the_feed_text_is_used(library, feed_server: Fe
     assert elapsed <= budget * 1.5 + 2.0
     fr = report.feeds[0]
     assert fr.new == 6 and "budget for article pages is spent" in (fr.warning or "")
-    articles = db.list_articles(library.db)
+    articles = library.store.articles.list()
     full = [a for a in articles if "only teased" in a.text]
     assert 1 <= len(full) <= fetched and len(articles) == 6
     assert all("drug-free remission in trial" in a.text for a in articles if a not in full)

@@ -20,9 +20,7 @@ import pytest
 
 from ingest.fetch import fetch, make_client
 from ingest.pipeline import FeedSource, run_ingest
-from newsbot import db
 from newsbot.errors import BlockedAddress, FeedError
-from newsbot.feeds import get_feed
 from newsbot.library import Library
 from tests.conftest import FIXTURES, SAMPLE_FEEDS
 from tests.feed_server import FeedServer, Route
@@ -55,12 +53,13 @@ class Stored:
 
 
 def stored(library: Library) -> Stored:
-    rows = db.list_articles(library.db, include_skipped=True)
+    rows = library.store.articles.list(include_skipped=True)
     return Stored(
         articles={a.id: (a.content_hash, a.chunk_count) for a in rows},
         feed_of={a.id: a.feed_url for a in rows},
-        sqlite_chunks=frozenset(r["id"] for r in library.db.execute("SELECT id FROM chunks")),
-        chroma_ids=frozenset(library.store.all_ids()),
+        sqlite_chunks=frozenset(r["id"] for r in
+                                library.store.sqlite.execute("SELECT id FROM chunks")),
+        chroma_ids=frozenset(library.store.vectors.all_ids()),
     )
 
 
@@ -165,7 +164,7 @@ def test_failing_feed_is_reported_and_loses_nothing(lib, feed_server: FeedServer
     assert len(feed_server.hits("/target.xml")) - hits_before == fault.hits
     assert fault.min_seconds <= elapsed < fault.max_seconds
 
-    state = get_feed(lib.db, target)
+    state = lib.store.feeds.get(target)
     assert state is not None
     assert (state.error_count, state.consecutive_errors) == (1, 1)
     assert state.last_error == failed.error and state.last_success is not None
@@ -183,13 +182,13 @@ def test_errors_accumulate_and_reset_on_success(lib, feed_server: FeedServer):
     url = feed_server.add("/flaky.xml", Route(status=404, body=b"", content_type="text/plain"))
     for _ in range(2):
         assert run_ingest(lib, [untrusted(url)], now=NOW).status == "failed"
-    state = get_feed(lib.db, url)
+    state = lib.store.feeds.get(url)
     assert state and (state.error_count, state.consecutive_errors) == (2, 2)
     assert state.last_success is None
 
     feed_server.add_file("/flaky.xml", GOOD)
     assert run_ingest(lib, [untrusted(url)], now=NOW).status == "ok"
-    state = get_feed(lib.db, url)
+    state = lib.store.feeds.get(url)
     assert state and (state.error_count, state.consecutive_errors) == (2, 0)
     assert state.last_error is None and state.last_success is not None
 
@@ -199,7 +198,7 @@ def test_busy_once_then_ok(lib, feed_server: FeedServer):
     report = run_ingest(lib, [untrusted(url)], now=NOW)
     assert report.feeds[0].status == "ok" and report.feeds[0].new >= 5
     assert len(feed_server.hits("/busy.xml")) == 2, "one 503, then the retry"
-    state = get_feed(lib.db, url)
+    state = lib.store.feeds.get(url)
     assert state and state.error_count == 0 and state.last_error is None
 
 
@@ -209,7 +208,7 @@ def test_redirect_to_good_feed(lib, feed_server: FeedServer):
     report = run_ingest(lib, [untrusted(moved)], now=NOW)
     assert report.feeds[0].status == "ok" and report.feeds[0].entries == 7
     assert len(feed_server.hits("/old.xml")) == len(feed_server.hits("/feeds/new-home.xml")) == 1
-    articles = db.list_articles(lib.db, include_skipped=True)
+    articles = lib.store.articles.list(include_skipped=True)
     assert articles and {a.feed_url for a in articles} == {moved}, "filed under the followed URL"
     assert final not in {a.feed_url for a in articles}
 
@@ -230,7 +229,7 @@ def test_gzip_encoded_feed(lib, feed_server: FeedServer):
     fr = report.feeds[0]
     assert fr.status == "ok" and fr.entries == 7 and fr.new + fr.off_topic == 7
     assert "gzip" in feed_server.hits("/gz.xml")[0].headers["accept-encoding"]
-    titles = {a.title for a in db.list_articles(lib.db)}
+    titles = {a.title for a in lib.store.articles.list()}
     assert any("Lumora Bio’s CD19 CAR-T LMR-19" in t for t in titles), titles
 
 
@@ -303,7 +302,7 @@ def test_odd_feed_fixture(lib, feed_server: FeedServer, name: str, expect: Expec
         assert fr.warning is None
     else:
         assert fr.warning and re.search(expect.warning, fr.warning), fr.warning
-    by_title = {a.title: a for a in db.list_articles(lib.db, include_skipped=True)
+    by_title = {a.title: a for a in lib.store.articles.list(include_skipped=True)
                 if a.feed_url == url}
     assert len(by_title) == expect.entries, sorted(by_title)
     for title, attributes in expect.articles.items():
@@ -316,7 +315,7 @@ def test_odd_feed_fixture(lib, feed_server: FeedServer, name: str, expect: Expec
             else:
                 assert getattr(article, key) == value, key
         assert article.on_topic and article.chunk_count >= 1
-        assert len(lib.store.ids_for_article(article.id)) == article.chunk_count
+        assert len(lib.store.vectors.ids_for_article(article.id)) == article.chunk_count
 
 
 # --- the private-address guard (SSRF) --------------------------------------------------------
@@ -352,7 +351,7 @@ def test_untrusted_feed_on_private_host_is_refused(lib, feed_server: FeedServer)
         "An operator can allow it with NEWSBOT_ALLOW_HOSTS.")
     assert feed_server.hits("/private.xml") == [], "refused before connecting"
     assert ok.status == "ok" and ok.new >= 4, "trusted=True (given on the command line) bypasses"
-    state = get_feed(lib.db, private)
+    state = lib.store.feeds.get(private)
     assert state and state.error_count == 1 and state.last_error == refused.error
 
     with make_client(lib.settings) as client, pytest.raises(BlockedAddress):
@@ -372,17 +371,17 @@ def test_item_links_to_private_addresses_are_not_fetched(lib, feed_server: FeedS
     fr = report.feeds[0]
     assert fr.status == "ok" and fr.errors == 0 and fr.new == 4, fr.entry_errors
     assert feed_server.hits("/intranet/page.html") == [], "article page on loopback not fetched"
-    urls = {a.guid: a.url for a in db.list_articles(lib.db)}
+    urls = {a.guid: a.url for a in lib.store.articles.list()}
     assert urls["private-0"] == page
     assert urls["private-1"] == "http://169.254.169.254/latest/meta-data"
     assert urls["private-2"] == "" and urls["private-3"] == "", "unsafe links are not kept"
-    assert all("INTERNAL-ONLY" not in a.text for a in db.list_articles(lib.db))
+    assert all("INTERNAL-ONLY" not in a.text for a in lib.store.articles.list())
 
     # Control: once the operator allows loopback the same page is fetched and used.
     lib.settings = lib.settings.model_copy(update={"allow_hosts": "127.0.0.1"})
     report = run_ingest(lib, [FeedSource(feed, trusted=True)], full=True, now=NOW)
     assert len(feed_server.hits("/intranet/page.html")) == 1
-    (article,) = [a for a in db.list_articles(lib.db) if a.guid == "private-0"]
+    (article,) = [a for a in lib.store.articles.list() if a.guid == "private-0"]
     assert "INTERNAL-ONLY lupus CAR-T notes" in article.text and "Intranet" not in article.text
 
 

@@ -9,7 +9,6 @@ import tracemalloc
 import pytest
 
 from ingest.pipeline import FeedSource, run_ingest
-from newsbot import db
 from tests.feed_server import Route
 
 LUPUS = ("Patients with lupus treated with CD19 CAR-T cells in a phase 2 trial reached "
@@ -59,7 +58,7 @@ def test_entity_bomb(small_caps, feed_server):
     report, seconds, peak = ingest(small_caps, feed_server.add("/bomb.xml", Route(body=body)))
     assert seconds < 10 and peak < 200_000_000
     assert report.error or report.warning, "the bomb is reported, not silently parsed"
-    for article in db.list_articles(small_caps.db, include_skipped=True):
+    for article in small_caps.store.articles.list(include_skipped=True):
         assert len(article.title) <= 500 and "lollollol" not in article.text
 
 
@@ -109,7 +108,7 @@ def test_huge_titles_control_chars_scripts_and_js_links(small_caps, feed_server)
     small_caps.settings = small_caps.settings.model_copy(update={"max_feed_bytes": 3_000_000})
     report, _, _ = ingest(small_caps, feed_server.add("/nasty.xml", Route(body=rss(items))))
     assert report.status == "ok" and report.errors == 0
-    stored = {a.guid: a for a in db.list_articles(small_caps.db, include_skipped=True)}
+    stored = {a.guid: a for a in small_caps.store.articles.list(include_skipped=True)}
     assert len(stored["g-1"].title) <= 500
     assert "\x00" not in stored["g-2"].title and "\x1b" not in stored["g-2"].title
     assert "\x0b" not in stored["g-2"].text
@@ -141,7 +140,7 @@ def test_reference_to_no_character_costs_one_character(keep_all, feed_server, ca
     items = "".join(item(n) for n in range(5)) + item(5, title=f"CAR-T {reference} for lupus")
     report, _, _ = ingest(keep_all, feed_server.add("/refs.xml", Route(body=rss(items))))
     assert report.status == "ok" and report.entries == 6 and report.errors == 0, report
-    stored = {a.guid: a for a in db.list_articles(keep_all.db, include_skipped=True)}
+    stored = {a.guid: a for a in keep_all.store.articles.list(include_skipped=True)}
     assert len(stored) == 6
     assert stored["g-5"].title == "CAR-T \ufffd for lupus 5"
     no_tracebacks(caplog)
@@ -156,7 +155,7 @@ def test_impossible_or_placeholder_date_is_stored_as_unknown(keep_all, feed_serv
     report, _, _ = ingest(keep_all, feed_server.add("/dates.xml",
                                                       Route(body=rss(item(1) + odd + item(3)))))
     assert report.status == "ok" and report.errors == 0 and report.new == 3, report
-    stored = {a.guid: a for a in db.list_articles(keep_all.db)}
+    stored = {a.guid: a for a in keep_all.store.articles.list()}
     assert stored["g-2"].published is None, stored["g-2"].published
     assert stored["g-1"].published is not None and stored["g-2"].ingested_at is not None
     no_tracebacks(caplog)
@@ -171,7 +170,7 @@ def test_one_bad_byte_keeps_utf8_around_it(keep_all, feed_server):
                               Route(body=bad, content_type=content_type))
         report, _, _ = ingest(keep_all, url)
         assert report.status == "ok" and report.entries == 2
-        titles = {a.title for a in db.list_articles(keep_all.db) if a.feed_url == url}
+        titles = {a.title for a in keep_all.store.articles.list() if a.feed_url == url}
         assert titles == {f"Café “lupus”\ufffd CAR-T {10 * k + 1}",
                           f"Sjögren’s CAR-T {10 * k + 2}"}, titles
 
@@ -193,7 +192,7 @@ def test_ipv6_literal_links_are_kept(keep_all, feed_server, caplog):
         "fetch_article_pages": True, "allow_hosts": "127.0.0.1"})
     report, seconds, _ = ingest(keep_all, feed_server.add("/v6.xml", Route(body=rss(items))))
     assert report.status == "ok" and report.errors == 0 and report.new == 3, report
-    urls = {a.guid: a.url for a in db.list_articles(keep_all.db)}
+    urls = {a.guid: a.url for a in keep_all.store.articles.list()}
     assert urls["g-1"] == public and urls["g-2"] == loopback
     assert not any(r.path == "/page.html" for r in feed_server.requests), "[::1] not fetched"
     no_tracebacks(caplog)

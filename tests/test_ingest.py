@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ingest.pipeline import FeedSource, run_ingest
-from newsbot import db
 from tests.conftest import sample_urls
 from tests.feed_server import Route
 
@@ -22,7 +21,7 @@ def sources(server) -> list[FeedSource]:
 
 
 def by_guid(library) -> dict:
-    return {a.guid: a for a in db.list_articles(library.db, include_skipped=True)}
+    return {a.guid: a for a in library.store.articles.list(include_skipped=True)}
 
 
 def test_sample_feeds_counts_and_decisions(library, sample_server):
@@ -38,8 +37,8 @@ def test_sample_feeds_counts_and_decisions(library, sample_server):
     skipped = {a.guid: a.reason for a in articles.values() if not a.on_topic}
     assert len(skipped) == 9
     assert any("oncology" in reason for reason in skipped.values())
-    chroma_ids = set(library.store.all_ids())
-    sqlite_ids = {r["id"] for r in library.db.execute("SELECT id FROM chunks")}
+    chroma_ids = set(library.store.vectors.all_ids())
+    sqlite_ids = {r["id"] for r in library.store.sqlite.execute("SELECT id FROM chunks")}
     assert chroma_ids == sqlite_ids
     assert len(chroma_ids) == sum(a.chunk_count for a in articles.values())
 
@@ -55,7 +54,7 @@ def test_same_story_syndication_and_republished(library, sample_server):
     copy = articles["ght-wire-20261117-0412"]
     original = articles["https://biowire.example/wire/2026/11/16/stellan-bio-clinical-hold"]
     assert copy.duplicate_of == original.id and copy.story_id == original.story_id
-    assert copy.chunk_count == 0 and not library.store.ids_for_article(copy.id)
+    assert copy.chunk_count == 0 and not library.store.vectors.ids_for_article(copy.id)
 
     republished = [a for a in articles.values()
                    if a.guid == "ifn-2026-11-04-corvane-cvn311-myasthenia"]
@@ -74,7 +73,7 @@ def test_entry_edge_cases(library, sample_server):
     lumora = articles["ifn-2026-11-10-lumora-lmr19-lumen2"]
     assert "NCT06123456" in lumora.trial_ids and "lupus" in lumora.diseases
     assert "car_t" in lumora.therapies
-    meta = library.store._collection.get(ids=[f"{lumora.id}-0"], include=["metadatas"])
+    meta = library.store.vectors._collection.get(ids=[f"{lumora.id}-0"], include=["metadatas"])
     stored = meta["metadatas"][0]
     assert stored["guid"] == lumora.guid and stored["trial_ids"] == "NCT06123456"
     assert stored["d_lupus"] is True and stored["story_id"] == lumora.story_id
@@ -121,15 +120,15 @@ def test_changed_article_is_replaced_not_doubled(library, feed_server, settings)
     library.settings = settings_no_pages
     first = run_ingest(library, src, now=NOW)
     assert first.total("new") == 1
-    (article,) = db.list_articles(library.db)
-    old_chunks = set(library.store.ids_for_article(article.id))
+    (article,) = library.store.articles.list()
+    old_chunks = set(library.store.vectors.ids_for_article(article.id))
 
     feed_server.routes["/f.xml"] = Route(body=feed("updated", body2))
     second = run_ingest(library, src, now=NOW)
     assert second.total("updated") == 1 and second.total("new") == 0
-    (updated,) = db.list_articles(library.db)
+    (updated,) = library.store.articles.list()
     assert updated.id == article.id and "two years" in updated.text
-    new_chunks = set(library.store.ids_for_article(article.id))
+    new_chunks = set(library.store.vectors.ids_for_article(article.id))
     assert len(new_chunks) == updated.chunk_count > len(old_chunks)
-    docs = library.store._collection.get(ids=sorted(new_chunks), include=["documents"])
+    docs = library.store.vectors._collection.get(ids=sorted(new_chunks), include=["documents"])
     assert all("two years" in d or "drug-free" in d for d in docs["documents"])

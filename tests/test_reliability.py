@@ -15,10 +15,10 @@ import pytest
 
 from cli.render_status import status_text
 from ingest.pipeline import FeedSource, run_ingest
-from newsbot import db
 from newsbot.errors import StoreLocked
 from newsbot.library import Library
 from newsbot.status import status
+from newsbot.store import sqlite as db
 from tests.conftest import SAMPLE_FEEDS, make_settings
 from tests.doubles import HashingEmbedder
 
@@ -43,7 +43,7 @@ def test_lock_is_released_on_close(settings, embedder):
 
 def test_lock_blocks_a_second_holder_in_a_child_process(tmp_path):
     code = (
-        "import sys; from newsbot.vectorstore import _lock_data_dir; from pathlib import Path;"
+        "import sys; from newsbot.store.vectors import _lock_data_dir; from pathlib import Path;"
         "_lock_data_dir(Path(sys.argv[1])); print('locked', flush=True); sys.stdin.read()"
     )
     data = tmp_path / "shared"
@@ -86,19 +86,19 @@ def test_disk_full_reports_and_recovers(library, monkeypatch):
         conn.execute(f"PRAGMA max_page_count = {pages + 2}")
         return conn
 
-    library._local = __import__("threading").local()  # new connections pick up the cap
+    library.store._db._local = __import__("threading").local()  # new connections: the cap
     monkeypatch.setattr(db, "connect", tiny)
     report = run_ingest(library, feed)
     assert report.total("errors") > 0
     assert any("full" in e for f in report.feeds for e in f.entry_errors)
     monkeypatch.setattr(db, "connect", real_connect)
-    library._local = __import__("threading").local()
+    library.store._db._local = __import__("threading").local()
     report = run_ingest(library, feed)
     assert report.total("errors") == 0
-    chroma = set(library.store.all_ids())
-    records = {r["id"] for r in library.db.execute("SELECT id FROM chunks")}
+    chroma = set(library.store.vectors.all_ids())
+    records = {r["id"] for r in library.store.sqlite.execute("SELECT id FROM chunks")}
     assert chroma == records and records
-    assert library.db.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
+    assert library.store.sqlite.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
     with pytest.raises(sqlite3.OperationalError):
         tiny(library.settings.sqlite_path).execute(
             "INSERT INTO meta VALUES ('x', ?)", ("y" * 200_000,))
@@ -150,7 +150,7 @@ def test_read_only_data_dir_is_served_read_only(tmp_path):
     data = tmp_path / "data"
     library = Library.open(make_settings(tmp_path, data_dir=data), embedder=HashingEmbedder())
     run_ingest(library, [FeedSource(str(FEED_FILE), True)])
-    stored = len(db.list_articles(library.db))
+    stored = len(library.store.articles.list())
     library.close()
     mount = tmp_path / "backup"
     mount.mkdir()
@@ -194,7 +194,7 @@ def test_full_disk_reported_per_article_status_works_json_always(tmp_path):
     data = tmp_path / "data"
     library = Library.open(make_settings(tmp_path, data_dir=data), embedder=HashingEmbedder())
     report = run_ingest(library, [FeedSource(str(f), True) for f in SAMPLE_FEEDS.glob("*.xml")])
-    stored = len(db.list_articles(library.db))
+    stored = len(library.store.articles.list())
     library.close()
     disk, after = tmp_path / "disk", tmp_path / "after"
     disk.mkdir()
@@ -225,11 +225,11 @@ def test_full_disk_reported_per_article_status_works_json_always(tmp_path):
     assert freed["status"] == "ok" and freed["totals"]["errors"] == 0, freed
     library = Library.open(make_settings(tmp_path, data_dir=after), embedder=HashingEmbedder())
     try:
-        assert len(db.list_articles(library.db)) == stored, "space freed: the next run completes"
-        chroma = set(library.store.all_ids())
-        records = {r["id"] for r in library.db.execute("SELECT id FROM chunks")}
+        assert len(library.store.articles.list()) == stored, "space freed: the next run completes"
+        chroma = set(library.store.vectors.all_ids())
+        records = {r["id"] for r in library.store.sqlite.execute("SELECT id FROM chunks")}
         assert chroma == records and records, "nothing half-stored"
-        assert library.db.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
+        assert library.store.sqlite.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
     finally:
         library.close()
     assert report.status == "ok"

@@ -20,8 +20,8 @@ from cli.main import main
 from ingest.grouping import figures_in
 from ingest.pipeline import run_ingest, sources_from_args
 from ingest.stories import list_stories
-from newsbot import db
 from newsbot.library import Library
+from newsbot.models import ArticleRecord
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.model
@@ -77,8 +77,8 @@ def grouped(tmp_path: Path, minilm) -> Library:
     library.close()
 
 
-def by_title(library: Library) -> dict[str, db.ArticleRecord]:
-    return {a.title: a for a in db.list_articles(library.db)}
+def by_title(library: Library) -> dict[str, ArticleRecord]:
+    return {a.title: a for a in library.store.articles.list()}
 
 
 def test_later_outlet_joins_the_existing_story_with_its_reason(grouped: Library) -> None:
@@ -86,10 +86,10 @@ def test_later_outlet_joins_the_existing_story_with_its_reason(grouped: Library)
     wire, desk = articles[WIRE[0]], articles[DESK[0]]
     assert wire.story_id == wire.id, "the first report heads its story"
     assert desk.story_id == wire.id, "a later outlet's report joins the existing story"
-    reason = db.story_links(grouped.db)[desk.id].reason
+    reason = grouped.store.stories.links()[desk.id].reason
     assert "same product XR-5" in reason and "shared figure" in reason
     assert "published within 2 days" in reason
-    (story,) = [s for s in list_stories(grouped.db) if len(s.members) > 1]
+    (story,) = [s for s in list_stories(grouped.store) if len(s.members) > 1]
     assert story.head.id == wire.id and {m.article.id for m in story.members} == {wire.id,
                                                                                    desk.id}
 
@@ -109,9 +109,9 @@ def test_figures_keep_their_units() -> None:
 def test_stories_command_lists_and_regroups(grouped: Library, capsys) -> None:
     articles = by_title(grouped)
     wire, desk = articles[WIRE[0]], articles[DESK[0]]
-    with db.transaction(grouped.db) as conn:  # a store grouped by an older rule
-        conn.execute("UPDATE articles SET story_id = id")
-        conn.execute("DELETE FROM story_links")
+    conn = grouped.store.sqlite  # a store grouped by an older rule
+    conn.execute("UPDATE articles SET story_id = id")
+    conn.execute("DELETE FROM story_links")
     grouped.close()
 
     assert main(["stories", "--json"]) == 0

@@ -98,7 +98,7 @@ class AdminCog(commands.Cog):
     @moderator_only()
     async def digest_subscribe(self, interaction: discord.Interaction,
                                channel: discord.TextChannel, time: str, timezone: str) -> None:
-        sub = await self.bot.db(guilds.subscribe, interaction.guild_id, channel.id, time,
+        sub = await self.bot.store.guilds.subscribe(interaction.guild_id, channel.id, time,
                                 timezone, self.bot.clock())
         text = (f"The daily digest will be posted in {channel.mention} at "
                 f"{sub.post_time:%H:%M} ({sub.timezone}); the first covers the last 24 hours.")
@@ -122,7 +122,7 @@ class AdminCog(commands.Cog):
     @moderator_only()
     async def digest_unsubscribe(self, interaction: discord.Interaction,
                                  channel: discord.TextChannel) -> None:
-        if not await self.bot.db(guilds.unsubscribe, channel.id):
+        if not await self.bot.store.guilds.unsubscribe(channel.id):
             raise NewsbotError(f"{channel.mention} has no digest subscription.")
         await interaction.response.send_message(
             f"No more daily digests in {channel.mention}.", ephemeral=True, allowed_mentions=NONE
@@ -147,8 +147,8 @@ class AdminCog(commands.Cog):
                               allow_channel: discord.TextChannel | None = None,
                               disallow_channel: discord.TextChannel | None = None,
                               reset: str | None = None) -> None:
-        current = await self.bot.db(
-            guilds.set_guild_settings, interaction.guild_id,
+        current = await self.bot.store.guilds.update(
+            interaction.guild_id,
             moderator_role=moderator_role.name if moderator_role else None,
             ask_cooldown=ask_cooldown, ask_threads=ask_threads,
             allow_channel=allow_channel.id if allow_channel else None,

@@ -45,7 +45,7 @@ class FeedbackCog(commands.Cog):
     @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
     async def feedback(self, interaction: discord.Interaction) -> None:
-        summary = await self.bot.db(feedback.summarise, interaction.guild_id)
+        summary = await self.bot.store.feedback.summarise(interaction.guild_id)
         await interaction.response.send_message(
             embeds=build_messages([feedback_card(summary)])[0], ephemeral=True,
             allowed_mentions=NONE)

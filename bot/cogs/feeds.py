@@ -16,14 +16,7 @@ from bot.info_cards import sources_card
 from bot.permissions import moderator_only
 from ingest.feed_check import check_feed
 from newsbot.errors import NewsbotError
-from newsbot.feeds import (
-    FeedState,
-    add_feed,
-    list_feeds,
-    remove_feed,
-    validate_feed_url,
-)
-from newsbot.feeds import find_feed as followed_feed
+from newsbot.feeds import FeedState, validate_feed_url
 
 if TYPE_CHECKING:
     from bot.client import NewsBot
@@ -66,13 +59,13 @@ class FeedsCog(commands.Cog):
     async def add(self, interaction: discord.Interaction, url: str) -> None:
         url = validate_feed_url(url)  # a malformed URL is refused before anything runs
         await interaction.response.defer(ephemeral=True, thinking=True)
-        followed = await self.bot.db(followed_feed, url)
+        followed = await self.bot.store.feeds.find(url)
         if followed is not None:  # another spelling of a followed feed: no fetch needed
             await interaction.followup.send(clip(f"I already follow {url_text(followed.url)}."),
                                             ephemeral=True, allowed_mentions=NONE)
             return
         title = await asyncio.to_thread(check_feed, url, self.bot.settings, trusted=False)
-        added = await self.bot.db(add_feed, url, title or "", f"discord:{interaction.user.id}")
+        added = await self.bot.store.feeds.add(url, title or "", f"discord:{interaction.user.id}")
         shown = f"**{escape(title)}** {url_text(url)}" if title else url_text(url)
         text = (f"Now following {shown}. Its articles arrive with the next ingestion "
                 "(or run /reingest)." if added else f"I already follow {shown}.")
@@ -82,10 +75,10 @@ class FeedsCog(commands.Cog):
     @app_commands.describe(url="The feed to stop following")
     @moderator_only()
     async def remove(self, interaction: discord.Interaction, url: str) -> None:
-        feed = find_feed(await self.bot.db(list_feeds), url)
+        feed = find_feed(await self.bot.store.feeds.list(), url)
         if feed is None:
             raise NewsbotError(f"I don't follow {shorten(escape(url), 300)}; see /feeds list.")
-        await self.bot.db(remove_feed, feed.url)
+        await self.bot.store.feeds.remove(feed.url)
         text = (f"Stopped following {escape(feed.name) or 'the feed'} {url_text(feed.url)}. "
                 "Articles already stored stay searchable.")
         await interaction.response.send_message(clip(text), ephemeral=True,
@@ -94,12 +87,12 @@ class FeedsCog(commands.Cog):
     @remove.autocomplete("url")
     async def remove_choices(self, interaction: discord.Interaction,
                              current: str) -> list[app_commands.Choice[str]]:
-        return feed_choices(await self.bot.db(list_feeds), current)
+        return feed_choices(await self.bot.store.feeds.list(), current)
 
     @feeds.command(name="list", description="The followed feeds with their fetch state")
     @moderator_only()
     async def show(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        card = sources_card(await self.bot.db(list_feeds))
+        card = sources_card(await self.bot.store.feeds.list())
         for embeds in build_messages([card]):
             await interaction.followup.send(embeds=embeds, ephemeral=True, allowed_mentions=NONE)

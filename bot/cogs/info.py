@@ -15,10 +15,8 @@ from bot.digest_post import StoryButton, post_details, post_digest
 from bot.embeds import build_messages
 from bot.errors import NONE
 from bot.info_cards import latest_card, sources_card, status_card
-from newsbot import guilds
 from newsbot.answering import latest as latest_articles
 from newsbot.digest import build_digest
-from newsbot.feeds import list_feeds
 from newsbot.status import status as read_status
 from newsbot.topics import display_disease
 
@@ -73,7 +71,7 @@ class InfoCog(commands.Cog):
     @app_commands.guild_only()
     async def sources(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)
-        feeds = await self.bot.db(list_feeds)
+        feeds = await self.bot.store.feeds.list()
         await self._send(interaction, build_messages([sources_card(feeds)]))
 
     @app_commands.command(name="status", description="What is stored, the last ingest, the mode")
@@ -81,6 +79,6 @@ class InfoCog(commands.Cog):
     async def status(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)
         current = await self.bot.core(read_status)
-        subs = await self.bot.db(guilds.list_subscriptions, interaction.guild_id)
+        subs = await self.bot.store.guilds.subscriptions(interaction.guild_id)
         card = status_card(current, subs, self.bot.ingest.busy)
         await self._send(interaction, build_messages([card]))

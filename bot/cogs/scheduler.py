@@ -67,7 +67,7 @@ class SchedulerCog(commands.Cog):
 
     async def tick(self, now: datetime) -> list[Delivery]:
         """Post every digest that is due at `now`; return what happened per channel."""
-        subs = await self.bot.db(guilds.list_subscriptions, enabled_only=True)
+        subs = await self.bot.store.guilds.subscriptions(enabled_only=True)
         catchup = timedelta(hours=self.bot.settings.digest_catchup_hours)
         results = []
         for sub in subs:
@@ -85,7 +85,7 @@ class SchedulerCog(commands.Cog):
         digest = await self.bot.core(build_digest, since=since, now=now)
         cid = sub.channel_id
         if digest.empty and self.bot.settings.digest_skip_empty:
-            await self.bot.db(guilds.record_post, cid, now, now)
+            await self.bot.store.guilds.record_post(cid, now, now)
             return Delivery(cid, "skipped", "nothing new")
         chart = await self.bot.digest_chart(digest)
         sent = 0
@@ -99,7 +99,7 @@ class SchedulerCog(commands.Cog):
             return await self._failed(sub, exc, disable=sent == 0, now=now, sent=sent)
         except discord.HTTPException as exc:  # Forbidden (403) and Discord trouble
             return await self._failed(sub, exc, disable=False, now=now, sent=sent)
-        await self.bot.db(guilds.record_post, cid, now, digest.until)
+        await self.bot.store.guilds.record_post(cid, now, digest.until)
         log.info("digest posted in channel %s (%d articles)", cid, digest.article_count)
         return Delivery(cid, "posted", f"{digest.article_count} articles")
 
@@ -108,9 +108,9 @@ class SchedulerCog(commands.Cog):
         cid = sub.channel_id
         reason = f"{exc.status} {exc.text or type(exc).__name__}"
         if sent:  # part of the digest is out: count it as posted, never post it twice
-            await self.bot.db(guilds.record_post, cid, now, now)
+            await self.bot.store.guilds.record_post(cid, now, now)
             disable = False
-        await self.bot.db(guilds.record_failure, cid, reason, disable=disable)
+        await self.bot.store.guilds.record_failure(cid, reason, disable=disable)
         log.warning("digest for channel %s failed (%s)%s", cid, reason,
                     "; subscription disabled" if disable else "; will retry")
         return Delivery(cid, "disabled" if disable else "failed", reason)

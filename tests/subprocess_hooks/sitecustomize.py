@@ -32,7 +32,7 @@ def _use_hashing_embedder() -> None:
 
 
 def _kill_around_write(spec: str) -> None:
-    from newsbot.vectorstore import VectorStore
+    from newsbot.store.vectors import VectorStore
 
     when, _, number = spec.partition(":")
     if when not in {"before", "after"} or not number.isdigit():

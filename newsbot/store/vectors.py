@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from newsbot.db import low_on_space
 from newsbot.errors import DiskFull, StoreLocked, StoreUnavailable
 from newsbot.models import ArticleRecord, Chunk
 from newsbot.settings import Settings
+from newsbot.store.sqlite import low_on_space
 
 log = logging.getLogger(__name__)
 _HELD_LOCKS: dict[Path, int] = {}
