@@ -46,17 +46,20 @@ def statements(answer) -> list[tuple[str, str]]:
 def test_dev_split_figures_beat_the_baselines(eval_library: Library, minilm) -> None:
     result = answer_quality.evaluate(eval_library, load_items(), load_questions("dev"), minilm)
     ours, rrf = result["retrieval"]["newsbot"], result["retrieval"]["plain RRF"]
-    # measured on dev (bench/RESULTS.md, 2026-12-02): nDCG@5 0.88 vs 0.64, recall@5 0.93 vs
-    # 0.70, key facts 63 % vs 31 %, 12/12 near-misses, 0/48 refused, 81 % in their section
-    assert ours["nDCG@5"] >= 0.86 and ours["nDCG@5"] >= rrf["nDCG@5"] + 0.2
-    assert ours["recall@5"] >= 0.90 and ours["recall@5"] >= rrf["recall@5"] + 0.2
+    # measured on dev (bench/RESULTS.md, third pass 2026-12-02): nDCG@5 0.89 vs 0.64,
+    # recall@5 0.93 vs 0.70, key facts 71 % vs 32 %, 12/12 near-misses, 0/48 refused, 79 % in
+    # their section, 17 of 42 answers naming another product, most repeated statement 3
+    assert ours["nDCG@5"] >= 0.87 and ours["nDCG@5"] >= rrf["nDCG@5"] + 0.2
+    assert ours["recall@5"] >= 0.92 and ours["recall@5"] >= rrf["recall@5"] + 0.2
     facts = result["key_facts"]
-    assert facts["newsbot"] >= 0.61 and facts["newsbot"] >= facts["lead"] + 0.28
+    assert facts["newsbot"] >= 0.68 and facts["newsbot"] >= facts["lead"] + 0.33
     caught, unanswerable = result["no_answer"]
     refused, answerable = result["false_refusals"]
     assert caught >= unanswerable - 1 and refused <= 1
-    assert result["in_expected_section"] >= 0.79
-    assert result["most_repeated_unrelated"]["answers"] <= 4
+    assert result["in_expected_section"] >= 0.77
+    off, named = result["off_target_answers"]
+    assert off <= 19
+    assert result["most_repeated_unrelated"]["answers"] <= 3
 
 
 def test_imperatives_and_codes_are_answered(eval_library: Library) -> None:
