@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsbot import db
-from newsbot.embedding import Embedder, LazyEmbedder
+from newsbot.embedding import Embedder, LazyEmbedder, vector_kind
 from newsbot.errors import DiskFull, StoreReadOnly, StoreUnavailable
 from newsbot.settings import Settings
 from newsbot.vectorstore import VectorStore
@@ -52,14 +52,15 @@ class Library:
         read_only = not db.writable(source)
         if read_only:
             settings = _read_only_copy(settings)
-        store = VectorStore(settings, connect=not tolerate_store_down)
+        if embedder is None:
+            embedder = LazyEmbedder(settings.embedding_model, settings.embed_batch_size,
+                                    settings.embedding_backend, settings.model_cache)
+        store = VectorStore(settings, connect=not tolerate_store_down,
+                            embedding=vector_kind(getattr(embedder, "name", "")) or None)
         if read_only:
             store.description = (f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
                                  if settings.chroma_host else
                                  f"embedded Chroma in {source / 'chroma'}") + " (read-only)"
-        if embedder is None:
-            embedder = LazyEmbedder(settings.embedding_model, settings.embed_batch_size,
-                                    settings.embedding_backend, settings.model_cache)
         library = cls(settings=settings, store=store, embedder=embedder,
                       read_only_from=source if read_only else None)
         if read_only:
