@@ -42,6 +42,7 @@ from bench.common import (
     table,
     timed,
 )
+from newsbot.embedding import BACKENDS
 
 
 class TimedEmbedder:
@@ -123,12 +124,14 @@ class IngestResult:
 
 
 def newsbot_chunk_texts(library: Any) -> list[str]:
-    """The texts newsbot embedded: '<title>. <chunk>' (as ingest.pipeline builds them)."""
+    """The texts newsbot embedded (as ingest.pipeline builds them)."""
+    from ingest.pipeline import embedding_text
+
     rows = library.db.execute(
-        "SELECT a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id "
+        "SELECT a.title, c.idx, c.text FROM chunks c JOIN articles a ON a.id = c.article_id "
         "ORDER BY a.rowid, c.idx"
     ).fetchall()
-    return [f"{title}. {text}" for title, text in rows]
+    return [embedding_text(title, idx, text) for title, idx, text in rows]
 
 
 def run_newsbot(files: dict[str, bytes], embedder: Any, data_dir: Path,
@@ -300,7 +303,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--n", type=int, default=500, help="articles in the corpus (500)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats, median reported (3)")
     parser.add_argument("--seed", type=int, default=0, help="corpus seed (0)")
-    parser.add_argument("--backend", choices=("torch", "onnx"), default=default_backend(),
+    parser.add_argument("--backend", choices=BACKENDS, default=default_backend(),
                         help="newsbot's embedding backend (default: the settings default)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
