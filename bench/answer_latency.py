@@ -51,6 +51,7 @@ from bench.common import (
     quiet_logs,
     table,
 )
+from newsbot.embedding import BACKENDS
 
 EXTRA_QUESTIONS = (
     "What's new in CAR-T for lupus?",
@@ -313,7 +314,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--sizes", default="1000,10000,50000",
                         help="store sizes in articles, comma-separated (1000,10000,50000)")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds of questions (3)")
-    parser.add_argument("--backend", choices=("torch", "onnx"), default=default_backend(),
+    parser.add_argument("--backend", choices=BACKENDS, default=default_backend(),
                         help="query encoder backend (default: the settings default)")
     parser.add_argument("--seed", type=int, default=0, help="generator seed (0)")
     parser.add_argument("--profile", type=Path, metavar="DIR",

@@ -39,6 +39,7 @@ from bench.eval_corpus import (
     load_questions,
     plain_text,
 )
+from newsbot.embedding import BACKENDS
 
 K = 5
 Ranker = Callable[[str], list[str]]
@@ -320,7 +321,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split("\n\n", 1)[1])
     parser.add_argument("--split", choices=("dev", "test", "all"), default="test")
-    parser.add_argument("--backend", choices=("torch", "onnx"), default=default_backend())
+    parser.add_argument("--backend", choices=BACKENDS, default=default_backend())
     parser.add_argument("--show", action="store_true", help="print every answer")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)

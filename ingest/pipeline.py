@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ import httpx
 import numpy as np
 
 from ingest.extract import html_to_text, is_safe_link, page_to_text
-from ingest.fetch import HostBudget, fetch, make_client
+from ingest.fetch import FetchResult, HostBudget, fetch, make_client
 from ingest.parse import ParsedFeed, RawEntry, parse_feed
 from ingest.report import FeedReport, IngestReport
 from ingest.stories import Neighbour, Placement, followed_codes, load_neighbours, place
@@ -28,12 +29,18 @@ from newsbot.models import ArticleRecord, Chunk
 from newsbot.retrieval import common_words
 from newsbot.sentences import chunk_sentences, content_hash, split_sentences, truncate
 from newsbot.store import ArticleWrite, RecordsError, StoryLink
-from newsbot.topics import classify, find_trial_ids
+from newsbot.topics import TopicDecision, classify, find_trial_ids
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 FULL_TEXT_CHARS = 600  # shorter feed content counts as a teaser: fetch the page instead
 FUTURE_TOLERANCE = timedelta(hours=24)
+# What is embedded per chunk (bench/RESULTS.md, "Ingest throughput and int8"): the title in
+# front of every chunk ("every"), of the first one only ("first"), or of none ("none"); and
+# whether consecutive chunks share a sentence.
+EMBED_TITLE = "every"
+CHUNK_OVERLAP = True
+READ_AHEAD = True  # read the next feed while this one is embedded (False: one at a time)
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,72 @@ class _Fetching:
         return notices
 
 
+@dataclass
+class _ReadAhead:
+    """A feed fetched and parsed ahead of its turn, while the feed before it is embedded,
+    with the text and topic of its full-text entries: pure functions of an entry, used only
+    where the feed's own turn would compute the same (so results match a serial run)."""
+
+    result: FetchResult | None = None  # None for a feed file
+    parsed: ParsedFeed | None = None
+    error: Exception | None = None
+    notices: list[str] = field(default_factory=list)
+    texts: dict[int, tuple[str, TopicDecision]] = field(default_factory=dict)  # id(entry)
+
+
+class _Reader:
+    """One worker thread that reads the next feed while the current one is embedded. Only
+    network and CPU work (and reads of the records) happens there; every decision and write
+    stays in the run's thread, in feed order. The next feed is started once the current one's
+    items are prepared, so fetches still happen one at a time and in the serial order (the
+    hosts' timeout budget sees the same sequence)."""
+
+    def __init__(self, library: Library, fetching: _Fetching, full: bool) -> None:
+        self.library, self.fetching, self.full = library, fetching, full
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="ingest-read-ahead")
+
+    def start(self, source: FeedSource, seen: set[str]) -> Future[_ReadAhead]:
+        return self._pool.submit(self._read, source, frozenset(seen))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _read(self, source: FeedSource, seen: frozenset[str]) -> _ReadAhead:
+        ahead = _ReadAhead()
+        try:
+            ahead.result, ahead.parsed = _fetch_source(self.library, self.fetching, source,
+                                                       self.full)
+            if ahead.parsed is not None:
+                ahead.texts = _texts_ahead(self.library, source, ahead.parsed, self.full,
+                                           seen)
+        except Exception as exc:  # raised in the run's thread, where a serial run raises it
+            ahead.error = exc
+        finally:
+            ahead.notices = self.fetching.take_notices()
+        return ahead
+
+
+def _texts_ahead(library: Library, source: FeedSource, parsed: ParsedFeed, full: bool,
+                 seen: frozenset[str]) -> dict[int, tuple[str, TopicDecision]]:
+    """Text and topic of the entries the feed's turn will most likely extract: new or changed
+    ones whose feed carries the full text (no page fetch, which stays in the run's turn)."""
+    out: dict[int, tuple[str, TopicDecision]] = {}
+    local: set[str] = set()
+    articles = library.store.articles
+    for entry in parsed.entries:
+        link = normalise_url(entry.link) if is_safe_link(entry.link) else ""
+        aid = article_id(entry.guid, link, source.url, entry.title)
+        if aid in seen or aid in local:
+            continue
+        local.add(aid)
+        if not full and articles.get(aid) and articles.entry_hash(aid) == _entry_hash(entry):
+            continue
+        text = html_to_text(entry.content_html)
+        if len(text) >= FULL_TEXT_CHARS:
+            out[id(entry)] = (text, classify(entry.title, text, library.settings.topic_threshold))
+    return out
+
+
 def configured_sources(library: Library) -> list[FeedSource]:
     library.store.feeds.seed_once(library.settings.feeds_file)
     return [FeedSource(f.url, trusted=False) for f in library.store.feeds.list()]
@@ -118,32 +191,81 @@ def run_ingest(
         _record_run(library, report, "failed", str(exc))
         raise
     sources = configured_sources(library) if sources is None else sources
-    seen: set[str] = set()  # the same item in two feeds of one run is a duplicate
     settings = library.settings
     with make_client(settings) as client:
         fetching = _Fetching(client, HostBudget(settings.host_max_timeouts),
                              settings.max_article_pages, settings.article_pages_seconds)
-        for index, source in enumerate(sources):
-            if progress:
-                progress(index, len(sources), source.url)
-            try:
-                fr = _ingest_feed(library, fetching, source, full, report, now, seen)
-            except StoreUnavailable as exc:  # no point trying the other feeds
-                report.feeds.append(FeedReport(feed=source.url, status="error", error=str(exc)))
-                _record_run(library, report, "failed", str(exc))
-                raise
-            except Exception as exc:  # one broken feed fails, not the run
-                fr = FeedReport(feed=source.url, status="error", error=describe(exc))
-                log.warning("feed %s failed: %s", source.url, fr.error,
-                            exc_info=not isinstance(exc, NewsbotError | RecordsError))
-                _record_feed_error(library, source.url, fr.error or "")
-            for notice in fetching.take_notices():  # each reported once, where it happened
-                fr.warning = f"{fr.warning}; {notice}" if fr.warning else notice
-            report.feeds.append(fr)
+        reader = _Reader(library, fetching, full) if READ_AHEAD else None
+        try:
+            _ingest_sources(library, fetching, reader, sources, full, report, now, progress)
+        finally:
+            if reader is not None:
+                reader.close()
     if progress:
         progress(len(sources), len(sources), "done")
     _record_run(library, report, report.status)
     return report
+
+
+def _ingest_sources(library: Library, fetching: _Fetching, reader: _Reader | None,
+                    sources: list[FeedSource], full: bool, report: IngestReport,
+                    now: datetime | None, progress: Progress | None) -> None:
+    """The feeds in order; with a reader, each next feed is read while this one embeds."""
+    seen: set[str] = set()  # the same item in two feeds of one run is a duplicate
+    ahead: dict[int, Future[_ReadAhead]] = {}
+    urls = [s.url for s in sources]
+
+    def read_next(index: int) -> list[str]:
+        """Start reading feed `index` (not a repeat of an earlier one, whose turn depends on
+        what this run stores); returns the notices so far, which belong to the current feed."""
+        notices = fetching.take_notices()
+        if (reader is not None and index < len(sources) and index not in ahead
+                and urls[index] not in urls[:index]):
+            ahead[index] = reader.start(sources[index], seen)
+        return notices
+
+    for index, source in enumerate(sources):
+        if progress:
+            progress(index, len(sources), source.url)
+        if index == 0:
+            read_next(0)
+        read = ahead.pop(index).result() if index in ahead else None
+        notices: list[str] = read.notices if read else []
+        turn = _Turn(read, lambda after=index + 1: read_next(after))
+        try:
+            fr = _ingest_feed(library, fetching, source, full, report, now, seen, turn)
+        except StoreUnavailable as exc:  # no point trying the other feeds
+            report.feeds.append(FeedReport(feed=source.url, status="error", error=str(exc)))
+            _record_run(library, report, "failed", str(exc))
+            raise
+        except Exception as exc:  # one broken feed fails, not the run
+            fr = FeedReport(feed=source.url, status="error", error=describe(exc))
+            log.warning("feed %s failed: %s", source.url, fr.error,
+                        exc_info=not isinstance(exc, NewsbotError | RecordsError))
+            _record_feed_error(library, source.url, fr.error or "")
+        notices += turn.next_started()
+        for notice in notices:  # each reported once, where it happened
+            fr.warning = f"{fr.warning}; {notice}" if fr.warning else notice
+        report.feeds.append(fr)
+
+
+class _Turn:
+    """One feed's turn: what was read ahead for it, and the start of the next feed's read
+    (once this feed's items are prepared; at the end of the turn at the latest)."""
+
+    def __init__(self, read: _ReadAhead | None, start_next: Callable[[], list[str]]) -> None:
+        self.read = read
+        self._start_next = start_next
+        self._notices: list[str] | None = None
+
+    def start_next(self) -> None:
+        if self._notices is None:
+            self._notices = self._start_next()
+
+    def next_started(self) -> list[str]:
+        """The current feed's notices: taken when the next read started, or now."""
+        self.start_next()
+        return self._notices or []
 
 
 def _record_run(library: Library, report: IngestReport, status: str,
@@ -158,8 +280,10 @@ def _record_run(library: Library, report: IngestReport, status: str,
         log.warning("could not record the run: %s", describe(exc))
 
 
-def _read_source(library: Library, fetching: _Fetching, source: FeedSource, full: bool,
-                 fr: FeedReport) -> ParsedFeed | None:
+def _fetch_source(library: Library, fetching: _Fetching, source: FeedSource, full: bool
+                  ) -> tuple[FetchResult | None, ParsedFeed | None]:
+    """The feed's bytes (a conditional GET for a URL) and, unless not modified, parsed;
+    reads the feed's validators, writes nothing."""
     settings = library.settings
     if not source.url.startswith(("http://", "https://")):
         path = Path(source.url)
@@ -167,7 +291,7 @@ def _read_source(library: Library, fetching: _Fetching, source: FeedSource, full
             raise FeedError(f"No feed file at {path}.")
         if path.stat().st_size > settings.max_feed_bytes:
             raise FeedError(f"{path} is larger than the {settings.max_feed_bytes:,}-byte limit.")
-        return parse_feed(path.read_bytes(), max_entries=settings.max_entries_per_feed)
+        return None, parse_feed(path.read_bytes(), max_entries=settings.max_entries_per_feed)
     state = library.store.feeds.get(source.url)
     result = fetch(
         fetching.client, source.url, settings, max_bytes=settings.max_feed_bytes,
@@ -177,22 +301,39 @@ def _read_source(library: Library, fetching: _Fetching, source: FeedSource, full
         accept="application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
     )
     if result.not_modified:
+        return result, None
+    return result, parse_feed(result.content, result.content_type,
+                              settings.max_entries_per_feed, base_url=result.final_url)
+
+
+def _read_source(library: Library, fetching: _Fetching, source: FeedSource, full: bool,
+                 fr: FeedReport, read: _ReadAhead | None = None) -> ParsedFeed | None:
+    if read is not None:
+        if read.error is not None:
+            raise read.error
+        result, parsed = read.result, read.parsed
+    else:
+        result, parsed = _fetch_source(library, fetching, source, full)
+    if result is None:  # a feed file
+        return parsed
+    if result.not_modified:
         fr.status = "not_modified"
         library.store.feeds.record_success(source.url, result.etag, result.last_modified)
         return None
-    parsed = parse_feed(result.content, result.content_type, settings.max_entries_per_feed,
-                        base_url=result.final_url)
+    assert parsed is not None
     library.store.feeds.record_success(source.url, result.etag, result.last_modified,
                                        parsed.title or None)
     return parsed
 
 
 def _ingest_feed(library: Library, fetching: _Fetching, source: FeedSource, full: bool,
-                 report: IngestReport, now: datetime | None, seen: set[str]) -> FeedReport:
+                 report: IngestReport, now: datetime | None, seen: set[str],
+                 turn: _Turn | None = None) -> FeedReport:
     fr = FeedReport(feed=source.url)
     library.store.feeds.ensure(source.url)
+    read = turn.read if turn else None
     try:
-        parsed = _read_source(library, fetching, source, full, fr)
+        parsed = _read_source(library, fetching, source, full, fr, read)
     except FeedError as exc:
         fr.status, fr.error = "error", str(exc)
         library.store.feeds.record_error(source.url, str(exc))
@@ -204,9 +345,11 @@ def _ingest_feed(library: Library, fetching: _Fetching, source: FeedSource, full
         library.store.feeds.record_success(source.url, None, None, parsed.title or None)
     fr.name, fr.warning, fr.entries = parsed.title, parsed.problem, len(parsed.entries)
     prepared: list[_Prepared] = []
+    texts = read.texts if read else {}
     for entry in parsed.entries:
         try:
-            item = _prepare(library, fetching, source, parsed.title, entry, full, fr, seen, now)
+            item = _prepare(library, fetching, source, parsed.title, entry, full, fr, seen, now,
+                            texts.get(id(entry)))
         except StoreUnavailable:
             raise
         except Exception as exc:  # one bad entry must not sink the feed
@@ -214,6 +357,8 @@ def _ingest_feed(library: Library, fetching: _Fetching, source: FeedSource, full
             continue
         if item:
             prepared.append(item)
+    if turn:
+        turn.start_next()  # the next feed is read while this one is embedded
     report.chunks_embedded += _store_batch(library, prepared, fr)
     return fr
 
@@ -277,7 +422,8 @@ def _extract_text(library: Library, fetching: _Fetching, entry: RawEntry) -> str
 
 def _prepare(library: Library, fetching: _Fetching, source: FeedSource, outlet: str,
              entry: RawEntry, full: bool, fr: FeedReport, seen: set[str],
-             now: datetime | None) -> _Prepared | None:
+             now: datetime | None,
+             ahead: tuple[str, TopicDecision] | None = None) -> _Prepared | None:
     articles = library.store.articles
     settings = library.settings
     link = normalise_url(entry.link) if is_safe_link(entry.link) else ""
@@ -297,12 +443,15 @@ def _prepare(library: Library, fetching: _Fetching, source: FeedSource, outlet: 
             fr.duplicates += 1
             return None
 
-    text = _extract_text(library, fetching, entry) or entry.title
+    if ahead is not None:  # read ahead: the same text and topic this turn would compute
+        text, decision = ahead
+    else:
+        text = _extract_text(library, fetching, entry) or entry.title
+        decision = classify(entry.title, text, settings.topic_threshold)
     clock = now or datetime.now(UTC)
     published = entry.published
     if published and published > clock + FUTURE_TOLERANCE:
         published = clock  # a date in the future would pin the item to the top forever
-    decision = classify(entry.title, text, settings.topic_threshold)
     if not decision.on_topic and "oncology" not in decision.reason:
         codes = followed_codes(library.store, f"{entry.title}\n{text}")
         if codes:
@@ -356,8 +505,16 @@ def _save_without_vectors(library: Library, record: ArticleRecord, entry_hash: s
 
 
 def make_chunks(record: ArticleRecord, target_chars: int) -> list[Chunk]:
-    pieces = chunk_sentences(split_sentences(record.text), target_chars) or [record.title]
+    pieces = chunk_sentences(split_sentences(record.text), target_chars,
+                             overlap=CHUNK_OVERLAP) or [record.title]
     return [Chunk(f"{record.id}-{i}", record.id, i, text) for i, text in enumerate(pieces)]
+
+
+def embedding_text(title: str, chunk_index: int, text: str) -> str:
+    """The text embedded for one chunk: the chunk, with the article's title in front."""
+    if EMBED_TITLE == "every" or (EMBED_TITLE == "first" and chunk_index == 0):
+        return f"{title}. {text}"
+    return text
 
 
 def _store_batch(library: Library, items: list[_Prepared], fr: FeedReport) -> int:
@@ -372,9 +529,8 @@ def _store_batch(library: Library, items: list[_Prepared], fr: FeedReport) -> in
         return 0
     settings = library.settings
     chunk_lists = [make_chunks(item.record, settings.chunk_chars) for item in items]
-    texts = [f"{item.record.title}. {c.text}" for item, chunks in zip(items, chunk_lists,
-                                                                         strict=True)
-             for c in chunks]
+    texts = [embedding_text(item.record.title, c.index, c.text)
+             for item, chunks in zip(items, chunk_lists, strict=True) for c in chunks]
     vectors = library.embedder.encode(texts)
     placed: list[Neighbour] = []  # this batch's articles are not in SQLite yet
     writes: list[_Write] = []

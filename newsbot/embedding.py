@@ -13,6 +13,7 @@ import numpy as np
 from newsbot.offline import offline_env
 
 DIMENSIONS = 384
+BACKENDS = ("torch", "onnx", "onnx-int8")
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ class SentenceTransformerEmbedder:
     """Loads once, encodes in batches; thread-safe (torch and onnxruntime release the GIL).
 
     backend "torch" runs sentence-transformers; "onnx" runs the model exported once into
-    `cache_dir` (the data dir's models/) with onnxruntime, without importing torch.
+    `cache_dir` (the data dir's models/) with onnxruntime, without importing torch;
+    "onnx-int8" runs that export quantised to int8 once (cached beside it).
     """
 
     def __init__(self, spec: str, batch_size: int = 64, backend: str = "torch",
@@ -48,13 +50,15 @@ class SentenceTransformerEmbedder:
         offline_env()
         path = model_path(spec)
         self.batch_size = batch_size
-        self.name = f"{path.name if path.name != 'model' else spec}:{backend}"
+        label = path.name if path.name != "model" else spec
+        self.name = f"{label}:{backend}"
         self._lock = threading.Lock()
         self._onnx: OnnxEncoder | None = None
-        if backend == "onnx":
-            self._onnx = _load_onnx(path, batch_size, cache_dir or Path("data") / "models")
+        if backend in {"onnx", "onnx-int8"}:
+            self._onnx = _load_onnx(path, batch_size, cache_dir or Path("data") / "models",
+                                    int8=backend == "onnx-int8")
             if self._onnx is None:
-                self.name = self.name.replace(":onnx", ":torch")
+                self.name = f"{label}:torch"
         if self._onnx is None:
             from sentence_transformers import SentenceTransformer
 
@@ -73,12 +77,16 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-def _load_onnx(path: Path, batch_size: int, cache_dir: Path) -> OnnxEncoder | None:
+def _load_onnx(path: Path, batch_size: int, cache_dir: Path,
+               int8: bool = False) -> OnnxEncoder | None:
     """The model exported once into the data dir and run by onnxruntime; None (→ torch)
     when the packages for the one-time export are missing."""
-    from newsbot.onnx_export import OnnxEncoder, OnnxUnavailable, onnx_model_dir
+    from newsbot.onnx_export import OnnxEncoder, OnnxUnavailable, int8_model_file, onnx_model_dir
 
     try:
+        if int8:
+            file = int8_model_file(path, cache_dir)
+            return OnnxEncoder(file.parent.parent, batch_size, onnx_file=file)
         return OnnxEncoder(onnx_model_dir(path, cache_dir), batch_size)
     except OnnxUnavailable as exc:
         log.warning("ONNX backend unavailable, using torch: %s", exc)
@@ -110,14 +118,25 @@ class LazyEmbedder:
     def needs_export(self) -> bool:
         """True when loading will first export the model to ONNX (once per model cache)."""
         spec, _, backend, cache_dir = self._args
-        if backend != "onnx" or (spec, backend) in _CACHE:
+        if backend == "torch" or (spec, backend) in _CACHE:
             return False
-        from newsbot.onnx_export import export_needed
+        from newsbot.onnx_export import export_needed, int8_needed
 
-        return export_needed(model_path(spec), cache_dir)
+        needed = int8_needed if backend == "onnx-int8" else export_needed
+        return needed(model_path(spec), cache_dir)
 
     def warm(self) -> SentenceTransformerEmbedder:
         return load_embedder(*self._args)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return self.warm().encode(texts)
+
+
+def vector_kind(embedder_name: str) -> str:
+    """What a collection's vectors are, for keeping kinds apart: '<model>:fp32' for torch and
+    fp32 ONNX (they agree to a cosine of 0.9999), '<model>:int8' for int8 ONNX, else the
+    embedder's own name ('hashing' in tests)."""
+    model, _, backend = embedder_name.rpartition(":")
+    if not model or backend not in BACKENDS:
+        return embedder_name
+    return f"{model}:{'int8' if backend == 'onnx-int8' else 'fp32'}"

@@ -39,6 +39,10 @@ class StoreLocked(StoreUnavailable):
     pass
 
 
+class EmbeddingMismatch(StoreUnavailable):
+    """The collection holds vectors of another kind than the configured embedder makes."""
+
+
 class StoreReadOnly(NewsbotError):
     """The data dir cannot be written: it is served read-only."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import TracebackType
 
-from newsbot.embedding import Embedder, LazyEmbedder
+from newsbot.embedding import Embedder, LazyEmbedder, vector_kind
 from newsbot.settings import Settings
 from newsbot.store import Store
 
@@ -20,11 +20,13 @@ class Library:
     def open(cls, settings: Settings, embedder: Embedder | None = None, *,
              tolerate_store_down: bool = False) -> Library:
         """Open the store (see `Store.open`) and the embedder (loaded on first use unless
-        given); closing the library closes the store."""
-        store = Store.open(settings, tolerate_store_down=tolerate_store_down)
+        given); closing the library closes the store. The store records which embedding its
+        vectors come from and refuses another."""
         if embedder is None:
             embedder = LazyEmbedder(settings.embedding_model, settings.embed_batch_size,
                                     settings.embedding_backend, settings.model_cache)
+        store = Store.open(settings, tolerate_store_down=tolerate_store_down,
+                           embedding=vector_kind(getattr(embedder, "name", "")) or None)
         return cls(settings=store.settings, store=store, embedder=embedder)
 
     def close(self) -> None:

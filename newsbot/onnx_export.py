@@ -32,7 +32,13 @@ log = logging.getLogger(__name__)
 EXPORT_VERSION = 2
 ONNX_FILE = Path("onnx") / "model.onnx"  # plain export, loadable anywhere
 FUSED_FILE = Path("onnx") / "model_fused.onnx"  # attention/layer-norm/GELU fused for CPU
+INT8_FILE = Path("onnx") / "model_int8.onnx"  # dynamic int8 quantisation of the fused model
 MARKER = "newsbot_onnx_export.json"
+INT8_MARKER = "newsbot_int8.json"
+INT8_VERSION = 1
+# Smallest cosine to torch on the probe sentences the int8 model must reach. Dynamic int8
+# agrees at ~0.99 on news chunks (bench/RESULTS.md); a broken quantisation is far below.
+INT8_MIN_COSINE = 0.97
 OPSET = 17
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _WEIGHTS = (".safetensors", ".bin", ".pt", ".h5", ".msgpack", ".onnx")
@@ -96,6 +102,80 @@ def onnx_model_dir(model_path: Path, cache_dir: Path) -> Path:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def int8_needed(model_path: Path, cache_dir: Path) -> bool:
+    """True when the next int8 load exports and/or quantises the model first."""
+    target = cache_dir / f"onnx-{model_slug(model_path)}"
+    return export_needed(model_path, cache_dir) or not _int8_current(target)
+
+
+def int8_model_file(model_path: Path, cache_dir: Path) -> Path:
+    """The int8 model beside the fp32 export, quantised once from it (and probe-checked)."""
+    model_dir = onnx_model_dir(model_path, cache_dir)
+    if _int8_current(model_dir):
+        return model_dir / INT8_FILE
+    with _export_lock(cache_dir):
+        if not _int8_current(model_dir):  # another process may have quantised it meanwhile
+            log.info("quantising %s to int8 in %s (once)", model_path, model_dir)
+            quantize(model_path, model_dir)
+    return model_dir / INT8_FILE
+
+
+def _int8_current(model_dir: Path) -> bool:
+    try:
+        marker = json.loads((model_dir / INT8_MARKER).read_text())
+    except (OSError, ValueError):
+        return False
+    fp32 = _current(model_dir)
+    return (fp32 is not None and marker.get("fp32_fingerprint") == fp32
+            and marker.get("int8_version") == INT8_VERSION
+            and (model_dir / INT8_FILE).is_file())
+
+
+def quantize(model_path: Path, model_dir: Path) -> float:
+    """fp32 ONNX → dynamic int8 (per-channel QInt8 weights of the MatMul and Attention
+    nodes, as sentence-transformers' avx512-VNNI export), kept only if it passes the probe
+    check against torch; returns that check's smallest cosine."""
+    try:
+        from onnx import TensorProto
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+    except ImportError as exc:
+        raise OnnxUnavailable(f"int8 quantisation needs onnxruntime and onnx ({exc}). Set "
+                              "NEWSBOT_EMBEDDING_BACKEND=onnx.") from exc
+    fused = model_dir / FUSED_FILE
+    source = fused if fused.is_file() else model_dir / ONNX_FILE
+    staging = model_dir / INT8_FILE.with_name(f".{INT8_FILE.name}.{os.getpid()}.tmp")
+    try:
+        with warnings.catch_warnings(), _quiet_root_logger():
+            warnings.simplefilter("ignore")
+            quantize_dynamic(source, staging, per_channel=True, weight_type=QuantType.QInt8,
+                             op_types_to_quantize=["MatMul", "Attention"],
+                             # the fused graph's contrib ops defeat shape inference
+                             extra_options={"DefaultTensorType": TensorProto.FLOAT})
+        worst = check_against_torch(model_path, model_dir, staging)
+        if worst < INT8_MIN_COSINE:
+            raise RuntimeError(f"int8 model disagrees with torch (cosine {worst:.4f} < "
+                               f"{INT8_MIN_COSINE}); set NEWSBOT_EMBEDDING_BACKEND=onnx")
+        staging.replace(model_dir / INT8_FILE)
+    finally:
+        staging.unlink(missing_ok=True)
+    (model_dir / INT8_MARKER).write_text(json.dumps(
+        {"fp32_fingerprint": _current(model_dir), "int8_version": INT8_VERSION,
+         "source": source.name, "probe_min_cosine": round(worst, 5)}, indent=2))
+    return worst
+
+
+@contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    """quantize_dynamic logs advice ("consider pre-processing") on the root logger."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 def _current(target: Path) -> str | None:

@@ -58,10 +58,11 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in sentences if s.strip()]
 
 
-def chunk_sentences(sentences: list[str], target_chars: int) -> list[str]:
+def chunk_sentences(sentences: list[str], target_chars: int, overlap: bool = True) -> list[str]:
     """Group whole sentences into chunks of about target_chars, never splitting a sentence.
 
-    Consecutive chunks share one sentence so a fact at a boundary keeps its context.
+    Consecutive chunks share one (short) sentence so a fact at a boundary keeps its context,
+    unless `overlap` is False.
     """
     chunks: list[str] = []
     current: list[str] = []
@@ -69,9 +70,9 @@ def chunk_sentences(sentences: list[str], target_chars: int) -> list[str]:
     for sentence in sentences:
         if current and size + len(sentence) > target_chars:
             chunks.append(" ".join(current))
-            overlap = current[-1] if len(current[-1]) < target_chars // 3 else None
-            current = [overlap] if overlap else []
-            size = len(overlap) if overlap else 0
+            shared = current[-1] if overlap and len(current[-1]) < target_chars // 3 else None
+            current = [shared] if shared else []
+            size = len(shared) if shared else 0
         current.append(sentence)
         size += len(sentence) + 1
     if current:

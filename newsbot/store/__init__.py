@@ -66,7 +66,7 @@ class Store:
 
     @classmethod
     def open(cls, settings: Settings, *, vectors: bool = True,
-             tolerate_store_down: bool = False) -> Store:
+             tolerate_store_down: bool = False, embedding: str | None = None) -> Store:
         """Open the data dir and repair what an interrupted run left half-written.
 
         `vectors=False` opens the records only (no Chroma, no lock on the embedded store),
@@ -84,7 +84,8 @@ class Store:
             settings = _read_only_copy(settings, copy_vectors=vectors)
         vector_store = None
         if vectors:
-            vector_store = VectorStore(settings, connect=not tolerate_store_down)
+            vector_store = VectorStore(settings, connect=not tolerate_store_down,
+                                       embedding=embedding)
             if read_only:
                 vector_store.description = (
                     f"Chroma server {settings.chroma_host}:{settings.chroma_port}"

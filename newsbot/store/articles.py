@@ -194,10 +194,11 @@ class Articles:
             "ORDER BY idx LIMIT 1", (article_id,)).fetchone()
         return Chunk(row[0], row[1], row[2], row[3]) if row else None
 
-    def titled_chunks(self) -> list[tuple[str, str]]:
-        """(article title, chunk text) of every stored chunk, in the order they were stored."""
-        return [(title, text) for title, text in self._db.conn.execute(
-            "SELECT a.title, c.text FROM chunks c JOIN articles a ON a.id = c.article_id "
+    def titled_chunks(self) -> list[tuple[str, int, str]]:
+        """(article title, chunk index, chunk text) of every stored chunk, in the order they
+        were stored."""
+        return [(title, idx, text) for title, idx, text in self._db.conn.execute(
+            "SELECT a.title, c.idx, c.text FROM chunks c JOIN articles a ON a.id = c.article_id "
             "ORDER BY a.rowid, c.idx")]
 
     def counts(self) -> dict[str, int]:

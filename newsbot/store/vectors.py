@@ -14,12 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from newsbot.errors import DiskFull, StoreLocked, StoreUnavailable
+from newsbot.errors import DiskFull, EmbeddingMismatch, StoreLocked, StoreUnavailable
 from newsbot.models import ArticleRecord, Chunk
 from newsbot.settings import Settings
 from newsbot.store.sqlite import low_on_space
 
 log = logging.getLogger(__name__)
+EMBEDDING_KEY = "newsbot_embedding"  # collection metadata: the kind of vectors it holds
+_BACKEND_FOR = {"fp32": "onnx", "int8": "onnx-int8"}
 _HELD_LOCKS: dict[Path, int] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -88,10 +90,16 @@ class Hit:
 
 class VectorStore:
     """Chroma behind a small interface. A server that is down is reconnected on next use,
-    so the bot recovers without a restart once Chroma is back."""
+    so the bot recovers without a restart once Chroma is back.
 
-    def __init__(self, settings: Settings, *, connect: bool = True) -> None:
+    `embedding` is the kind of vectors written and queried (`embedding.vector_kind`); it is
+    recorded in the collection's metadata, and a collection holding another kind refuses
+    to open (EmbeddingMismatch) rather than mix the two."""
+
+    def __init__(self, settings: Settings, *, connect: bool = True,
+                 embedding: str | None = None) -> None:
         self.settings = settings
+        self.embedding = embedding
         self._client: Any = None
         self._collection_obj: Any = None
         self._guard = threading.Lock()
@@ -134,7 +142,33 @@ class VectorStore:
                 raise StoreUnavailable(
                     f"Could not open the vector store ({_where(settings)}): {exc}"
                 ) from exc
+            try:
+                self._check_embedding(self._collection_obj)
+            except EmbeddingMismatch:
+                self._collection_obj = None
+                raise
+            except Exception as exc:
+                self._collection_obj = None
+                raise StoreUnavailable(f"Could not open the vector store ({_where(settings)}): "
+                                       f"{exc}") from exc
             return self._collection_obj
+
+    def _check_embedding(self, collection: Any) -> None:
+        """Record the kind of vectors in a new (or not yet marked) collection; refuse one
+        holding another kind. A collection from before kinds were recorded holds fp32."""
+        want = self.embedding
+        if not want:
+            return
+        meta = dict(collection.metadata or {})
+        have = meta.get(EMBEDDING_KEY)
+        if have is None and want.endswith(":int8") and collection.count():
+            have = want.rsplit(":", 1)[0] + ":fp32"
+        if have is None:
+            meta = {k: v for k, v in meta.items() if not k.startswith("hnsw:")}
+            collection.modify(metadata={**meta, EMBEDDING_KEY: want})
+            return
+        if have != want:
+            raise EmbeddingMismatch(mismatch_message(self.settings, str(have), want))
 
     @property
     def _collection(self) -> Any:
@@ -208,6 +242,16 @@ def disk_full(exc: BaseException | None) -> bool:
         exc = exc.__cause__ or exc.__context__
         seen += 1
     return False
+
+
+def mismatch_message(settings: Settings, have: str, want: str) -> str:
+    kind = have.rpartition(":")[2]
+    back = (f"set NEWSBOT_EMBEDDING_BACKEND back to '{_BACKEND_FOR[kind]}', or "
+            if kind in _BACKEND_FOR else "")
+    return (f"The vector store collection '{settings.chroma_collection}' "
+            f"({_where(settings)}) holds {have} vectors but the embedder makes {want} ones, "
+            f"and the two never mix: {back}set a new NEWSBOT_CHROMA_COLLECTION and run "
+            "`newsbot ingest --full` to embed everything again.")
 
 
 def _where(settings: Settings) -> str:
