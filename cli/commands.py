@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -16,8 +17,10 @@ from cli.feed_commands import followed_locations
 from cli.main import print_json
 from cli.model_step import prepare_embedder
 from cli.report_table import print_report
+from newsbot.errors import EmbeddingMismatch
 from newsbot.library import Library
 from newsbot.settings import Settings
+from newsbot.store.vectors import forget_clients
 
 
 @contextmanager
@@ -228,14 +231,25 @@ def _follow_only(library: Library, files: list[str]) -> None:
 
 def demo(args: argparse.Namespace, settings: Settings) -> int:
     """Sample feeds into a separate demo data dir, so real data never mixes with fiction."""
-    from ingest.pipeline import run_ingest, sources_from_args
-
     # the sample feeds are fixed in time: read "this week" against their own today; the
     # demo follows only them, never feeds.toml's real feeds (`reingest` re-reads them)
     demo_settings = settings.model_copy(
         update={"data_dir": settings.data_dir / "demo", "fetch_article_pages": False,
                 "now": settings.now or SAMPLE_FEEDS_NOW, "feeds_file": NO_FEEDS_FILE})
     files = sorted(str(p) for p in settings.sample_feeds_dir.glob("*.xml"))
+    try:
+        return _demo(demo_settings, files)
+    except EmbeddingMismatch:  # made by an older version: it is only the sample feeds, redo it
+        print("The demo store was embedded by another embedding backend; rebuilding it from "
+              "the bundled sample feeds.", file=sys.stderr)
+        shutil.rmtree(demo_settings.data_dir)
+        forget_clients()
+        return _demo(demo_settings, files)
+
+
+def _demo(demo_settings: Settings, files: list[str]) -> int:
+    from ingest.pipeline import run_ingest, sources_from_args
+
     with opened(demo_settings) as library:
         _follow_only(library, files)
         prepare_embedder(library)

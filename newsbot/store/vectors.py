@@ -258,3 +258,11 @@ def _where(settings: Settings) -> str:
     if settings.chroma_host:
         return f"server {settings.chroma_host}:{settings.chroma_port}"
     return f"embedded at {settings.chroma_path}"
+
+
+def forget_clients() -> None:
+    """Drop the embedded Chroma clients this process keeps per path, so a data dir removed
+    and made again is read afresh (chromadb caches one client per path)."""
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
