@@ -147,3 +147,31 @@ def test_make_run_is_wired():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci
     assert os.access(ROOT / ".ci" / "run", os.R_OK)
+
+
+def test_a_demo_store_of_another_embedding_is_rebuilt_not_refused(tmp_path, monkeypatch, capsys):
+    """The demo store is made from the bundled feeds only: one embedded by an older backend
+    is removed and made again, where a real store is refused (tests/test_embedding_kinds)."""
+    import argparse
+
+    from cli import commands
+    from newsbot.errors import EmbeddingMismatch
+    from newsbot.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data")
+    stale = settings.data_dir / "demo" / "chroma" / "old-vectors"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("fp32")
+    calls: list[bool] = []
+
+    def fake_demo(demo_settings, files):
+        calls.append(stale.exists())
+        if len(calls) == 1:
+            raise EmbeddingMismatch("holds fp32 vectors")
+        assert demo_settings.data_dir == settings.data_dir / "demo" and files
+        return 0
+
+    monkeypatch.setattr(commands, "_demo", fake_demo)
+    assert commands.demo(argparse.Namespace(), settings) == 0
+    assert calls == [True, False]
+    assert "rebuilding it from the bundled sample feeds" in capsys.readouterr().err
