@@ -30,7 +30,7 @@ MIN_CHARS, MAX_CHARS = 28, 420
 # how many figures it carries, how much it says, how near the top of its article it stands,
 # and which of the story's outlets it comes from (the best-matching article speaks first).
 W_STORY, W_OVERLAP, W_CENTRAL, W_FIGURE, W_LENGTH = 1.0, 0.5, 0.5, 0.45, 0.3
-W_LEAD, W_OUTLET = 0.1, 0.15
+W_LEAD, W_OUTLET = 0.1, 0.25
 OUTLETS = 3  # an answer reads this many of a story's reports (a digest story all)
 HAPPENING_EXTRA = 2  # results are what most questions ask: two more of them
 FULL_FIGURES, FULL_LENGTH = 3, 250  # more figures or characters than this earn no more
