@@ -51,6 +51,7 @@ TITLE_BONUS = 1.25       # the product asked about is in the headline
 BOTH_SIDES = 1.3         # a comparison's article that speaks of both sides
 INTENT_BONUS = 1.3       # the headline carries the kind of news asked for ("approved")
 SIBLING = 0.9            # another outlet's report of a best story, below the floor
+SIBLINGS_MAX = 4          # at most this many other outlets' reports are pulled in
 PASSING_THERAPY = 0.7     # the therapy asked about is only named in passing
 OTHER_DISEASE = 0.7      # the headline is about another disease than the one asked about
 STORY_LEAD = 2           # the best stories whose other outlets are pulled up behind them
@@ -365,6 +366,8 @@ def _siblings(library: Library, hits: list[Hit], pq: ParsedQuery, vector: np.nda
     for article in library.store.stories.articles_of(lead):
         if article.id in have or article.duplicate_of or not _in_window(article, pq):
             continue
+        if len(out) >= SIBLINGS_MAX:
+            break  # a long-running story's every update is not one event's other outlets
         weakest = min(h.score for h in hits if h.article.story_id == article.story_id)
         chunk = first_chunk(library, article.id)
         out.append(Hit(article, weakest * SIBLING, _article_similarity(library, article.id, vector),
