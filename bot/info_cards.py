@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from bot.answer_cards import TITLE_CHARS, date_text
 from bot.discord_text import escape, link, shorten
 from bot.embeds import Card
-from newsbot.feeds import FeedState
+from newsbot.feeds import FeedState, feed_line
 from newsbot.guilds import Subscription
 from newsbot.models import NOT_ADVICE
 from newsbot.status import Status
@@ -26,22 +26,6 @@ def latest_card(articles: Sequence, title: str) -> Card:
     return Card(title=title, description=description, footer=NOT_ADVICE)
 
 
-def feed_state(feed: FeedState) -> str:
-    """"never fetched", "ok", or "failing since … (N times): reason"."""
-    if feed.consecutive_errors:
-        since = feed.failing_since or feed.last_attempt
-        when = f" since {since:%Y-%m-%d %H:%M} UTC" if since else ""
-        times = "once" if feed.consecutive_errors == 1 else f"{feed.consecutive_errors} times"
-        return f"failing{when} ({times}): {feed.last_error}"
-    return "ok" if feed.last_success else "never fetched"
-
-
-def feed_line(feed: FeedState) -> str:
-    """One followed feed, as plain text (escaped where it is shown)."""
-    ok = f"{feed.last_success:%Y-%m-%d %H:%M}" if feed.last_success else "never"
-    name = f"{feed.name} — " if feed.name else ""
-    return (f"{name}{feed.url} | last success {ok} | {feed.article_count} articles | "
-            f"{feed_state(feed)}")
 
 
 def sources_card(feeds: Sequence[FeedState]) -> Card:

@@ -78,7 +78,7 @@ def handle(library: Library, line: str, chat_model: Any, turns: list[tuple[str, 
 
         return status_text(status(library))
     if command in {"sources", "feeds"}:
-        from cli.render_status import feed_line
+        from newsbot.feeds import feed_line
 
         feeds = library.store.feeds.list()
         return "\n".join(feed_line(f) for f in feeds) or "No feeds followed."

@@ -19,7 +19,7 @@ def feeds(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _feeds(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    from cli.render_status import feed_line
+    from newsbot.feeds import feed_line
 
     store.feeds.seed_once(settings.feeds_file)
     if args.feeds_command == "list":

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from newsbot.models import SECTION_KEYS, Source, Statement
 from newsbot.query import ParsedQuery, intent_headline
-from newsbot.retrieval import Hit, Matcher, aliases, article_sentences, mentions
+from newsbot.retrieval import Hit, Matcher, aliases, article_sentences, mentions, opening
 from newsbot.safety import is_unsafe
 from newsbot.sections import classify
 from newsbot.sentences import jaccard, shingles, words
@@ -224,9 +224,8 @@ def _about(group: list[Hit], needs: list[list[Matcher]]) -> bool:
     """Some report of the story names, in its headline or its first third, one thing of each
     of `needs`: the story is about them, not one that mentions them in passing at the end."""
     for hit in group:
-        sentences = article_sentences(hit.article)
-        opening = (hit.article.title, *sentences[:max(4, len(sentences) // 3)])
-        if all(any(test(text) for text in opening for test in tests) for tests in needs):
+        start = opening(hit.article)
+        if all(any(test(text) for text in start for test in tests) for tests in needs):
             return True
     return False
 

@@ -70,3 +70,22 @@ def read_feeds_file(path: Path) -> list[tuple[str, str]]:
         return []
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     return [(f["url"], f.get("name", "")) for f in data.get("feeds", [])]
+
+
+def feed_state(feed: FeedState) -> str:
+    """"never fetched", "ok", or "failing since … (N times): reason" (plain text, the same
+    in the terminal and in Discord, where the card escapes it)."""
+    if feed.consecutive_errors:
+        since = feed.failing_since or feed.last_attempt
+        when = f" since {since:%Y-%m-%d %H:%M} UTC" if since else ""
+        times = "once" if feed.consecutive_errors == 1 else f"{feed.consecutive_errors} times"
+        return f"failing{when} ({times}): {feed.last_error}"
+    return "ok" if feed.last_success else "never fetched"
+
+
+def feed_line(feed: FeedState) -> str:
+    """One followed feed on one line: name, URL, last success, articles, state."""
+    ok = f"{feed.last_success:%Y-%m-%d %H:%M}" if feed.last_success else "never"
+    name = f"{feed.name} — " if feed.name else ""
+    return (f"{name}{feed.url} | last success {ok} | {feed.article_count} articles | "
+            f"{feed_state(feed)}")

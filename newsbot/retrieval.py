@@ -136,6 +136,13 @@ def article_sentences(article: ArticleRecord) -> tuple[str, ...]:
     return _sentences(article.id, article.content_hash, article.title, article.text)[1:]
 
 
+def opening(article: ArticleRecord) -> tuple[str, ...]:
+    """The headline and the first third of the article (at least four sentences): where a
+    report names what it is about, not what it mentions in passing at the end."""
+    sentences = article_sentences(article)
+    return (article.title, *sentences[:max(4, len(sentences) // 3)])
+
+
 _PRODUCT_CODE = re.compile(r"\b[A-Z]{1,6}-?\d{1,4}[A-Z]?\b")
 
 
@@ -390,9 +397,7 @@ def _therapy_in_passing(article: ArticleRecord, pq: ParsedQuery) -> bool:
     therapies = specific_therapies(pq.therapies)
     if not therapies:
         return False
-    sentences = _sentences(article.id, article.content_hash, article.title, article.text)
-    opening = sentences[:1 + max(4, (len(sentences) - 1) // 3)]
-    return not any(therapy_pattern(t).search(s) for t in therapies for s in opening)
+    return not any(therapy_pattern(t).search(s) for t in therapies for s in opening(article))
 
 
 def _headline_elsewhere(title: str, pq: ParsedQuery) -> bool:
