@@ -55,8 +55,9 @@ _DEFINITE_START = re.compile(
 # answer it reads as what the treatment does for anyone, so it is quoted only where the
 # question asks what patients have been through.
 _PERSONAL_STORY = re.compile(r"\b(takes? no|no longer takes?|stopped taking|came off|"
-                             r"\d+-year-old)\b|^(?!.*\b(?:said|says|told|added|noted|"
-                             r"according)\b).*\b(?:she|her|he|his)\b", re.I)
+                             r"\d+-year-old|(?:she|he) (?:says|said|recalls|recalled))\b|"
+                             r"^(?!.*\b(?:said|says|told|added|noted|according)\b)"
+                             r".*\b(?:she|her|he|his)\b", re.I)
 _ASKS_EXPERIENCE = re.compile(r"\b(experiences?|what (?:is|was|'s) it like|stor(?:y|ies)|"
                               r"testimon\w*|patients? (?:say|describe|tell))\b", re.I)
 # One person's own treatment story: never quoted under a personal medical question, where it

@@ -119,6 +119,8 @@ def test_one_patients_story_is_told_only_when_asked_for(sample_library):
     side_effects = statements("What are the side effects of CAR-T for lupus?")
     assert "Renée" not in side_effects and "34-year-old" not in side_effects
     assert "takes no lupus medication" not in side_effects
+    registry = statements("Tell me about the ReSET-Life registry")
+    assert "she says" not in registry  # the patient's own words are her story too
     lived = statements("What is it like to get CAR-T for lupus? Patients' stories")
     assert re.search(r"\b(she|her|Renée)\b", lived)
 
