@@ -148,7 +148,7 @@ class IngestResult:
 
 def newsbot_chunk_texts(library: Any) -> list[str]:
     """The texts newsbot embedded (as ingest.pipeline builds them)."""
-    from ingest.pipeline import embedding_text
+    from ingest.chunking import embedding_text
 
     return [embedding_text(title, idx, text)
             for title, idx, text in library.store.articles.titled_chunks()]

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import numpy as np
 
+from ingest.chunking import embedding_text, make_chunks
 from ingest.extract import html_to_text, is_safe_link, page_to_text
 from ingest.fetch import FetchResult, HostBudget, fetch, make_client
 from ingest.parse import ParsedFeed, RawEntry, parse_feed
@@ -27,7 +28,7 @@ from newsbot.errors import DiskFull, FeedError, NewsbotError, StoreUnavailable
 from newsbot.library import Library
 from newsbot.models import ArticleRecord, Chunk
 from newsbot.retrieval import common_words
-from newsbot.sentences import chunk_sentences, content_hash, split_sentences, truncate
+from newsbot.sentences import content_hash, truncate
 from newsbot.store import ArticleWrite, RecordsError, StoryLink
 from newsbot.topics import TopicDecision, classify, find_trial_ids
 
@@ -35,11 +36,6 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 FULL_TEXT_CHARS = 600  # shorter feed content counts as a teaser: fetch the page instead
 FUTURE_TOLERANCE = timedelta(hours=24)
-# What is embedded per chunk (bench/RESULTS.md, "Ingest throughput and int8"): the title in
-# front of every chunk ("every"), of the first one only ("first"), or of none ("none"); and
-# whether consecutive chunks share a sentence.
-EMBED_TITLE = "every"
-CHUNK_OVERLAP = True
 READ_AHEAD = True  # read the next feed while this one is embedded (False: one at a time)
 
 
@@ -502,19 +498,6 @@ def _save_without_vectors(library: Library, record: ArticleRecord, entry_hash: s
     """Off-topic items and duplicates are recorded (with why) but not embedded; chunks an
     earlier version of the article had are removed through the same journalled write."""
     _write_all(library, [_Write(record, entry_hash, "", [], None, None, link)])
-
-
-def make_chunks(record: ArticleRecord, target_chars: int) -> list[Chunk]:
-    pieces = chunk_sentences(split_sentences(record.text), target_chars,
-                             overlap=CHUNK_OVERLAP) or [record.title]
-    return [Chunk(f"{record.id}-{i}", record.id, i, text) for i, text in enumerate(pieces)]
-
-
-def embedding_text(title: str, chunk_index: int, text: str) -> str:
-    """The text embedded for one chunk: the chunk, with the article's title in front."""
-    if EMBED_TITLE == "every" or (EMBED_TITLE == "first" and chunk_index == 0):
-        return f"{title}. {text}"
-    return text
 
 
 def _store_batch(library: Library, items: list[_Prepared], fr: FeedReport) -> int:

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.answer_cards import answer_preview
 from bot.answer_view import Send, send_with_buttons
+from bot.choices import DISEASE_CHOICES
 from bot.discord_text import strip_bot_mention
 from bot.embeds import embed_text
 from bot.errors import NONE, user_message
@@ -18,14 +19,11 @@ from bot.permissions import answers_here, ask_cooldown, home_channel_id
 from newsbot.answering import answer_question, check_question
 from newsbot.errors import NewsbotError
 from newsbot.models import Answer
-from newsbot.topics import DISEASES
 
 if TYPE_CHECKING:
     from bot.client import NewsBot
 
 log = logging.getLogger(__name__)
-DISEASE_CHOICES = [app_commands.Choice(name=display, value=key)
-                   for key, (display, _) in DISEASES.items()]
 HISTORY_MESSAGES = 50  # how far back a thread is read for context (the core picks the turns)
 ANSWERABLE = (discord.MessageType.default, discord.MessageType.reply)
 FOLLOW_UP_HINT = "Ask follow-up questions in this thread; I keep the conversation in mind."

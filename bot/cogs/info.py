@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.ask import DISEASE_CHOICES
+from bot.choices import DISEASE_CHOICES
 from bot.digest_post import StoryButton, post_details, post_digest
 from bot.embeds import build_messages
 from bot.errors import NONE
