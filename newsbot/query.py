@@ -412,6 +412,19 @@ def _entity_parts(token: str) -> list[str]:
     return [token]
 
 
+# How people describe a kind of therapy without its name; only wording that can mean nothing
+# else ("a shot that teaches the immune system to stop attacking" is a tolerogenic vaccine).
+_LAY_THERAPIES = {
+    "tolerogenic_vaccine": re.compile(
+        r"\b(?:vaccines?|shots?|jabs?|injections?)\b[^.?!]{0,25}\b(?:teach|train|retrain|"
+        r"re-?educat)\w*\s+(?:the |your |a person's |their )?immune system", re.I),
+}
+
+
+def lay_therapies(text: str) -> tuple[str, ...]:
+    return tuple(key for key, rx in _LAY_THERAPIES.items() if rx.search(text))
+
+
 def understand(question: str, *, now: datetime | None = None,
                history: list[str] | None = None, lexicon: Lexicon | None = None) -> ParsedQuery:
     lexicon = lexicon or Lexicon()
@@ -430,7 +443,7 @@ def understand(question: str, *, now: datetime | None = None,
                 corrections.append((token, better))
                 fixed = re.sub(rf"\b{re.escape(token)}\b", better, fixed)
     diseases = detect_diseases(fixed)
-    therapies = detect_therapies(fixed)
+    therapies = detect_therapies(fixed) or lay_therapies(fixed)
 
     entities: list[str] = []
     unknown: list[str] = []

@@ -97,11 +97,31 @@ def near(sentences: list[str], first: list[Matcher], second: list[Matcher],
     if not hits_a:
         return False
     hits_b = [i for i, s in enumerate(sentences) if any(m(s) for m in second)]
+    part = _parts(sentences)
     for i in hits_a:
         for j in hits_b:
+            if part[i] != part[j] and min(i, j) > 0:
+                continue  # "T-cell engagers." heads the next part; it is not about myositis
             if abs(i - j) <= window or (min(i, j) == 0 and max(i, j) <= window + 1):
                 return True
     return False
+
+
+_HEADING = re.compile(r"^[A-Z][^.!?:;,\d]{0,40}[.:]$")
+_VERB = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|will|would|can|could|may|"
+                   r"did|does|do|said|says|rose|fell|won|got)\b", re.I)
+
+
+def _parts(sentences: list[str]) -> list[int]:
+    """Which part of the article each sentence is in: an explainer's or Q&A's short heading
+    line ("In vivo CAR-T.", "What it costs:") starts a new part about its own subject."""
+    out, part = [], 0
+    for i, sentence in enumerate(sentences):
+        if (i and len(sentence.split()) <= 4 and _HEADING.match(sentence)
+                and not _VERB.search(sentence)):
+            part += 1
+        out.append(part)
+    return out
 
 
 _ITEM = re.compile(r"(?:^|[;,]?\s+(?:and |or )?)\((?:[a-h]|i{1,3}|iv|v|vi{1,3}|[1-9])\)\s+")
@@ -183,7 +203,7 @@ def _constraints(article: ArticleRecord, pq: ParsedQuery,
         has_disease = True
     elif subject:
         # a comparison's trade-press piece names the disease in its headline only ("MG-ADL")
-        has_disease = near(sentences, subject, disease) or (
+        has_disease = near(sentences, _about_asked(subject, pq), disease) or (
             pq.kind == "comparison" and any(m(article.title) for m in disease))
     else:  # the article is about the disease, not one that names it in passing
         mentioned = [i for i, s in enumerate(sentences) if any(m(s) for m in disease)]
@@ -192,6 +212,19 @@ def _constraints(article: ArticleRecord, pq: ParsedQuery,
         has_disease = near(sentences, subject or disease or people, people)
     has_event = not (events and has_entity) or near(sentences, entity, events, window=2)
     return has_entity, has_disease, has_therapy, has_event
+
+
+def _about_asked(subject: list[Matcher], pq: ParsedQuery) -> list[Matcher]:
+    """The subject's mentions, less those in a sentence about another disease only ("a rival
+    developing a T-cell engager for RA", next to a sentence on myositis)."""
+    asked = set(pq.named_diseases)
+
+    def test(sentence: str) -> bool:
+        if not any(m(sentence) for m in subject):
+            return False
+        named = set(detect_diseases(sentence)) - {"autoimmune_general"}
+        return not named or bool(named & asked)
+    return [test]
 
 
 @lru_cache(maxsize=1024)

@@ -72,7 +72,8 @@ THERAPIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "caar_t": ("CAAR-T", (r"\bCAAR[- ]?T\b", r"chimeric autoantibody receptor")),
     "tolerogenic_vaccine": (
         "Tolerogenic vaccine",
-        (r"tolerogenic", r"inverse vaccine", r"antigen[- ]specific (?:immune )?tolerance",
+        (r"tolerogenic", r"\binverse\W{0,2}(?: or tolerance)? vaccines?", r"tolerance vaccines?",
+         r"antigen[- ]specific (?:immune )?tolerance",
          r"tolerance[- ]inducing", r"antigen[- ]specific immunotherap", r"toleri[sz]ing",
          r"peptide immunotherap"),
     ),

@@ -128,3 +128,39 @@ def test_a_notices_lettered_list_gives_one_whole_sentence_per_item() -> None:
     assert _enumerated(conditions)[1] == "It may resume if: patients stay 72 hours."
     plain = "The drug (a CD19 engager) worked: 10 of 12 responded."
     assert _enumerated(plain) == [plain]
+
+
+def test_an_explainers_heading_starts_a_part_about_its_own_subject() -> None:
+    text = ("Gene-edited cells. Labs change a patient's cells outside the body. They are being "
+            "tried first in people with dermatomyositis. "
+            "Bispecific antibodies. These drugs link T cells to B cells. They are given as "
+            "injections and are in trials for lupus.")
+    pq = understand("Is a T-cell engager being tested in dermatomyositis?", now=NOW, lexicon=LEX)
+    assert pq.therapies == ("t_cell_engager",)
+    _, has_disease, has_therapy, _ = _constraints(article("How the new drugs work", text), pq)
+    assert has_therapy and not has_disease
+    # without the headings the same sentences sit together and do answer it
+    joined = text.replace("Gene-edited cells. ", "").replace("Bispecific antibodies. ",
+                                                             "Bispecific antibodies are next. ")
+    assert _constraints(article("How the new drugs work", joined), pq)[1]
+
+
+def test_a_rival_named_with_its_own_disease_is_not_news_in_the_asked_one() -> None:
+    text = ("Orvane's cell therapy softened skin in 9 of 12 people with systemic sclerosis. "
+            "A rival company plans to test its own CAR-T in myositis next year. "
+            "Shares of Kestrel Bio, which makes a bispecific antibody for rheumatoid arthritis, "
+            "rose 3%.")
+    pq = understand("Any T-cell engager trials in myositis?", now=NOW, lexicon=LEX)
+    assert not _constraints(article("Orvane cell therapy in scleroderma", text), pq)[1]
+    pq = understand("Any T-cell engager trials in rheumatoid arthritis?", now=NOW, lexicon=LEX)
+    assert _constraints(article("Orvane cell therapy in scleroderma", text), pq)[1]
+
+
+def test_lay_words_for_a_tolerance_vaccine_name_the_therapy() -> None:
+    for question in ("Is there a jab that retrains the immune system for people with MS?",
+                     "Has anyone tried a vaccine that teaches your immune system tolerance?",
+                     "Any injections that re-educate the immune system in lupus?"):
+        assert understand(question, now=NOW, lexicon=LEX).therapies == ("tolerogenic_vaccine",)
+    for question in ("Does the flu vaccine matter after CAR-T?",
+                     "Is there a shot for lupus fatigue?"):
+        assert "tolerogenic_vaccine" not in understand(question, now=NOW, lexicon=LEX).therapies
