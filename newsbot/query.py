@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from newsbot.topics import (
     DISEASES,
@@ -358,6 +359,7 @@ def expand(text: str) -> str:
 _INN = re.compile(r"^[a-z]{3,}(?:mab|cept|cel|gene|tinib|ciclib|parib|limus)$")
 
 
+@lru_cache(maxsize=8192)
 def _is_term(token: str) -> bool:
     """The whole token is a disease or therapy name ('MS', 'CAR-T'); 'ZENITH-MG' is not."""
     return any(p.fullmatch(token) for key in DISEASES for p in [disease_pattern(key)]) or any(
@@ -516,8 +518,7 @@ def names_in(text: str, common: frozenset[str] = frozenset()) -> list[str]:
     """Product codes, trial and drug names and other proper names in running text (an
     article, not a question), by the rules a question's names are found by."""
     lexicon = Lexicon(common=common)
-    found: list[str] = []
-    for token in _TOKEN.findall(text):
-        plain = token.replace("’", "'").removesuffix("'s").rstrip("'")
-        found += [p for p in _entity_parts(plain) if _name_like(p, 1, lexicon)]
-    return list(dict.fromkeys(found))
+    parts = dict.fromkeys(  # each distinct word judged once: an article repeats its names
+        p for token in _TOKEN.findall(text)
+        for p in _entity_parts(token.replace("’", "'").removesuffix("'s").rstrip("'")))
+    return [p for p in parts if _name_like(p, 1, lexicon)]
