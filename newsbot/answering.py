@@ -12,7 +12,7 @@ from newsbot.errors import EmptyQuestion, LLMUnavailable, QuestionTooLong
 from newsbot.extractive import summarise
 from newsbot.library import Library
 from newsbot.models import SECTION_KEYS, Answer, ArticleRecord, Source, Statement
-from newsbot.query import ParsedQuery
+from newsbot.query import INTENTS, ParsedQuery
 from newsbot.retrieval import Hit, coverage, parse, rank, to_passages
 from newsbot.topics import display_disease, display_therapy, specific_therapies
 
@@ -131,6 +131,27 @@ def _missing(pq: ParsedQuery, hits: list[Hit]) -> str | None:
     return " / ".join(asked or diseases) or None
 
 
+_INTENT_WORDS = {"cost": "cost, price or insurance coverage",
+                 "regulatory": "an approval or other regulatory decision",
+                 "money": "financing", "safety": "safety findings"}
+
+
+def _unanswered_intents(pq: ParsedQuery, answer: Answer) -> list[str]:
+    """What kind of news the question asks for ("will insurance pay…") that no statement of
+    the answer carries: the answer is about the subject, not about what was asked of it."""
+    said = " ".join(s.text for group in answer.sections.values() for s in group)
+    return [_INTENT_WORDS[i] for i in pq.intents
+            if not any(rx.search(said) for rx in INTENTS[i])]
+
+
+def _subject(pq: ParsedQuery) -> str:
+    named = [*pq.entities] or [display_therapy(t) for t in specific_therapies(pq.therapies)]
+    diseases = [display_disease(d) for d in pq.named_diseases]
+    if named and diseases:
+        return f"{' / '.join(named)} in {' or '.join(diseases)}"
+    return " / ".join(named or diseases) or "this"
+
+
 def answer_question(
     library: Library,
     question: str,
@@ -167,6 +188,11 @@ def answer_question(
             answer = not_found(library, pq, missing, related, disease=disease)
         else:
             answer = _summarise(library, pq, hits, list(context.turns), chat_model)
+            unsaid = _unanswered_intents(pq, answer)
+            if answer.found and unsaid:
+                answer.notices.append(
+                    f"None of the news I follow reports {' or '.join(unsaid)} for "
+                    f"{_subject(pq)}; below is what it does report.")
             if pq.unknown_names:
                 answer.notices.insert(0, "I found no coverage of “"
                                       + " ".join(pq.unknown_names) + "” in the news I follow.")

@@ -208,3 +208,16 @@ def test_an_overview_for_patients_leaves_out_share_moves(eval_library: Library) 
                 "manufacturing deals")
     assert re.search(r"\bproceeds|\bfinancing|\$|francs", " ".join(
         t for _, t in statements(money)))  # asked about money: money is the news
+
+
+def test_what_was_asked_of_a_subject_is_said_to_be_missing(eval_library: Library) -> None:
+    # no stored article speaks of paying for CAR-T in myasthenia gravis: the answer tells
+    # the news about it, and says first that none of it is about insurance
+    answer = ask(eval_library, "Will my insurance cover CAR-T for myasthenia gravis?")
+    assert answer.found
+    assert any("reports cost, price or insurance coverage for CAR-T in" in n
+               for n in answer.notices)
+    # where the news does carry what was asked, no such notice
+    covered = ask(eval_library, "Did Veridane get any special regulatory status for its lupus "
+                                "nephritis treatment?")
+    assert covered.found and not any("None of the news" in n for n in covered.notices)
