@@ -132,3 +132,26 @@ def test_changed_article_is_replaced_not_doubled(library, feed_server, settings)
     assert len(new_chunks) == updated.chunk_count > len(old_chunks)
     docs = library.store.vectors._collection.get(ids=sorted(new_chunks), include=["documents"])
     assert all("two years" in d or "drug-free" in d for d in docs["documents"])
+
+
+def test_shortened_article_leaves_no_old_chunks_behind(library, feed_server, settings):
+    def feed(body: str) -> bytes:
+        return ('<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item>'
+                "<title>CAR-T for lupus</title><link>https://x.example/b</link>"
+                "<guid>lupus-2</guid><pubDate>Tue, 10 Nov 2026 10:00:00 GMT</pubDate>"
+                f"<description>{body}</description></item></channel></rss>").encode()
+
+    long_body = ("Patients with systemic lupus erythematosus treated with CAR-T cell therapy "
+                 "stayed in drug-free remission for two years, the trial team reported. " * 12)
+    short_body = "Patients with lupus given CD19 CAR-T cells in a phase 2 trial reached remission."
+    url = feed_server.add("/g.xml", Route(body=feed(long_body)))
+    library.settings = settings.model_copy(update={"fetch_article_pages": False})
+    run_ingest(library, [FeedSource(url, trusted=False)], now=NOW)
+    (article,) = library.store.articles.list()
+    assert len(library.store.vectors.ids_for_article(article.id)) > 1
+
+    feed_server.routes["/g.xml"] = Route(body=feed(short_body))
+    assert run_ingest(library, [FeedSource(url, trusted=False)], now=NOW).total("updated") == 1
+    (updated,) = library.store.articles.list()
+    assert library.store.vectors.ids_for_article(article.id) == [f"{article.id}-0"]
+    assert updated.chunk_count == 1

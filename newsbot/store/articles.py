@@ -84,7 +84,7 @@ def delete_article(conn: sqlite3.Connection, article_id: str) -> None:
 
 
 def rows_by_id(conn: sqlite3.Connection, select: str, ids: Iterable[str]) -> list[sqlite3.Row]:
-    """`select` ends with `WHERE id IN`; ids are sent in batches under SQLite's variable cap."""
+    """`select` ends with `WHERE <column> IN`; ids go in batches under SQLite's variable cap."""
     unique = list(dict.fromkeys(ids))
     rows: list[sqlite3.Row] = []
     for start in range(0, len(unique), 500):

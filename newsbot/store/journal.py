@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from newsbot.models import ArticleRecord, Chunk
-from newsbot.store.articles import delete_article, save_article
+from newsbot.store.articles import delete_article, rows_by_id, save_article
 from newsbot.store.sqlite import Database
 from newsbot.store.stories import StoryLink, save_link
 from newsbot.store.vectors import VectorStore, chunk_metadata
@@ -57,8 +57,14 @@ class Journal:
         if not writes:
             return
         vectors = self._vectors
-        old = {w.record.id: set() if known_new else set(vectors.ids_for_article(w.record.id))
-               for w in writes}
+        old: dict[str, set[str]] = {w.record.id: set() for w in writes}
+        if not known_new:
+            # the records list every chunk the vectors hold (a write interrupted between the
+            # two is repaired, from both, before anything else is written), so one query of
+            # the records finds an edited article's earlier chunks without asking Chroma
+            for row in rows_by_id(self._db.conn, "SELECT article_id, id FROM chunks "
+                                  "WHERE article_id IN", old):
+                old[row["article_id"]].add(row["id"])
         with self._db.transaction() as conn:
             for w in writes:
                 conn.execute(
