@@ -1,30 +1,14 @@
-"""What the store keeps for watchlists: the topics people follow, the alerts already sent,
-and each guild's delivery settings (moderators choose)."""
+"""What the store keeps for watchlists besides the watches (`newsbot.alerts.Watch`): the
+alerts already sent and each guild's delivery settings (moderators choose)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from newsbot.watch import WatchQuery
-
 # the CLI's user, "local", in guild 0 (Discord ids are never 0)
 LOCAL_GUILD = 0
 LOCAL_USER = 0
-
-
-@dataclass(frozen=True)
-class FollowedTopic:
-    id: int
-    guild_id: int
-    user_id: int
-    query: WatchQuery
-    immediate: bool  # alert even for stories already in that day's digest
-    created_at: datetime
-
-    @property
-    def topic(self) -> str:
-        return self.query.topic
 
 
 @dataclass(frozen=True)
@@ -39,7 +23,7 @@ class AlertSettings:
 class SentAlert:
     guild_id: int
     user_id: int
-    story_id: str
+    item_key: str  # AlertItem.key: "story:…", or another kind's key
     watch_id: int
     sent_at: datetime
     via: str  # "dm", "channel", "cli"

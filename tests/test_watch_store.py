@@ -25,7 +25,7 @@ def test_topics_are_kept_per_user_and_guild_and_survive_a_reopen(settings: Setti
         topics = store.watches.of_user(1, 10)
         assert [(w.topic, w.immediate) for w in topics] == [("CAR-T in lupus", True)]
         assert topics[0].query == parse_watch("CAR-T in lupus")
-        assert topics[0].created_at == NOW
+        assert topics[0].created == NOW
         assert [w.topic for w in store.watches.of_user(2, 10)] == ["VRD-201"]
         assert len(store.watches.all()) == 3
 
@@ -42,15 +42,16 @@ def test_only_the_owner_can_unfollow(settings: Settings) -> None:
 
 def test_an_alert_is_recorded_once_per_person_and_story(settings: Settings) -> None:
     with Store.open(settings, vectors=False) as store:
-        first = SentAlert(1, 10, "story-a", 7, NOW, "dm")
+        first = SentAlert(1, 10, "story:a", 7, NOW, "dm")
         assert store.watches.record_alert(first)
-        assert not store.watches.record_alert(SentAlert(1, 10, "story-a", 8, NOW, "channel"))
-        assert store.watches.record_alert(SentAlert(1, 11, "story-a", 9, NOW, "channel"))
-        assert store.watches.record_alert(SentAlert(1, 10, "story-b", 7,
+        assert not store.watches.record_alert(SentAlert(1, 10, "story:a", 8, NOW, "channel"))
+        assert store.watches.record_alert(SentAlert(1, 11, "story:a", 9, NOW, "channel"))
+        assert store.watches.record_alert(SentAlert(1, 10, "story:b", 7,
                                                     NOW - timedelta(days=1), "dm"))
-        assert store.watches.sent_keys() == {(1, 10, "story-a"), (1, 11, "story-a"),
-                                             (1, 10, "story-b")}
-        assert [a.story_id for a in store.watches.sent(since=NOW)] == ["story-a", "story-a"]
+        assert store.watches.sent_keys() == {(1, 10, "story:a"), (1, 11, "story:a"),
+                                             (1, 10, "story:b")}
+        assert [a.item_key for a in store.watches.sent(since=NOW)] == ["story:a", "story:a"]
+        assert store.watches.sent_since(NOW) == {(1, 10): 1, (1, 11): 1}
         assert store.watches.sent(since=NOW)[0] == first
 
 
@@ -60,6 +61,7 @@ def test_guild_settings_default_on_and_the_check_mark_moves(settings: Settings) 
         store.watches.set_settings(AlertSettings(5, enabled=False, channel_id=99,
                                                  prefer_dm=False))
         assert store.watches.settings(5) == AlertSettings(5, False, 99, False)
+        assert store.watches.guilds_off() == {5}
         assert store.watches.checked_through() is None
         store.watches.mark_checked(NOW)
         assert store.watches.checked_through() == NOW

@@ -168,11 +168,11 @@ CREATE INDEX IF NOT EXISTS watches_user ON watches(guild_id, user_id);
 CREATE TABLE IF NOT EXISTS watch_alerts (
     guild_id INTEGER NOT NULL,
     user_id INTEGER NOT NULL,
-    story_id TEXT NOT NULL,
+    item_key TEXT NOT NULL,
     watch_id INTEGER NOT NULL,
     sent_at INTEGER NOT NULL,
     via TEXT NOT NULL,
-    PRIMARY KEY (guild_id, user_id, story_id)
+    PRIMARY KEY (guild_id, user_id, item_key)
 );
 CREATE INDEX IF NOT EXISTS watch_alerts_sent ON watch_alerts(sent_at);
 CREATE TABLE IF NOT EXISTS watch_settings (

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from datetime import datetime
 
-from newsbot.followed import AlertSettings, FollowedTopic, SentAlert
+from newsbot.alerts import Watch
+from newsbot.followed import AlertSettings, SentAlert
 from newsbot.store.sqlite import Database, from_ts, to_ts
 from newsbot.watch import WatchQuery
 
 _CHECKED = "watch_checked_through"
 
 
-def _watch(row: sqlite3.Row) -> FollowedTopic:
-    return FollowedTopic(row["id"], row["guild_id"], row["user_id"],
-                         WatchQuery.from_json(json.loads(row["parsed"])), bool(row["immediate"]),
-                         from_ts(row["created_at"]))  # type: ignore[arg-type]
+def _watch(row: sqlite3.Row) -> Watch:
+    return Watch(row["id"], row["guild_id"], row["user_id"], row["topic"],
+                 WatchQuery.from_json(json.loads(row["parsed"])), bool(row["immediate"]),
+                 from_ts(row["created_at"]))
 
 
 class Watches:
@@ -24,7 +26,7 @@ class Watches:
         self._db = db
 
     def follow(self, guild_id: int, user_id: int, query: WatchQuery, *, immediate: bool,
-               now: datetime) -> FollowedTopic:
+               now: datetime) -> Watch:
         """Follow a topic; following the same topic again only updates `immediate`."""
         with self._db.transaction() as conn:
             row = conn.execute("SELECT id FROM watches WHERE guild_id = ? AND user_id = ? "
@@ -44,20 +46,20 @@ class Watches:
         assert found is not None
         return found
 
-    def get(self, watch_id: int) -> FollowedTopic | None:
+    def get(self, watch_id: int) -> Watch | None:
         row = self._db.conn.execute("SELECT * FROM watches WHERE id = ?", (watch_id,)).fetchone()
         return _watch(row) if row else None
 
-    def of_user(self, guild_id: int, user_id: int) -> list[FollowedTopic]:
+    def of_user(self, guild_id: int, user_id: int) -> list[Watch]:
         rows = self._db.conn.execute(
             "SELECT * FROM watches WHERE guild_id = ? AND user_id = ? ORDER BY id",
             (guild_id, user_id))
         return [_watch(r) for r in rows]
 
-    def all(self) -> list[FollowedTopic]:
+    def all(self) -> list[Watch]:
         return [_watch(r) for r in self._db.conn.execute("SELECT * FROM watches ORDER BY id")]
 
-    def unfollow(self, guild_id: int, user_id: int, watch_id: int) -> FollowedTopic | None:
+    def unfollow(self, guild_id: int, user_id: int, watch_id: int) -> Watch | None:
         """Stop following one of the user's own topics; None if it is not theirs."""
         found = self.get(watch_id)
         if found is None or (found.guild_id, found.user_id) != (guild_id, user_id):
@@ -69,9 +71,9 @@ class Watches:
     def record_alert(self, alert: SentAlert) -> bool:
         """Record a delivered alert; False if this person was already told of the story."""
         cur = self._db.conn.execute(
-            "INSERT OR IGNORE INTO watch_alerts (guild_id, user_id, story_id, watch_id, sent_at, "
+            "INSERT OR IGNORE INTO watch_alerts (guild_id, user_id, item_key, watch_id, sent_at, "
             "via) VALUES (?,?,?,?,?,?)",
-            (alert.guild_id, alert.user_id, alert.story_id, alert.watch_id,
+            (alert.guild_id, alert.user_id, alert.item_key, alert.watch_id,
              to_ts(alert.sent_at), alert.via))
         return cur.rowcount == 1
 
@@ -79,14 +81,25 @@ class Watches:
         sql, params = "SELECT * FROM watch_alerts", ()
         if since is not None:
             sql, params = sql + " WHERE sent_at >= ?", (to_ts(since),)  # type: ignore[assignment]
-        return [SentAlert(r["guild_id"], r["user_id"], r["story_id"], r["watch_id"],
+        return [SentAlert(r["guild_id"], r["user_id"], r["item_key"], r["watch_id"],
                           from_ts(r["sent_at"]), r["via"])  # type: ignore[arg-type]
                 for r in self._db.conn.execute(sql + " ORDER BY sent_at", params)]
 
-    def sent_keys(self) -> set[tuple[int, int, str]]:
-        """(guild, user, story) of every alert ever sent: a story is told once."""
-        return {(r["guild_id"], r["user_id"], r["story_id"]) for r in self._db.conn.execute(
-            "SELECT guild_id, user_id, story_id FROM watch_alerts")}
+    def sent_keys(self) -> frozenset[tuple[int, int, str]]:
+        """(guild, user, item key) of every alert ever sent: an item is told once."""
+        return frozenset((r["guild_id"], r["user_id"], r["item_key"])
+                         for r in self._db.conn.execute(
+                             "SELECT guild_id, user_id, item_key FROM watch_alerts"))
+
+    def sent_since(self, since: datetime) -> Counter[tuple[int, int]]:
+        """Alerts sent since `since` per (guild, user): what the daily cap counts."""
+        return Counter({(r["guild_id"], r["user_id"]): r["n"] for r in self._db.conn.execute(
+            "SELECT guild_id, user_id, COUNT(*) AS n FROM watch_alerts WHERE sent_at >= ? "
+            "GROUP BY guild_id, user_id", (to_ts(since),))})
+
+    def guilds_off(self) -> frozenset[int]:
+        return frozenset(r["guild_id"] for r in self._db.conn.execute(
+            "SELECT guild_id FROM watch_settings WHERE enabled = 0"))
 
     # --- guild delivery settings ---------------------------------------------------
     def settings(self, guild_id: int) -> AlertSettings:
