@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results["story_grouping"] = grouping
 
     progress("watch matching (held-out corpus, dev and test splits)")
-    watches = watch_matching.measure()
+    watches = watch_matching.measure(watch_matching.minilm(backend))
     print(watch_matching.report(watches), flush=True)
     results["watch_matching"] = watches
 

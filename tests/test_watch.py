@@ -145,3 +145,16 @@ def test_matching_figures_on_the_dev_split_hold() -> None:
     assert matcher["precision"] >= 0.94 and matcher["recall"] >= 0.89
     baseline = next(v for k, v in dev.items() if k.startswith("BM25"))
     assert matcher["f1"] > baseline["f1"] + 0.2
+
+
+def test_matching_holds_on_the_stories_as_stored() -> None:
+    """The product's path: the corpus ingested, stories as grouped and as
+    `newsbot.alerts.stories` builds them from stored reports (HashingEmbedder grouping;
+    measured on dev 0.96 precision, 0.90 recall)."""
+    from tests.doubles import HashingEmbedder
+
+    dev = watch_matching.load_watches("dev")
+    predicted, stored = watch_matching.stored_predictions(HashingEmbedder(), dev)
+    assert len(stored) > 60  # the on-topic stories of all four slices
+    figures = watch_matching.score(predicted, dev)
+    assert figures["precision"] >= 0.94 and figures["recall"] >= 0.87
