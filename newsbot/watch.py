@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from newsbot.errors import NewsbotError
 from newsbot.query import (
     EVENTS,
     STOPWORDS,
@@ -52,7 +53,7 @@ LEAD_PARAGRAPHS, LEAD_CHARS = 2, 900  # an item's lead: what it is about
 _ONCOLOGY = re.compile("|".join(ONCOLOGY), re.I)
 
 
-class WatchTopicError(ValueError):
+class WatchTopicError(NewsbotError):
     """A topic that cannot be watched; the message is one line for the user."""
 
 
