@@ -35,6 +35,7 @@ from newsbot.topics import (
     THERAPIES,
     detect_diseases,
     disease_pattern,
+    mention_pattern,
     therapy_pattern,
 )
 
@@ -147,12 +148,6 @@ def match_text(titles: list[str], texts: list[str]) -> MatchText:
     return MatchText("\n".join(titles), "\n".join(leads), "\n".join([*titles, *texts]))
 
 
-def _name_pattern(name: str) -> re.Pattern[str]:
-    """'VX-19' also as 'VX19' or 'VX 19'; word-bounded, case-insensitive."""
-    parts = [re.escape(p) for p in re.split(r"[-\s]+", name) if p]
-    return re.compile(r"(?<![\w-])" + r"[-\s]?".join(parts) + r"(?![\w-]*\d)(?!\w)", re.I)
-
-
 def _mentions(text: str, pattern: re.Pattern[str]) -> int:
     return len(pattern.findall(text))
 
@@ -185,8 +180,8 @@ def matches(query: WatchQuery, text: MatchText) -> bool:
     if not query.structured:
         return _words_match(query.words, text)
     for name in query.names:
-        pattern = _name_pattern(name)
-        if not (pattern.search(text.headlines) or pattern.search(text.leads)
+        pattern = mention_pattern(name)
+        if pattern is None or not (pattern.search(text.headlines) or pattern.search(text.leads)
                 or _mentions(text.body, pattern) >= NAME_RECURS):
             return False
     if query.diseases:
