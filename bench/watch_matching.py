@@ -12,8 +12,8 @@ tuned on dev for F1 and then applied to test. No embedding: the items' own text.
 
 With `--stored`, the matcher also runs the product's way: the corpus ingested (MiniLM), its
 stories as story grouping made them and as `newsbot.alerts.stories` builds them from the
-stored reports; an alert on a stored story is right when one of its reports belongs to a
-gold story of the watch.
+stored reports, each topic read against the store (as `/follow` reads it); an alert on a
+stored story is right when one of its reports belongs to a gold story of the watch.
 
     python -m bench.watch_matching            # both splits
     python -m bench.watch_matching --stored   # and the stories as stored (~1 min)
@@ -141,22 +141,25 @@ def stored_predictions(embedder: Any, watches: list[dict[str, Any]]
     from bench.common import quiet_logs
     from bench.eval_corpus import build_library
     from newsbot.alerts import stories
+    from newsbot.watch_check import parse_topic
 
     gold_key = {i["guid"]: i["story"] or canonical([i])[i["guid"]] for i in load_items()}
     with tempfile.TemporaryDirectory() as tmp, quiet_logs():
         library = build_library(Path(tmp), embedder)
         try:
-            items = stories(library.store.stories.members())
-            keys_of = {}
-            for article in library.store.stories.members():
-                keys_of.setdefault(f"story:{article.story_id}", set()).add(
-                    gold_key.get(article.guid, article.guid))
+            members = library.store.stories.members()
+            # topics read as /follow reads them: against what the store knows
+            queries = {w["id"]: parse_topic(library, w["topic"]) for w in watches}
         finally:
             library.close()
+    items = stories(members)
+    keys_of: dict[str, set[str]] = {}
+    for article in members:
+        keys_of.setdefault(f"story:{article.story_id}", set()).add(
+            gold_key.get(article.guid, article.guid))
     out: dict[str, set[str]] = {}
     for w in watches:
-        query = parse_watch(w["topic"])
-        hits = [i for i in items if matches(query, i.text)]
+        hits = [i for i in items if matches(queries[w["id"]], i.text)]
         # an alert standing for no gold story of the watch is a false alert: keep it as
         # its own (non-gold) key
         out[w["id"]] = {k for i in hits for k in (keys_of[i.key] & set(w["alerts"])
