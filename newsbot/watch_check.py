@@ -62,7 +62,9 @@ def due_alerts(library: Library, now: datetime, *,
     settings = library.settings.watch
     floor = now - timedelta(hours=settings.lookback_hours)
     since = max(library.store.watches.checked_through() or floor, floor)
-    items = new_items(library, since, now)
+    # times are stored to the second: a run in the same second as the last check must not
+    # fall between the two (what was already told is never told again anyway)
+    items = new_items(library, since - timedelta(seconds=1), now)
     if extra_items is not None:
         items += list(extra_items(library, since, now))
     alerts = select_alerts(items, library.store.watches.all(), state(library, now),
