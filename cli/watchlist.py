@@ -34,15 +34,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _follow(args: argparse.Namespace, library) -> int:  # type: ignore[no-untyped-def]
-    from newsbot.watch import WatchTopicError
     from newsbot.watch_check import follow
 
-    try:
-        watch = follow(library, LOCAL_GUILD, LOCAL_USER, args.topic, immediate=args.immediate,
-                       now=library.settings.current_time())
-    except WatchTopicError as exc:
-        print(f"newsbot: {exc}", file=sys.stderr)
-        return 2
+    watch = follow(library, LOCAL_GUILD, LOCAL_USER, args.topic, immediate=args.immediate,
+                   now=library.settings.current_time())
     print(f"Following #{watch.id} “{watch.topic}”{' (immediate)' if watch.immediate else ''}")
     print(f"  will match: {watch.query.describe()}")
     return 0

@@ -21,7 +21,6 @@ from ingest.report import IngestReport
 from newsbot.alerts import Alert
 from newsbot.errors import NewsbotError
 from newsbot.followed import AlertSettings
-from newsbot.watch import WatchTopicError
 from newsbot.watch_check import due_alerts, follow, record
 
 if TYPE_CHECKING:
@@ -63,11 +62,8 @@ class WatchCog(commands.Cog):
                            immediate: bool = False) -> None:
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            watch = await self.bot.core(follow, interaction.guild_id, interaction.user.id,
-                                        topic, immediate=immediate, now=self.bot.clock())
-        except WatchTopicError as exc:
-            raise NewsbotError(str(exc)) from None
+        watch = await self.bot.core(follow, interaction.guild_id, interaction.user.id,
+                                    topic, immediate=immediate, now=self.bot.clock())
         settings = await self.bot.store.watches.settings(interaction.guild_id)
         note = "" if settings.enabled else (
             "\nWatch alerts are switched off in this server for now (moderators).")
