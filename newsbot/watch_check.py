@@ -57,14 +57,16 @@ def state(library: Library, now: datetime) -> AlertState:
 
 def due_alerts(library: Library, now: datetime, *,
                extra_items: ExtraItems | None = None) -> list[Alert]:
-    """The alerts to deliver now for news stored since the last check (at most
-    `watch.lookback_hours` back); the check mark moves to `now`."""
+    """The alerts to deliver now for stories stored since the last check and published
+    within `watch.lookback_hours`; the check mark moves to `now`."""
     settings = library.settings.watch
     floor = now - timedelta(hours=settings.lookback_hours)
     since = max(library.store.watches.checked_through() or floor, floor)
     # times are stored to the second: a run in the same second as the last check must not
     # fall between the two (what was already told is never told again anyway)
     items = new_items(library, since - timedelta(seconds=1), now)
+    # a backlog (a new feed's archive) is stored now but is not news: no alert for it
+    items = [i for i in items if i.when is None or i.when >= floor]
     if extra_items is not None:
         items += list(extra_items(library, since, now))
     alerts = select_alerts(items, library.store.watches.all(), state(library, now),

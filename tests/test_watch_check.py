@@ -20,7 +20,8 @@ LEAD = "Cell therapy for autoimmunity takes center stage at spring meeting"  # 2
 
 def test_digest_stories_wait_cap_holds_and_the_mark_moves(tmp_path: Path,
                                                           sample_template: Path) -> None:
-    library = open_library(tmp_path, sample_template, watch={"daily_cap": 3})
+    library = open_library(tmp_path, sample_template,
+                           watch={"daily_cap": 3, "lookback_hours": 24 * 30})
     try:
         watches = library.store.watches
         query = parse_watch("CAR-T in lupus", lexicon(library))
@@ -49,5 +50,20 @@ def test_digest_stories_wait_cap_holds_and_the_mark_moves(tmp_path: Path,
         assert not record(library, alerts[0], "dm", NOW)  # once per person and story
         assert watches.checked_through() == NOW
         assert due_alerts(library, NOW + timedelta(minutes=5)) == []  # nothing new since
+    finally:
+        library.close()
+
+
+def test_a_backlog_stored_now_but_published_long_ago_does_not_alert(
+        tmp_path: Path, sample_template: Path) -> None:
+    library = open_library(tmp_path, sample_template)  # lookback 24 h
+    try:
+        query = parse_watch("LMR-19", lexicon(library))  # its story: 11 Nov
+        library.store.watches.follow(GUILD, 10, query, immediate=True, now=NOW)
+        assert due_alerts(library, NOW) == []
+        query = parse_watch("CAR-T in lupus", lexicon(library))
+        library.store.watches.follow(GUILD, 11, query, immediate=True, now=NOW)
+        library.store.watches.mark_checked(NOW - timedelta(days=2))
+        assert [a.item.title for a in due_alerts(library, NOW)] == [LEAD]
     finally:
         library.close()

@@ -1,6 +1,7 @@
 """Personal watchlists: /follow, /following, /unfollow, /watch-settings (moderators), and
 the alerts delivered after each ingestion run — by DM first when the guild allows it, else
-(or when the DM is refused) as a mention in the guild's alert channel."""
+(or when the DM is refused) as a mention in the guild's alert channel. When a separate
+worker ingests (NEWSBOT_BOT_INGESTS=false) the bot checks for new stories on a timer."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.alert_cards import alert_embeds, choice_name, following_text, watch_line
 from bot.embeds import clip
@@ -47,9 +48,23 @@ class WatchCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.ingest.after_run.append(self._after_ingest)
+        if self.bot.background and not self.bot.settings.bot_ingests:
+            self.alert_loop.start()
 
     async def cog_unload(self) -> None:
         self.bot.ingest.after_run.remove(self._after_ingest)
+        self.alert_loop.cancel()
+
+    @tasks.loop(minutes=5)
+    async def alert_loop(self) -> None:
+        try:
+            await self.deliver(self.bot.clock())
+        except Exception:  # keep the loop alive; the next round retries
+            log.exception("watch alerts failed")
+
+    @alert_loop.before_loop
+    async def _before_alerts(self) -> None:
+        await self.bot.wait_until_ready()
 
     # ---- commands ----------------------------------------------------------------------
 
