@@ -17,6 +17,8 @@ class AlertSettings:
     enabled: bool = True              # the guild-level off switch
     channel_id: int | None = None     # where mentions go (DM refused, or DMs not wanted)
     prefer_dm: bool = True            # DM first; False: always the channel
+    in_thread: bool = False           # in the channel's "Watch alerts" thread, not the channel
+    thread_id: int | None = None      # that thread, once opened
 
 
 @dataclass(frozen=True)

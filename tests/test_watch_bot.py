@@ -163,3 +163,24 @@ async def test_following_and_unfollow_with_autocomplete(fake: FakeDiscord, news)
         await bot.ingest.run()
         assert dms_to(fake, BOB) == []
 
+
+
+async def test_moderators_can_send_alerts_to_a_thread_under_the_channel(
+        fake: FakeDiscord, news) -> None:  # type: ignore[no-untyped-def]
+    library, server = news
+    async with running(fake, library, clock=utc_now) as bot:
+        text = await ephemeral(fake, "watch-settings", {
+            "channel": DIGEST_ID, "delivery": "channel", "post_as": "thread"}, user=ALICE)
+        assert "'Watch alerts' thread" in text and "DM first" not in text
+        await ephemeral(fake, "follow", {"topic": "QX-77"})
+        publish(server, ["remission"])
+        await bot.ingest.run()
+        publish(server, ["remission", "orphan", "deal"])
+        await bot.ingest.run()
+    assert dms_to(fake, BOB) == [] and fake.bot_messages(DIGEST_ID) == []
+    (thread,) = [t for t in fake.threads.values() if int(t["parent_id"]) == DIGEST_ID]
+    assert thread["name"] == "Watch alerts"
+    posts = fake.bot_messages(int(thread["id"]))
+    assert len(posts) >= 2 and all(p["content"] == f"<@{BOB.id}>" for p in posts)
+    assert STORIES["remission"][0] in posts[0]["embeds"][0]["title"]
+    assert {a.via for a in library.store.watches.sent()} == {"thread"}

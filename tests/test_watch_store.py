@@ -57,10 +57,10 @@ def test_an_alert_is_recorded_once_per_person_and_story(settings: Settings) -> N
 
 def test_guild_settings_default_on_and_the_check_mark_moves(settings: Settings) -> None:
     with Store.open(settings, vectors=False) as store:
-        assert store.watches.settings(5) == AlertSettings(5, True, None, True)
+        assert store.watches.settings(5) == AlertSettings(5, True, None, True, False, None)
         store.watches.set_settings(AlertSettings(5, enabled=False, channel_id=99,
-                                                 prefer_dm=False))
-        assert store.watches.settings(5) == AlertSettings(5, False, 99, False)
+                                                 prefer_dm=False, in_thread=True, thread_id=7))
+        assert store.watches.settings(5) == AlertSettings(5, False, 99, False, True, 7)
         assert store.watches.guilds_off() == {5}
         assert store.watches.checked_through() is None
         store.watches.mark_checked(NOW)

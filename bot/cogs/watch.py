@@ -28,18 +28,24 @@ if TYPE_CHECKING:
     from bot.client import NewsBot
 
 log = logging.getLogger(__name__)
+THREAD_NAME = "Watch alerts"
 DELIVERY_CHOICES = [
-    app_commands.Choice(name="DM first, else a mention in the alert channel", value="dm"),
-    app_commands.Choice(name="always a mention in the alert channel", value="channel"),
+    app_commands.Choice(name="DM first, else the alert channel", value="dm"),
+    app_commands.Choice(name="always the alert channel", value="channel"),
+]
+POST_CHOICES = [
+    app_commands.Choice(name="a mention in the channel", value="mention"),
+    app_commands.Choice(name=f"a mention in the channel's '{THREAD_NAME}' thread",
+                        value="thread"),
 ]
 
 
 def settings_text(s: AlertSettings) -> str:
     where = f"<#{s.channel_id}>" if s.channel_id else "no alert channel set"
-    how = "DM first, else a mention in the alert channel" if s.prefer_dm else (
-        "a mention in the alert channel")
+    how = "DM first, else the alert channel" if s.prefer_dm else "the alert channel"
+    post = f"a mention in its '{THREAD_NAME}' thread" if s.in_thread else "a mention"
     return (f"Watch alerts: **{'on' if s.enabled else 'off'}** · delivery: {how} · "
-            f"channel: {where}.")
+            f"channel: {where} ({post}).")
 
 
 class WatchCog(commands.Cog):
@@ -128,22 +134,27 @@ class WatchCog(commands.Cog):
                           description="How watch alerts are delivered here (moderators)")
     @app_commands.describe(alerts="Switch watch alerts on or off in this server",
                            channel="Where alerts are posted as mentions",
-                           delivery="DM first, or always the alert channel")
-    @app_commands.choices(delivery=DELIVERY_CHOICES)
+                           delivery="DM first, or always the alert channel",
+                           post_as="In the channel itself, or in a thread under it")
+    @app_commands.choices(delivery=DELIVERY_CHOICES, post_as=POST_CHOICES)
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
     async def watch_settings(self, interaction: discord.Interaction,
                              alerts: bool | None = None,
                              channel: discord.TextChannel | None = None,
-                             delivery: app_commands.Choice[str] | None = None) -> None:
+                             delivery: app_commands.Choice[str] | None = None,
+                             post_as: app_commands.Choice[str] | None = None) -> None:
         assert interaction.guild_id is not None
         current = await self.bot.store.watches.settings(interaction.guild_id)
+        moved = channel is not None and channel.id != current.channel_id
         changed = replace(
             current,
             enabled=current.enabled if alerts is None else alerts,
             channel_id=channel.id if channel is not None else current.channel_id,
-            prefer_dm=current.prefer_dm if delivery is None else delivery.value == "dm")
+            prefer_dm=current.prefer_dm if delivery is None else delivery.value == "dm",
+            in_thread=current.in_thread if post_as is None else post_as.value == "thread",
+            thread_id=None if moved else current.thread_id)
         if changed != current:
             await self.bot.store.watches.set_settings(changed)
         await interaction.response.send_message(clip(settings_text(changed)), ephemeral=True,
@@ -182,10 +193,30 @@ class WatchCog(commands.Cog):
                 log.info("user %s accepts no DMs; alert goes to the channel", alert.user_id)
         if settings.channel_id is None:
             return "undelivered"
-        channel = self.bot.get_channel(settings.channel_id) or await self.bot.fetch_channel(
-            settings.channel_id)
-        await channel.send(  # type: ignore[union-attr]
+        target = await (self._thread(settings) if settings.in_thread else self._channel(
+            settings.channel_id))
+        await target.send(
             f"<@{alert.user_id}>", embeds=embeds,
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(alert.user_id)],
                                                      everyone=False, roles=False))
-        return "channel"
+        return "thread" if settings.in_thread else "channel"
+
+    async def _channel(self, channel_id: int) -> discord.abc.Messageable:
+        found = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
+        return found  # type: ignore[return-value]
+
+    async def _thread(self, settings: AlertSettings) -> discord.abc.Messageable:
+        """The alert channel's "Watch alerts" thread, opened the first time it is needed
+        (and again if it was deleted)."""
+        if settings.thread_id is not None:
+            try:
+                return await self._channel(settings.thread_id)
+            except discord.NotFound:
+                pass
+        assert settings.channel_id is not None
+        channel = await self._channel(settings.channel_id)
+        thread = await channel.create_thread(  # type: ignore[attr-defined]
+            name=THREAD_NAME, type=discord.ChannelType.public_thread,
+            auto_archive_duration=10080)
+        await self.bot.store.watches.set_settings(replace(settings, thread_id=thread.id))
+        return thread  # type: ignore[no-any-return]

@@ -179,7 +179,9 @@ CREATE TABLE IF NOT EXISTS watch_settings (
     guild_id INTEGER PRIMARY KEY,
     enabled INTEGER NOT NULL DEFAULT 1,
     channel_id INTEGER,
-    prefer_dm INTEGER NOT NULL DEFAULT 1
+    prefer_dm INTEGER NOT NULL DEFAULT 1,
+    in_thread INTEGER NOT NULL DEFAULT 0,
+    thread_id INTEGER
 );
 """
 

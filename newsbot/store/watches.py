@@ -108,13 +108,14 @@ class Watches:
         if not row:
             return AlertSettings(guild_id)
         return AlertSettings(guild_id, bool(row["enabled"]), row["channel_id"],
-                             bool(row["prefer_dm"]))
+                             bool(row["prefer_dm"]), bool(row["in_thread"]), row["thread_id"])
 
     def set_settings(self, settings: AlertSettings) -> AlertSettings:
         self._db.conn.execute(
-            "INSERT OR REPLACE INTO watch_settings (guild_id, enabled, channel_id, prefer_dm) "
-            "VALUES (?,?,?,?)", (settings.guild_id, int(settings.enabled), settings.channel_id,
-                                 int(settings.prefer_dm)))
+            "INSERT OR REPLACE INTO watch_settings (guild_id, enabled, channel_id, prefer_dm, "
+            "in_thread, thread_id) VALUES (?,?,?,?,?,?)",
+            (settings.guild_id, int(settings.enabled), settings.channel_id,
+             int(settings.prefer_dm), int(settings.in_thread), settings.thread_id))
         return settings
 
     # --- where the last check stopped ----------------------------------------------
