@@ -100,5 +100,6 @@ def follow(library: Library, guild_id: int, user_id: int, topic: str, *, immedia
     mine = library.store.watches.of_user(guild_id, user_id)
     limit = library.settings.watch.max_per_user
     if len(mine) >= limit and all(w.topic.lower() != query.topic.lower() for w in mine):
-        raise WatchTopicError(f"You already follow {limit} topics; /unfollow one first.")
+        raise WatchTopicError(f"You already follow the most topics allowed ({limit}); "
+                              "unfollow one first.")
     return library.store.watches.follow(guild_id, user_id, query, immediate=immediate, now=now)

@@ -83,3 +83,13 @@ def test_bad_topics_and_ids_get_one_line(cli_store: None,
     assert code == 0 and "CAR-T in lupus" in out
     code, out, _ = newsbot(capsys, "following")
     assert "You follow no topics yet" in out
+
+
+def test_the_per_user_limit_is_read_from_a_nested_variable(
+        cli_store: None, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_WATCH__MAX_PER_USER", "1")
+    assert newsbot(capsys, "follow", "LMR-19")[0] == 0
+    assert newsbot(capsys, "follow", "lmr-19", "--immediate")[0] == 0  # the same topic again
+    code, _, err = newsbot(capsys, "follow", "CAR-T in lupus")
+    assert code == 2 and "the most topics allowed (1)" in err and err.count("\n") == 1
