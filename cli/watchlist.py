@@ -7,8 +7,11 @@ import sys
 from datetime import datetime
 
 from cli.main import print_json
-from newsbot.followed import LOCAL_GUILD, LOCAL_USER
 from newsbot.settings import Settings
+
+# the CLI's user, "local", in guild 0 (Discord ids are never 0)
+LOCAL_GUILD = 0
+LOCAL_USER = 0
 
 
 def add_parsers(sub: argparse._SubParsersAction, iso) -> None:  # type: ignore[type-arg,no-untyped-def]

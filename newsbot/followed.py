@@ -6,10 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-# the CLI's user, "local", in guild 0 (Discord ids are never 0)
-LOCAL_GUILD = 0
-LOCAL_USER = 0
-
 
 @dataclass(frozen=True)
 class AlertSettings:
