@@ -21,6 +21,7 @@ def test_a_topic_is_understood_and_shown_back() -> None:
     assert query.therapies == ("car_t",) and query.diseases == ("myasthenia_gravis",)
     assert query.describe() == "CAR-T (car_t) · Myasthenia gravis"
     assert parse_watch("VX-19").names == ("VX-19",)
+    assert parse_watch("inverse vaccine multiple sclerosis").therapies == ("tolerogenic_vaccine",)
     assert WatchQuery.from_json(query.to_json()) == query
 
 
