@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         embedding_backend,
         ingest_throughput,
         story_grouping,
+        watch_matching,
     )
 
     backend = default_backend()
@@ -58,6 +59,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     grouping = story_grouping.measure(("dev", "test"), backend=backend)
     print(story_grouping.report(grouping), flush=True)
     results["story_grouping"] = grouping
+
+    progress("watch matching (held-out corpus, dev and test splits)")
+    watches = watch_matching.measure(watch_matching.minilm(backend))
+    print(watch_matching.report(watches), flush=True)
+    results["watch_matching"] = watches
 
     progress("embedding backends")
     backends = embedding_backend.measure(n=40 if args.quick else 60, repeats=3)

@@ -22,6 +22,7 @@ from newsbot.library import Library
 
 log = logging.getLogger(__name__)
 OnProgress = Callable[[int, int, str], Awaitable[None]]
+AfterRun = Callable[[IngestReport], Awaitable[None]]
 
 
 class _Forwarder:
@@ -61,6 +62,7 @@ class IngestRunner:
         self.interval = interval
         self._lock = asyncio.Lock()
         self._work: asyncio.Future[IngestReport] | None = None  # the worker thread's run
+        self.after_run: list[AfterRun] = []  # awaited after each finished run (alerts)
 
     @property
     def busy(self) -> bool:
@@ -83,7 +85,13 @@ class IngestRunner:
             job = functools.partial(run_ingest, self.library, None, full=full, progress=progress)
             self._work = asyncio.get_running_loop().run_in_executor(None, job)
             try:
-                return await asyncio.shield(self._work)
+                report = await asyncio.shield(self._work)
             finally:
                 if forwarder:
                     await forwarder.close()
+        for hook in self.after_run:
+            try:
+                await hook(report)
+            except Exception:  # the run itself succeeded: report it, log the hook
+                log.exception("after-ingest step failed")
+        return report

@@ -1,4 +1,5 @@
-"""`newsbot` command line: ingest, articles, feeds, ask, search, digest, console, bot."""
+"""`newsbot` command line: ingest, articles, feeds, ask, search, digest, console, bot,
+follow (watchlists)."""
 
 from __future__ import annotations
 
@@ -104,9 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="ingest the bundled sample feeds and open the console")
     sub.add_parser("bot", help="run the Discord bot (needs DISCORD_TOKEN)")
     sub.add_parser("start", help="the bot when DISCORD_TOKEN is set, otherwise the demo")
-    from cli import feedback
+    from cli import feedback, watchlist
 
     feedback.add_parser(sub)
+    watchlist.add_parsers(sub, _iso)
     return parser
 
 
@@ -148,14 +150,15 @@ def _reader_went_away() -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int | None:
-    from cli import commands, feed_commands, feedback, stories
+    from cli import commands, feed_commands, feedback, stories, watchlist
 
     handlers: dict[str, Any] = {
         "ingest": commands.ingest, "articles": commands.articles, "feeds": feed_commands.feeds,
         "ask": commands.ask, "search": commands.search, "digest": commands.digest,
         "status": commands.show_status, "console": commands.console, "demo": commands.demo,
         "bot": commands.bot, "start": commands.start, "feedback": feedback.run,
-        "stories": stories.run,
+        "stories": stories.run, "follow": watchlist.run, "following": watchlist.run,
+        "unfollow": watchlist.run, "alerts": watchlist.run,
     }
     return handlers[args.command](args, settings)
 

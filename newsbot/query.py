@@ -276,9 +276,11 @@ def _month_range(m: re.Match[str], now: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
+# words of the topic patterns, their escapes (\b, \W) taken out first: "\binverse" is
+# "inverse", else "inverse" would be corrected to the pattern's "binverse"
 _DOMAIN_WORDS = frozenset(
     w for _, alts in (*DISEASES.values(), *THERAPIES.values()) for a in alts
-    for w in re.findall(r"[a-z]{5,}", a.lower())
+    for w in re.findall(r"[a-z]{5,}", re.sub(r"\\[a-zA-Z]", " ", a).lower())
 ) | frozenset(
     "lupus nephritis myasthenia gravis sclerosis scleroderma systemic multiple diabetes celiac "
     "coeliac crohn colitis ulcerative pemphigus vulgaris vasculitis myositis dermatomyositis "

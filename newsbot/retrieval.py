@@ -37,6 +37,7 @@ from newsbot.topics import (
     detect_diseases,
     disease_pattern,
     is_generic,
+    mention_pattern,
     specific_therapies,
     therapy_pattern,
 )
@@ -186,8 +187,8 @@ def _constraints(article: ArticleRecord, pq: ParsedQuery,
     """(has_entity, has_disease, has_therapy, has_event) for an article and a question;
     `linked` are product codes of the companies the question names."""
     whole = f"{article.title}\n{article.text}"
-    entity = [_mention_pattern(e).search for e in (*pq.entities, *linked)
-              if _mention_pattern(e)]
+    entity = [mention_pattern(e).search for e in (*pq.entities, *linked)
+              if mention_pattern(e)]
     disease = [disease_pattern(d).search for d in pq.named_diseases]
     therapy = [therapy_pattern(t).search for t in specific_therapies(pq.therapies)]
     has_entity = bool(entity) and any(m(whole) for m in entity)
@@ -227,18 +228,9 @@ def _about_asked(subject: list[Matcher], pq: ParsedQuery) -> list[Matcher]:
     return [test]
 
 
-@lru_cache(maxsize=1024)
-def _mention_pattern(name: str) -> re.Pattern[str] | None:
-    parts = [re.escape(p) for p in re.split(r"[-\s]+", name.strip()) if p]
-    if not parts:
-        return None
-    joined = r"[-\s]?".join(parts)
-    return re.compile(rf"(?<![\w]){joined}(?![\w])", re.I)
-
-
 def mentions(text: str, name: str) -> bool:
     """Whether `text` names `name`, word-bounded; 'VX-19' also matches 'VX 19' and 'VX19'."""
-    pattern = _mention_pattern(name)
+    pattern = mention_pattern(name)
     return pattern is not None and pattern.search(text) is not None
 
 

@@ -7,7 +7,15 @@ import ipaddress
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from newsbot.data import data_path
@@ -18,9 +26,22 @@ class ConfigError(NewsbotError):
     """A setting in the environment or `.env` is unknown or has a bad value."""
 
 
+class WatchSettings(BaseModel):
+    """Personal watchlists (/follow): alerts when a new story matches a followed topic."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    daily_cap: int = Field(5, ge=0, description="Alerts one user gets per day at most.")
+    max_per_user: int = Field(20, ge=1, description="Topics one user may follow per guild.")
+    lookback_hours: float = Field(
+        24.0, gt=0, description="On the first check (or after a long pause) only stories "
+        "this recent can alert.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="NEWSBOT_",
+        env_nested_delimiter="__",
         env_file=".env",
         env_file_encoding="utf-8",
         extra="forbid",
@@ -168,6 +189,9 @@ class Settings(BaseSettings):
         12.0, description="A digest missed by less than this is posted late, once."
     )
     digest_chart: bool = Field(False, description="Attach a PNG chart of articles per disease.")
+
+    watch: WatchSettings = Field(WatchSettings(), description="Personal watchlists "
+                                 "(NEWSBOT_WATCH__DAILY_CAP, …).")
 
     log_level: str = Field("INFO", description="Logging level of the bot; other commands "
                            "show warnings only, unless `newsbot --verbose`.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # canonical key -> (display name, regex alternatives)
 DISEASES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -239,3 +240,13 @@ def classify(title: str, text: str, threshold: float) -> TopicDecision:
     else:
         reason = f"diseases: {names_d}; therapies: {names_t}"
     return TopicDecision(score >= threshold, score, reason, diseases, therapies)
+
+
+@lru_cache(maxsize=1024)
+def mention_pattern(name: str) -> re.Pattern[str] | None:
+    """A name as written in running text: word-bounded, "VX-19" also as "VX 19" or "VX19"."""
+    parts = [re.escape(p) for p in re.split(r"[-\s]+", name.strip()) if p]
+    if not parts:
+        return None
+    joined = r"[-\s]?".join(parts)
+    return re.compile(rf"(?<![\w]){joined}(?![\w])", re.I)

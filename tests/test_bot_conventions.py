@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 __all__ = ["fake", "bot_library", "sample_template"]
 MANAGE_GUILD = str(1 << 5)
 MODERATOR = {"reingest", "feeds", "digest-subscribe", "digest-unsubscribe", "bot-settings",
-             "feedback"}
+             "feedback", "watch-settings"}
 QUESTION = "What did the LUMEN-2 trial show?"
 
 

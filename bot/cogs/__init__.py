@@ -7,5 +7,6 @@ from bot.cogs.feeds import FeedsCog
 from bot.cogs.help import HelpCog
 from bot.cogs.info import InfoCog
 from bot.cogs.scheduler import SchedulerCog
+from bot.cogs.watch import WatchCog
 
-COGS = (AskCog, InfoCog, HelpCog, FeedsCog, AdminCog, FeedbackCog, SchedulerCog)
+COGS = (AskCog, InfoCog, HelpCog, FeedsCog, AdminCog, FeedbackCog, SchedulerCog, WatchCog)

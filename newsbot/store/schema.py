@@ -1,6 +1,6 @@
 """One schema for every record: articles, chunks (with FTS5), feeds, runs, story links, the
-crash journal (`pending`), guild settings, digest subscriptions and answer feedback; created
-or brought up to date when a connection opens."""
+crash journal (`pending`), guild settings, digest subscriptions, answer feedback and
+watchlists; created or brought up to date when a connection opens."""
 
 from __future__ import annotations
 
@@ -153,6 +153,36 @@ CREATE TABLE IF NOT EXISTS answer_feedback (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS answer_feedback_record ON answer_feedback(record_id);
+-- Personal watchlists: followed topics, alerts sent (once per story, the daily cap) and
+-- each guild's delivery settings.
+CREATE TABLE IF NOT EXISTS watches (
+    id INTEGER PRIMARY KEY,
+    guild_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    topic TEXT NOT NULL,
+    parsed TEXT NOT NULL,
+    immediate INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS watches_user ON watches(guild_id, user_id);
+CREATE TABLE IF NOT EXISTS watch_alerts (
+    guild_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    item_key TEXT NOT NULL,
+    watch_id INTEGER NOT NULL,
+    sent_at INTEGER NOT NULL,
+    via TEXT NOT NULL,
+    PRIMARY KEY (guild_id, user_id, item_key)
+);
+CREATE INDEX IF NOT EXISTS watch_alerts_sent ON watch_alerts(sent_at);
+CREATE TABLE IF NOT EXISTS watch_settings (
+    guild_id INTEGER PRIMARY KEY,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    channel_id INTEGER,
+    prefer_dm INTEGER NOT NULL DEFAULT 1,
+    in_thread INTEGER NOT NULL DEFAULT 0,
+    thread_id INTEGER
+);
 """
 
 # columns newer than some stores: added to older databases on open

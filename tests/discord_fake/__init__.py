@@ -255,8 +255,14 @@ class FakeDiscord:
         404 → code 10003 Unknown Channel. times=None: until clear_failures()."""
         self.rest.channels.fail(channel_id, status, times)
 
+    def refuse_dms(self, user: Member) -> None:
+        """`user` accepts no DMs from the bot (privacy settings): a DM gets 403, code 50007
+        "Cannot send messages to this user", as Discord answers."""
+        self.rest.channels.dms_refused.add(user.id)
+
     def clear_failures(self) -> None:
         self.rest.channels.failures.clear()
+        self.rest.channels.dms_refused.clear()
 
     async def disconnect(self, code: int = 4000) -> None:
         """Close the bot's gateway socket; with a resumable code (4000) the client RESUMEs."""

@@ -18,6 +18,7 @@ class ChannelRoutes:
     def __init__(self, state: DiscordState) -> None:
         self.state = state
         self.failures: dict[int, list[Any]] = {}  # channel id -> [status, times left or None]
+        self.dms_refused: set[int] = set()  # users who accept no DMs from the bot
 
     def routes(self, api: str) -> list[tuple[str, str, Any]]:
         chan = f"{api}/channels/{{cid}}"
@@ -76,6 +77,8 @@ class ChannelRoutes:
         if problem := message_problem(payload, len(rec.files)):
             return error(400, *problem)
         if cid in state.dm_channels:
+            if state.dm_channels[cid].id in self.dms_refused:
+                return error(403, 50007, "Cannot send messages to this user")
             msg = state.dm_message(cid, state.bot, payload)
         else:
             me = state.member_of(state.guild_of[cid], state.bot.id)

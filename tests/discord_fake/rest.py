@@ -41,6 +41,7 @@ class Rest:
         apps = f"{API}/applications/{{app}}"
         routes = [
             ("GET", f"{API}/users/@me", self._get_me),
+            ("POST", f"{API}/users/@me/channels", self._create_dm),
             ("GET", f"{API}/oauth2/applications/@me", self._get_application),
             ("GET", f"{API}/gateway", self._get_gateway),
             ("GET", f"{API}/gateway/bot", self._get_gateway),
@@ -54,6 +55,16 @@ class Rest:
         for method, path, handler in routes:
             app.router.add_route(method, path, handler)
         app.router.add_route("*", "/{tail:.*}", self._unhandled)
+
+    async def _create_dm(self, request: web.Request) -> web.Response:
+        """Open (or return) the DM channel with a member of one of the guilds."""
+        body = request[REC].json or {}
+        wanted = int(body.get("recipient_id") or 0)
+        member = next((m for g in self.state.guilds.values() for m in g.members
+                       if m.id == wanted), None)
+        if member is None:
+            return error(400, 50033, "Invalid Recipient(s)")
+        return respond(self.state.channels[self.state.open_dm(member)])
 
     @web.middleware
     async def middleware(
