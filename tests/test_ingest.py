@@ -116,7 +116,7 @@ def test_changed_article_is_replaced_not_doubled(library, feed_server, settings)
 
     url = feed_server.add("/f.xml", Route(body=feed("first", body1)))
     src = [FeedSource(url, trusted=False)]
-    settings_no_pages = settings.model_copy(update={"fetch_article_pages": False})
+    settings_no_pages = settings.replace(fetch_article_pages=False)
     library.settings = settings_no_pages
     first = run_ingest(library, src, now=NOW)
     assert first.total("new") == 1
