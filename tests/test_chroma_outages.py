@@ -86,7 +86,9 @@ def test_watch_worker_shares_the_server(tmp_path, feed_server):
     feed_url = feed_server.add_file("/w.xml", Path(FEEDS[0]))
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
     env.update({
-        "PYTHONPATH": str(HOOKS), "NEWSBOT_TEST_EMBEDDER": "hashing",
+        # the worktree's code (inherited PYTHONPATH), not whatever the venv has installed
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(HOOKS), os.environ.get("PYTHONPATH")])),
+        "NEWSBOT_TEST_EMBEDDER": "hashing",
         "NEWSBOT_DATA_DIR": str(settings.storage.data_dir), "NEWSBOT_CHROMA_HOST": "127.0.0.1",
         "NEWSBOT_CHROMA_PORT": str(server.port),
         "NEWSBOT_CHROMA_COLLECTION": settings.storage.chroma_collection,
