@@ -108,7 +108,7 @@ class StoreBuilder:
         self.settings = bench_settings(data_dir)
         self.library = Library.open(self.settings, embedder=embedder)
         templates = [t for t in load_templates() if t.on_topic_hint]
-        self.pool = pool_vectors(templates, embedder, self.settings.chunk_chars)
+        self.pool = pool_vectors(templates, embedder, self.settings.embedding.chunk_chars)
         self.all_pool = np.concatenate(self.pool)
         self.rng = np.random.default_rng(seed)
         self.random = random.Random(seed)
@@ -117,8 +117,9 @@ class StoreBuilder:
         for i in range(variants):
             t_index = i % len(templates)
             article = make_article(templates[t_index], i, seed + 1)
-            decision = classify(article.title, article.text, self.settings.topic_threshold)
-            chunks = chunk_sentences(split_sentences(article.text), self.settings.chunk_chars)
+            decision = classify(article.title, article.text, self.settings.topics.threshold)
+            chunks = chunk_sentences(split_sentences(article.text),
+                                     self.settings.embedding.chunk_chars)
             self.variants.append((t_index, article, decision, chunks or [article.title],
                                   find_trial_ids(article.text)))
 
@@ -181,7 +182,7 @@ def measure_store(data_dir: Path, rounds: int = 3, backend: str = "torch",
     if embedder is None:  # as Library.open would, but with the ONNX export cached in bench/out
         from newsbot.embedding import load_embedder
 
-        embedder = load_embedder(settings.embedding_model, settings.embed_batch_size, backend,
+        embedder = load_embedder(settings.embedding.model, settings.embedding.batch_size, backend,
                                  OUT_DIR / "models")
     with quiet_logs():
         library = Library.open(settings, embedder=embedder)

@@ -50,9 +50,9 @@ def bench_settings(data_dir: Path, **overrides: Any) -> Any:
 
 def default_backend() -> str:
     """The embedding backend newsbot uses by default (settings): the figures follow it."""
-    from newsbot.settings import Settings
+    from newsbot.settings import EmbeddingSettings
 
-    return str(Settings.model_fields["embedding_backend"].default)
+    return str(EmbeddingSettings.model_fields["backend"].default)
 
 
 def timed(fn: Callable[[], T]) -> tuple[float, T]:

@@ -160,8 +160,8 @@ def measure(splits: tuple[str, ...] = ("test",), embedder: Any = None,
             rows = _rows(library.store)
             rules: dict[str, Callable[[], dict[str, str]]] = {
                 "main-branch rule (before)": lambda: with_copies(rows, main_rule(
-                    rows, settings.story_similarity, settings.near_duplicate_jaccard,
-                    settings.story_window_days)),
+                    rows, settings.topics.story_similarity, settings.topics.near_duplicate_jaccard,
+                    settings.topics.story_window_days)),
                 **{f"dense cosine >= {t} within 3 days":
                    (lambda t=t: with_copies(rows, dense_rule(rows, t)))
                    for t in DENSE_THRESHOLDS},

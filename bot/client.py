@@ -96,11 +96,11 @@ class NewsBot(commands.Bot):
             override = (await self.guild_settings(guild_id)).ask_cooldown
             if override is not None:
                 return override
-        return self.settings.ask_cooldown_seconds
+        return self.settings.discord.ask_cooldown_seconds
 
     async def digest_chart(self, digest: Digest) -> bytes | None:
-        """The optional articles-per-disease PNG (settings.digest_chart), or None."""
-        if not self.settings.digest_chart or digest.empty:
+        """The optional articles-per-disease PNG (settings.digest.chart), or None."""
+        if not self.settings.digest.chart or digest.empty:
             return None
         chart = await self.core(disease_chart, digest.until)
         if chart is None:
@@ -120,7 +120,7 @@ class NewsBot(commands.Bot):
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
-        guild_id = self.settings.discord_guild_id
+        guild_id = self.settings.discord.guild_id
         if guild_id:
             guild = discord.Object(guild_id)
             self.tree.copy_global_to(guild=guild)

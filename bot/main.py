@@ -31,7 +31,7 @@ NO_TOKEN = (
 def _chat_model(settings: Settings) -> Any | None:
     """The configured chat model; None (the bot answers extractively) when it cannot be
     built, e.g. an OpenAI model with no API key: a bad LLM setting never stops the bot."""
-    if not settings.llm_model:
+    if not settings.llm.model:
         return None
     from newsbot.errors import LLMUnavailable
     from newsbot.llm import make_chat_model
@@ -44,7 +44,7 @@ def _chat_model(settings: Settings) -> Any | None:
 
 
 async def main(settings: Settings) -> int:
-    if settings.discord_token is None:
+    if settings.discord.token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
     task = asyncio.current_task()
@@ -62,7 +62,7 @@ async def main(settings: Settings) -> int:
         log.info("answer mode: %s; store: %s", settings.describe_llm(), library.store.description)
         bot = NewsBot(library, settings, chat_model=chat_model)
         async with bot:
-            await bot.start(settings.discord_token.get_secret_value())
+            await bot.start(settings.discord.token.get_secret_value())
     finally:
         if bot is not None:  # let a running ingestion finish its writes (up to a minute)
             with contextlib.suppress(TimeoutError):

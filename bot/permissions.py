@@ -55,7 +55,7 @@ async def is_moderator(bot: NewsBot, user: discord.abc.User, guild: discord.Guil
     perms = permissions or user.guild_permissions
     if perms.manage_guild or perms.administrator:
         return True
-    names = {bot.settings.moderator_role}
+    names = {bot.settings.discord.moderator_role}
     names.add((await bot.guild_settings(guild.id)).moderator_role)
     names.discard(None)
     return any(role.name in names or str(role.id) in names for role in user.roles)
@@ -75,7 +75,7 @@ def moderator_only() -> Callable[[T], T]:
 
 
 def ask_cooldown() -> Callable[[T], T]:
-    """Per-user cooldown on /ask: settings.ask_cooldown_seconds, or the guild's override."""
+    """Per-user cooldown on /ask: settings.discord.ask_cooldown_seconds, or the guild's override."""
 
     async def predicate(interaction: discord.Interaction[Any]) -> bool:
         bot: NewsBot = interaction.client  # type: ignore[assignment]

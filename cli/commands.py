@@ -35,7 +35,7 @@ def opened(settings: Settings, *, store_optional: bool = False) -> Iterator[Libr
 def chat_model_for(settings: Settings) -> Any | None:
     """The configured chat model; None (extractive answers, with a one-line notice) when it
     cannot be built, e.g. an OpenAI model with no API key."""
-    if not settings.llm_model:
+    if not settings.llm.model:
         return None
     from newsbot.errors import LLMUnavailable
     from newsbot.llm import make_chat_model
@@ -99,10 +99,10 @@ def ingest(args: argparse.Namespace, settings: Settings) -> int:
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from newsbot.store import writable
 
-    if not writable(settings.data_dir):  # say so before copying a read-only store
+    if not writable(settings.storage.data_dir):  # say so before copying a read-only store
         from newsbot.errors import StoreReadOnly
 
-        raise StoreReadOnly(settings.data_dir)
+        raise StoreReadOnly(settings.storage.data_dir)
     with opened(settings) as library:
         locations = followed_locations(library, args.feeds) if args.feeds else []
         while True:
@@ -113,7 +113,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
                 print_report(report)
             if not args.watch:
                 return 1 if report.status == "failed" else 0
-            time.sleep(settings.ingest_interval.total_seconds())
+            time.sleep(settings.schedule.ingest_interval.total_seconds())
 
 
 def articles(args: argparse.Namespace, settings: Settings) -> int:
@@ -223,7 +223,7 @@ def _follow_only(library: Library, files: list[str]) -> None:
     """The demo store follows the sample feeds and nothing else (older demo stores were
     seeded from feeds.toml by `reingest`)."""
     feeds = library.store.feeds
-    feeds.seed_once(library.settings.feeds_file)  # marks it seeded
+    feeds.seed_once(library.settings.storage.feeds_file)  # marks it seeded
     for feed in feeds.list():
         if feed.url not in files:
             feeds.remove(feed.url)
@@ -233,16 +233,16 @@ def demo(args: argparse.Namespace, settings: Settings) -> int:
     """Sample feeds into a separate demo data dir, so real data never mixes with fiction."""
     # the sample feeds are fixed in time: read "this week" against their own today; the
     # demo follows only them, never feeds.toml's real feeds (`reingest` re-reads them)
-    demo_settings = settings.model_copy(
-        update={"data_dir": settings.data_dir / "demo", "fetch_article_pages": False,
-                "now": settings.now or SAMPLE_FEEDS_NOW, "feeds_file": NO_FEEDS_FILE})
-    files = sorted(str(p) for p in settings.sample_feeds_dir.glob("*.xml"))
+    demo_settings = settings.replace(
+        data_dir=settings.storage.data_dir / "demo", fetch_article_pages=False,
+        now=settings.now or SAMPLE_FEEDS_NOW, feeds_file=NO_FEEDS_FILE)
+    files = sorted(str(p) for p in settings.storage.sample_feeds_dir.glob("*.xml"))
     try:
         return _demo(demo_settings, files)
     except EmbeddingMismatch:  # made by an older version: it is only the sample feeds, redo it
         print("The demo store was embedded by another embedding backend; rebuilding it from "
               "the bundled sample feeds.", file=sys.stderr)
-        shutil.rmtree(demo_settings.data_dir)
+        shutil.rmtree(demo_settings.storage.data_dir)
         forget_clients()
         return _demo(demo_settings, files)
 
@@ -265,7 +265,7 @@ def _demo(demo_settings: Settings, files: list[str]) -> int:
 
 
 def bot(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.discord_token is None:
+    if settings.discord.token is None:
         print(
             "DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications"
             " (see README: 'Running the Discord bot'), put DISCORD_TOKEN=... in .env, and run "
@@ -279,7 +279,7 @@ def bot(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def start(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.discord_token is not None:
+    if settings.discord.token is not None:
         return bot(args, settings)
     print("No DISCORD_TOKEN set: starting the local console over the bundled sample feeds.",
           file=sys.stderr)

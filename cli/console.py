@@ -32,7 +32,7 @@ MAX_LATEST = 25
 
 
 def _history_file(library: Library) -> str:
-    return str(library.settings.data_dir / ".console_history")
+    return str(library.settings.storage.data_dir / ".console_history")
 
 
 def _setup_readline(library: Library) -> Callable[[], None]:

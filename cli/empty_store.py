@@ -14,7 +14,7 @@ def nothing_ingested(library: Library) -> str | None:
     counts = library.store.articles.counts()
     if counts["articles"] or counts["skipped"] or counts["duplicates"]:
         return None
-    data_dir = library.settings.data_dir
+    data_dir = library.settings.storage.data_dir
     demo = data_dir / "demo"
     lines = [f"Nothing has been ingested into {data_dir} yet. `newsbot ingest` fetches the "
              "followed feeds (`newsbot feeds list`; they need internet)."]

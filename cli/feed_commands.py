@@ -21,7 +21,7 @@ def feeds(args: argparse.Namespace, settings: Settings) -> int:
 def _feeds(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     from newsbot.feeds import feed_line
 
-    store.feeds.seed_once(settings.feeds_file)
+    store.feeds.seed_once(settings.storage.feeds_file)
     if args.feeds_command == "list":
         for feed in store.feeds.list():
             print(feed_line(feed))
@@ -68,9 +68,9 @@ def check_location(location: str, settings: Settings) -> str:
     from newsbot.errors import FeedError
 
     path = Path(location)
-    if path.stat().st_size > settings.max_feed_bytes:
-        raise FeedError(f"{path} is larger than the {settings.max_feed_bytes:,}-byte limit.")
-    parsed = parse_feed(path.read_bytes(), max_entries=settings.max_entries_per_feed)
+    if path.stat().st_size > settings.fetch.max_feed_bytes:
+        raise FeedError(f"{path} is larger than the {settings.fetch.max_feed_bytes:,}-byte limit.")
+    parsed = parse_feed(path.read_bytes(), max_entries=settings.fetch.max_entries_per_feed)
     if not parsed.entries and not parsed.title:
         raise FeedError(f"{path} is not an RSS or Atom feed.")
     return parsed.title

@@ -21,8 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Reads SQLite only, so it works while the bot holds the vector store."""
-    if not settings.sqlite_path.exists():
-        raise NewsbotError(f"Nothing recorded yet: no database in {settings.data_dir}.")
+    if not settings.storage.sqlite_path.exists():
+        raise NewsbotError(f"Nothing recorded yet: no database in {settings.storage.data_dir}.")
     from newsbot.store import Store
 
     with Store.open(settings, vectors=False) as store:

@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"newsbot: configuration error: {exc}", file=sys.stderr)
         return 2
     if getattr(args, "now", None):
-        settings = settings.model_copy(update={"now": args.now})
+        settings = settings.replace(now=args.now)
     logs.configure(settings.log_level, verbose=args.verbose,
                    long_running=args.command in LONG_RUNNING)
     try:

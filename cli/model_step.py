@@ -20,7 +20,7 @@ def prepare_embedder(library: Library) -> None:
     if needs_export is None or not needs_export():
         return
     cache = library.settings.model_cache
-    int8 = library.settings.embedding_backend == "onnx-int8"
+    int8 = library.settings.embedding.backend == "onnx-int8"
     label = (f"One-time setup: exporting the embedding model to ONNX"
              f"{' and quantising it to int8' if int8 else ''} in {cache} "
              f"(about {'20-60' if int8 else '15-40'} s; later runs reuse it)")

@@ -121,14 +121,14 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
 
 def make_client(settings: Settings) -> httpx.Client:
-    timeout = httpx.Timeout(settings.fetch_timeout, connect=min(10.0, settings.fetch_timeout))
+    timeout = httpx.Timeout(settings.fetch.timeout, connect=min(10.0, settings.fetch.timeout))
     transport = httpx.HTTPTransport(trust_env=False)
     # httpx does not take a network backend; its connection pool does.
     transport._pool._network_backend = _DeadlineBackend()  # noqa: SLF001
     return httpx.Client(
         timeout=timeout,
         follow_redirects=False,
-        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        headers={"User-Agent": settings.fetch.user_agent, "Accept-Encoding": "gzip, deflate"},
         trust_env=False,
         transport=transport,
     )
@@ -265,7 +265,7 @@ def fetch(
     not retried. With `hosts`, a host that timed out too often in this run is skipped.
     """
     started = time.monotonic()
-    ends = started + settings.fetch_total_timeout
+    ends = started + settings.fetch.total_timeout
     if deadline is not None:
         ends = min(ends, deadline)
     _, first_host, _ = _parse_url(url)
@@ -283,8 +283,8 @@ def fetch(
             message = str(exc)
             if attempt:
                 message = f"{message.rstrip('.')} (tried {attempt + 1} times)."
-            delay = settings.retry_backoff * (2**attempt)
-            if (attempt >= settings.fetch_retries or time.monotonic() + delay >= ends
+            delay = settings.fetch.retry_backoff * (2**attempt)
+            if (attempt >= settings.fetch.retries or time.monotonic() + delay >= ends
                     or (hosts is not None and hosts.exhausted(exc.host))):
                 raise FeedError(message) from None
             log.info("retrying %s in %.2fs: %s", url, delay, exc)
@@ -313,10 +313,10 @@ def _fetch_once(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    allow = settings.allowed_hosts
+    allow = settings.fetch.allowed_hosts
     _, origin_host, origin_port = _parse_url(url)
     current = url
-    for _ in range(settings.max_redirects + 1):
+    for _ in range(settings.fetch.max_redirects + 1):
         _, host, port = _parse_url(current)
         # The operator vouches for the host of the URL they gave, not for where it redirects.
         checked = not (trusted and (host.lower(), port) == (origin_host.lower(), origin_port))
@@ -353,7 +353,7 @@ def _fetch_once(
         except httpx.TimeoutException:
             if _deadline_passed():
                 raise DeadlinePassed(host) from None
-            raise _Retryable(f"{current} timed out after {settings.fetch_timeout:g}s.", host,
+            raise _Retryable(f"{current} timed out after {settings.fetch.timeout:g}s.", host,
                              timed_out=True) from None
         except httpx.DecodingError as exc:
             raise FeedError(f"{current} sent a body that could not be decoded: {exc}") from None
@@ -364,7 +364,7 @@ def _fetch_once(
             if dns is not None:  # a name that does not resolve will not a second later
                 raise FeedError(f"Cannot resolve {host}: {dns.strerror or dns}") from None
             raise _Retryable(f"Could not connect to {current}: {exc}", host) from None
-    raise FeedError(f"{url} redirected more than {settings.max_redirects} times.")
+    raise FeedError(f"{url} redirected more than {settings.fetch.max_redirects} times.")
 
 
 def _deadline_passed() -> bool:

@@ -23,11 +23,9 @@ import numpy as np
 
 from newsbot.query import names_in
 from newsbot.sentences import jaccard, shingles
+from newsbot.settings import TopicSettings
 from newsbot.topics import NCT_RE, is_generic
 
-# Syndicated copies are near-identical in meaning as well as in words; only candidates this
-# close in embedding space get the (slower) word-overlap check.
-SYNDICATION_COSINE = 0.9
 # Below the dense threshold, shared specifics must come with at least this much similarity:
 # MiniLM puts every article of one beat around 0.4-0.6.
 ENTITY_COSINE = 0.5
@@ -188,6 +186,9 @@ class Grouper:
     duplicate_jaccard: float
     window_days: float
     common: frozenset[str] = frozenset()
+    # Syndicated copies are near-identical in meaning as well as in words; only candidates
+    # this close in embedding space get the (slower) word-overlap check.
+    syndication_cosine: float = TopicSettings().syndication_cosine
 
     def features(self, title: str, text: str) -> Features:
         return features(title, text, self.common)
@@ -245,7 +246,7 @@ class Grouper:
         order = np.argsort(-sims)
         own_shingles: set[str] | None = None
         for index in order:
-            if sims[index] < SYNDICATION_COSINE:
+            if sims[index] < self.syndication_cosine:
                 break
             other = others[index]
             own_shingles = own_shingles if own_shingles is not None else shingles(text)

@@ -34,7 +34,6 @@ from newsbot.topics import TopicDecision, classify, find_trial_ids
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
-FULL_TEXT_CHARS = 600  # shorter feed content counts as a teaser: fetch the page instead
 FUTURE_TOLERANCE = timedelta(hours=24)
 READ_AHEAD = True  # read the next feed while this one is embedded (False: one at a time)
 
@@ -149,13 +148,13 @@ def _texts_ahead(library: Library, source: FeedSource, parsed: ParsedFeed, full:
         if not full and articles.get(aid) and articles.entry_hash(aid) == _entry_hash(entry):
             continue
         text = html_to_text(entry.content_html)
-        if len(text) >= FULL_TEXT_CHARS:
-            out[id(entry)] = (text, classify(entry.title, text, library.settings.topic_threshold))
+        if len(text) >= library.settings.fetch.full_text_chars:
+            out[id(entry)] = (text, classify(entry.title, text, library.settings.topics.threshold))
     return out
 
 
 def configured_sources(library: Library) -> list[FeedSource]:
-    library.store.feeds.seed_once(library.settings.feeds_file)
+    library.store.feeds.seed_once(library.settings.storage.feeds_file)
     return [FeedSource(f.url, trusted=False) for f in library.store.feeds.list()]
 
 
@@ -189,8 +188,8 @@ def run_ingest(
     sources = configured_sources(library) if sources is None else sources
     settings = library.settings
     with make_client(settings) as client:
-        fetching = _Fetching(client, HostBudget(settings.host_max_timeouts),
-                             settings.max_article_pages, settings.article_pages_seconds)
+        fetching = _Fetching(client, HostBudget(settings.fetch.host_max_timeouts),
+                             settings.fetch.max_article_pages, settings.fetch.article_pages_seconds)
         reader = _Reader(library, fetching, full) if READ_AHEAD else None
         try:
             _ingest_sources(library, fetching, reader, sources, full, report, now, progress)
@@ -285,12 +284,13 @@ def _fetch_source(library: Library, fetching: _Fetching, source: FeedSource, ful
         path = Path(source.url)
         if not path.is_file():
             raise FeedError(f"No feed file at {path}.")
-        if path.stat().st_size > settings.max_feed_bytes:
-            raise FeedError(f"{path} is larger than the {settings.max_feed_bytes:,}-byte limit.")
-        return None, parse_feed(path.read_bytes(), max_entries=settings.max_entries_per_feed)
+        if path.stat().st_size > settings.fetch.max_feed_bytes:
+            raise FeedError(f"{path} is larger than the {settings.fetch.max_feed_bytes:,}-byte "
+                            "limit.")
+        return None, parse_feed(path.read_bytes(), max_entries=settings.fetch.max_entries_per_feed)
     state = library.store.feeds.get(source.url)
     result = fetch(
-        fetching.client, source.url, settings, max_bytes=settings.max_feed_bytes,
+        fetching.client, source.url, settings, max_bytes=settings.fetch.max_feed_bytes,
         trusted=source.trusted, hosts=fetching.hosts,
         etag=None if full or not state else state.etag,
         last_modified=None if full or not state else state.last_modified,
@@ -299,7 +299,7 @@ def _fetch_source(library: Library, fetching: _Fetching, source: FeedSource, ful
     if result.not_modified:
         return result, None
     return result, parse_feed(result.content, result.content_type,
-                              settings.max_entries_per_feed, base_url=result.final_url)
+                              settings.fetch.max_entries_per_feed, base_url=result.final_url)
 
 
 def _read_source(library: Library, fetching: _Fetching, source: FeedSource, full: bool,
@@ -392,18 +392,18 @@ def _entry_hash(entry: RawEntry) -> str:
 
 def _extract_text(library: Library, fetching: _Fetching, entry: RawEntry) -> str:
     text = html_to_text(entry.content_html)
-    if len(text) >= FULL_TEXT_CHARS:
+    if len(text) >= library.settings.fetch.full_text_chars:
         return text
     summary = html_to_text(entry.summary_html)
     settings = library.settings
     deadline = None
-    if settings.fetch_article_pages and is_safe_link(entry.link):
+    if settings.fetch.article_pages and is_safe_link(entry.link):
         deadline = fetching.page_deadline(entry.link)
     if deadline is not None:
         started = time.monotonic()
         try:
             page = fetch(fetching.client, entry.link, settings,
-                         max_bytes=settings.max_page_bytes, trusted=False,
+                         max_bytes=settings.fetch.max_page_bytes, trusted=False,
                          accept="text/html,application/xhtml+xml", hosts=fetching.hosts,
                          deadline=deadline)
             page_text = page_to_text(page.content, page.final_url)
@@ -443,7 +443,7 @@ def _prepare(library: Library, fetching: _Fetching, source: FeedSource, outlet: 
         text, decision = ahead
     else:
         text = _extract_text(library, fetching, entry) or entry.title
-        decision = classify(entry.title, text, settings.topic_threshold)
+        decision = classify(entry.title, text, settings.topics.threshold)
     clock = now or datetime.now(UTC)
     published = entry.published
     if published and published > clock + FUTURE_TOLERANCE:
@@ -511,7 +511,7 @@ def _store_batch(library: Library, items: list[_Prepared], fr: FeedReport) -> in
     if not items:
         return 0
     settings = library.settings
-    chunk_lists = [make_chunks(item.record, settings.chunk_chars) for item in items]
+    chunk_lists = [make_chunks(item.record, settings.embedding.chunk_chars) for item in items]
     texts = [embedding_text(item.record.title, c.index, c.text)
              for item, chunks in zip(items, chunk_lists, strict=True) for c in chunks]
     vectors = library.embedder.encode(texts)
@@ -576,14 +576,14 @@ def _place(library: Library, item: _Prepared, chunks: list[Chunk], chunk_vectors
     settings = library.settings
     record = item.record
     when = record.published or record.ingested_at
-    window = timedelta(days=settings.story_window_days)
-    neighbours = load_neighbours(library.store, when, settings.story_window_days) + [
+    window = timedelta(days=settings.topics.story_window_days)
+    neighbours = load_neighbours(library.store, when, settings.topics.story_window_days) + [
         n for n in placed if abs(n.published - when) <= window]
     placement = place(record.id, record.text, article_vector, neighbours,
-                      settings.story_similarity, settings.near_duplicate_jaccard,
+                      settings.topics.story_similarity, settings.topics.near_duplicate_jaccard,
                       title=record.title, when=when, dated=record.published is not None,
-                      window_days=settings.story_window_days,
-                      common=common_words(settings.embedding_model))
+                      window_days=settings.topics.story_window_days,
+                      common=common_words(settings.embedding.model))
     if placement.duplicate_of:
         fr.duplicates += 1
         dup = replace(record, duplicate_of=placement.duplicate_of, story_id=placement.story_id)

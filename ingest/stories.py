@@ -85,8 +85,9 @@ def place(
 def grouper_for(settings: Settings) -> Grouper:
     from newsbot.retrieval import common_words
 
-    return Grouper(settings.story_similarity, settings.near_duplicate_jaccard,
-                   settings.story_window_days, common_words(settings.embedding_model))
+    return Grouper(settings.topics.story_similarity, settings.topics.near_duplicate_jaccard,
+                   settings.topics.story_window_days, common_words(settings.embedding.model),
+                   syndication_cosine=settings.topics.syndication_cosine)
 
 
 @dataclass(frozen=True)

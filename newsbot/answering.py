@@ -164,7 +164,7 @@ def answer_question(
     now: datetime | None = None,
 ) -> Answer:
     settings = library.settings
-    question = check_question(question, settings.max_question_chars)
+    question = check_question(question, settings.answer.max_question_chars)
     now = library.settings.current_time(now)
     context = follow_up_context(question, history)
     pq = parse(library, question, now=now, history=context.questions)
@@ -179,7 +179,8 @@ def answer_question(
         answer = not_found(library, pq, " ".join(pq.unknown_names), disease=disease)
     else:
         # twice the cited maximum: the summariser picks its stories from these
-        hits = rank(library, pq, now=now, disease=disease, limit=settings.answer_sources * 2)
+        hits = rank(library, pq, now=now, disease=disease,
+                    limit=settings.retrieval.answer_sources * 2)
         missing = _missing(pq, hits) if hits else None
         if not hits:
             answer = not_found(library, pq, " ".join(pq.rare_words) or None, disease=disease)
@@ -221,25 +222,26 @@ def _summarise(library: Library, pq: ParsedQuery, hits: list[Hit],
                history: list[tuple[str, str]] | None, chat_model: Any | None) -> Answer:
     settings = library.settings
     hits = _ordered_hits(pq, hits)
-    sources = number_sources(library, [h.article for h in hits[:settings.answer_sources * 2]])
+    cited = hits[:settings.retrieval.answer_sources * 2]
+    sources = number_sources(library, [h.article for h in cited])
     notices: list[str] = []
     mode = "extractive"
     sections: dict[str, list[Statement]] | None = None
     if chat_model is not None:
         from newsbot.llm import llm_sections
 
-        llm_sources = sources[:settings.answer_sources]
+        llm_sources = sources[:settings.retrieval.answer_sources]
         try:
             sections = llm_sections(chat_model, pq.question, to_passages(library, hits),
-                                    llm_sources, history, timeout=settings.llm_timeout,
-                                    max_statements=settings.section_sentences,
+                                    llm_sources, history, timeout=settings.llm.timeout,
+                                    max_statements=settings.answer.section_sentences,
                                     guidance=guidance(pq))
             mode = "llm"
         except LLMUnavailable as exc:
             log.warning("LLM failed, falling back to extractive: %s", exc)
             notices.append(f"{exc} — showing an extractive summary of the articles instead.")
     if sections is None:
-        sections = summarise(pq, hits, sources, settings.section_sentences)
+        sections = summarise(pq, hits, sources, settings.answer.section_sentences)
     sections, used = renumber(sections, sources)
     if not used:
         return Answer(pq.question, False, {k: [] for k in SECTION_KEYS}, [], mode,

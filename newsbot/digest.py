@@ -139,7 +139,7 @@ def build_digest(library: Library, *, since: datetime | None = None,
                  per_section: int = 2) -> Digest:
     now = library.settings.current_time(now)
     since = since or now - timedelta(hours=24)
-    top_n = library.settings.digest_top_stories if top_n is None else top_n
+    top_n = library.settings.digest.top_stories if top_n is None else top_n
     known = [a for a in library.store.articles.list(since=since) if a.ingested_at <= now]
     fresh = [a for a in known if _when(a) <= now]
     late = [a for a in library.store.articles.list(ingested_since=since)

@@ -23,8 +23,8 @@ class Library:
         given); closing the library closes the store. The store records which embedding its
         vectors come from and refuses another."""
         if embedder is None:
-            embedder = LazyEmbedder(settings.embedding_model, settings.embed_batch_size,
-                                    settings.embedding_backend, settings.model_cache)
+            embedder = LazyEmbedder(settings.embedding.model, settings.embedding.batch_size,
+                                    settings.embedding.backend, settings.model_cache)
         store = Store.open(settings, tolerate_store_down=tolerate_store_down,
                            embedding=vector_kind(getattr(embedder, "name", "")) or None)
         return cls(settings=store.settings, store=store, embedder=embedder)

@@ -63,39 +63,39 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
     """Build the configured chat model (call once per process and keep it)."""
     from langchain.chat_models import init_chat_model
 
-    if not settings.llm_model:
+    if not settings.llm.model:
         raise LLMUnavailable("No language model is configured (set NEWSBOT_LLM_MODEL)")
     try:
-        return init_chat_model(settings.llm_model, **_model_kwargs(settings))
+        return init_chat_model(settings.llm.model, **_model_kwargs(settings))
     except ImportError as exc:
         raise LLMUnavailable(
-            f"The language model {settings.llm_model!r} needs a package that is not "
+            f"The language model {settings.llm.model!r} needs a package that is not "
             f"installed: {exc}"
         ) from None
     except Exception as exc:  # unknown provider, missing credentials, a rejected setting
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LLMUnavailable(
-            f"The language model {settings.llm_model!r} cannot be used: {reason}"
+            f"The language model {settings.llm.model!r} cannot be used: {reason}"
         ) from None
 
 
 def _model_kwargs(settings: Settings) -> dict[str, Any]:
-    provider = _provider(settings.llm_model or "")
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    kwargs: dict[str, Any] = {"temperature": settings.llm_temperature}
-    if settings.llm_base_url:
-        kwargs["base_url"] = settings.llm_base_url
+    provider = _provider(settings.llm.model or "")
+    key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
+    kwargs: dict[str, Any] = {"temperature": settings.llm.temperature}
+    if settings.llm.base_url:
+        kwargs["base_url"] = settings.llm.base_url
     if provider == "ollama":
         # ChatOllama has no timeout/max_retries fields; its httpx client takes the timeout.
-        kwargs["client_kwargs"] = {"timeout": settings.llm_timeout}
+        kwargs["client_kwargs"] = {"timeout": settings.llm.timeout}
         if key:
             kwargs["headers"] = {"Authorization": f"Bearer {key}"}
         return kwargs
-    kwargs["timeout"] = settings.llm_timeout
+    kwargs["timeout"] = settings.llm.timeout
     kwargs["max_retries"] = 0  # a failed call falls back to the extractive summary instead
     if key:
         kwargs["api_key"] = key
-    elif provider == "openai" and settings.llm_base_url and not os.environ.get("OPENAI_API_KEY"):
+    elif provider == "openai" and settings.llm.base_url and not os.environ.get("OPENAI_API_KEY"):
         kwargs["api_key"] = NO_KEY_PLACEHOLDER  # the client refuses to start without a key
     return kwargs
 

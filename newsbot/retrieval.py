@@ -255,7 +255,7 @@ _names_cache: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}
 
 def stored_names(library: Library) -> frozenset[str]:
     """Names in stored titles (products, companies, trials), for spelling correction."""
-    key = str(library.settings.sqlite_path)
+    key = str(library.settings.storage.sqlite_path)
     stamp = library.store.keywords.stamp()
     cached = _names_cache.get(key)
     if cached and cached[0] == stamp:
@@ -269,7 +269,7 @@ def stored_names(library: Library) -> frozenset[str]:
 def lexicon(library: Library) -> Lexicon:
     return Lexicon(contains=lambda term: article_count_matching(library, term) > 0,
                    names=lambda: stored_names(library),
-                   common=common_words(library.settings.embedding_model))
+                   common=common_words(library.settings.embedding.model))
 
 
 def parse(library: Library, question: str, *, now: datetime | None = None,
@@ -299,7 +299,7 @@ def _dense(library: Library, vector: np.ndarray, pq: ParsedQuery,
     where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
     best: dict[str, tuple[float, list[str]]] = {}
     # an article scores its best chunk, so ask for more chunks than articles are wanted
-    wanted = 2 * library.settings.retrieval_candidates
+    wanted = 2 * library.settings.retrieval.candidates
     for hit in library.store.vectors.query(vector, wanted, where):
         aid = str(hit.metadata.get("article_id", ""))
         sim, ids = best.get(aid, (-1.0, []))
@@ -326,15 +326,15 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
     if vector is None:
         vector = library.embedder.encode([pq.search_text])[0]
     dense = _dense(library, vector, pq, disease)
-    keyword = _keyword(library, pq, disease, settings.retrieval_candidates)
+    keyword = _keyword(library, pq, disease, settings.retrieval.candidates)
     keyword_set = set(keyword)
     dense_order = sorted(dense, key=lambda a: -dense[a][0])
     fused: dict[str, float] = {}
     for ranking in (dense_order, keyword):
         for r, aid in enumerate(ranking):
-            fused[aid] = fused.get(aid, 0.0) + 1.0 / (settings.rrf_k + r + 1)
+            fused[aid] = fused.get(aid, 0.0) + 1.0 / (settings.retrieval.rrf_k + r + 1)
     articles = library.store.articles.get_many(fused)
-    per_article = settings.max_chunks_per_story
+    per_article = settings.retrieval.max_chunks_per_story
     chunk_ids = [cid for aid in fused for cid in dense.get(aid, (0.0, []))[1][:per_article]]
     chunks = library.store.articles.chunks(chunk_ids)
     hits: list[Hit] = []
@@ -349,7 +349,7 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
         has_entity, has_disease, has_therapy, has_event = _constraints(article, pq, linked)
         # keyword evidence lowers the bar: "FcRn blockers" is answered by the one article
         # that names FcRn even when MiniLM finds the wording only loosely similar
-        floor = settings.min_relevance - (KEYWORD_SLACK if aid in keyword_set else 0.0)
+        floor = settings.retrieval.min_relevance - (KEYWORD_SLACK if aid in keyword_set else 0.0)
         if pq.rare_words and not pq.entities:
             floor += RARE_WORD_BAR  # "zorblatt therapy": only a strong match answers
         if pq.kind == "period" and (not (pq.terms or pq.named_diseases) or (
@@ -377,8 +377,9 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
         factor *= 1.0 if has_event else MISSING_THERAPY
         if pq.wants_recent and article.published:
             age = max(0.0, (now - article.published).total_seconds() / 86400)
-            weight = settings.recency_weight * (1.0 if pq.kind in ("status", "period") else 0.5)
-            factor *= 1.0 + weight * 0.5 ** (age / settings.recency_half_life_days)
+            weight = settings.retrieval.recency_weight * (
+                1.0 if pq.kind in ("status", "period") else 0.5)
+            factor *= 1.0 + weight * 0.5 ** (age / settings.retrieval.recency_half_life_days)
         best = tuple(chunks[c] for c in dense.get(aid, (0.0, []))[1][:per_article]
                      if c in chunks)
         hits.append(Hit(article, score * factor, sim, best, has_entity, has_disease,
@@ -481,7 +482,7 @@ def retrieve(library: Library, query: Query, *, limit: int | None = None,
     if query.since:
         pq = pq.with_since(query.since)
     hits = rank(library, pq, now=now, vector=vector, disease=query.disease,
-                limit=limit or library.settings.answer_sources * 2)
+                limit=limit or library.settings.retrieval.answer_sources * 2)
     return to_passages(library, hits)
 
 

@@ -73,7 +73,7 @@ def test_answer_is_grounded_cited_and_reads_well(sample_library):
                       sample_library.store.sqlite.execute("SELECT text FROM articles"))
     cited: set[int] = set()
     for key in SECTION_KEYS:
-        room = sample_library.settings.section_sentences + (
+        room = sample_library.settings.answer.section_sentences + (
             HAPPENING_EXTRA if key == "whats_happening" else 0)
         assert len(answer.sections[key]) <= room
         for statement in answer.sections[key]:

@@ -71,7 +71,7 @@ def test_server_dies_mid_run_then_comes_back(tmp_path):
         server.stop()
         with pytest.raises(StoreUnavailable):
             retrieve(library, Query("lupus nephritis CAR-T"))
-        server = start_on(tmp_path / "chroma", settings.chroma_port)
+        server = start_on(tmp_path / "chroma", settings.storage.chroma_port)
         assert retrieve(library, Query("lupus nephritis CAR-T")), "data survived the restart"
         report = run_ingest(library, sources_from_args(FEEDS))
         assert report.status == "ok"
@@ -86,10 +86,12 @@ def test_watch_worker_shares_the_server(tmp_path, feed_server):
     feed_url = feed_server.add_file("/w.xml", Path(FEEDS[0]))
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
     env.update({
-        "PYTHONPATH": str(HOOKS), "NEWSBOT_TEST_EMBEDDER": "hashing",
-        "NEWSBOT_DATA_DIR": str(settings.data_dir), "NEWSBOT_CHROMA_HOST": "127.0.0.1",
+        # the worktree's code (inherited PYTHONPATH), not whatever the venv has installed
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(HOOKS), os.environ.get("PYTHONPATH")])),
+        "NEWSBOT_TEST_EMBEDDER": "hashing",
+        "NEWSBOT_DATA_DIR": str(settings.storage.data_dir), "NEWSBOT_CHROMA_HOST": "127.0.0.1",
         "NEWSBOT_CHROMA_PORT": str(server.port),
-        "NEWSBOT_CHROMA_COLLECTION": settings.chroma_collection,
+        "NEWSBOT_CHROMA_COLLECTION": settings.storage.chroma_collection,
         "NEWSBOT_FETCH_ARTICLE_PAGES": "false", "NEWSBOT_INGEST_INTERVAL": "1",
         "NEWSBOT_ALLOW_HOSTS": "127.0.0.1",
     })

@@ -102,14 +102,15 @@ def newsbot(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env.update({
         "PYTHONPATH": os.pathsep.join(filter(None, [str(HOOKS), env.get("PYTHONPATH")])),
         "NEWSBOT_TEST_EMBEDDER": "hashing",
-        "NEWSBOT_DATA_DIR": str(settings.data_dir),
-        "NEWSBOT_CHROMA_HOST": str(settings.chroma_host),
-        "NEWSBOT_CHROMA_PORT": str(settings.chroma_port),
-        "NEWSBOT_CHROMA_COLLECTION": settings.chroma_collection,
+        "NEWSBOT_DATA_DIR": str(settings.storage.data_dir),
+        "NEWSBOT_CHROMA_HOST": str(settings.storage.chroma_host),
+        "NEWSBOT_CHROMA_PORT": str(settings.storage.chroma_port),
+        "NEWSBOT_CHROMA_COLLECTION": settings.storage.chroma_collection,
         "NEWSBOT_FETCH_ARTICLE_PAGES": "false",
-        "NEWSBOT_MIN_RELEVANCE": str(settings.min_relevance),
+        "NEWSBOT_MIN_RELEVANCE": str(settings.retrieval.min_relevance),
     })
-    return subprocess.run([str(BIN / "newsbot"), *args], env=env, cwd=settings.data_dir.parent,
+    return subprocess.run([str(BIN / "newsbot"), *args], env=env,
+                          cwd=settings.storage.data_dir.parent,
                           capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -128,7 +129,7 @@ def test_ingest_and_retrieve_through_the_server(tmp_path: Path, chroma_server: C
         assert library.store.vectors.description == f"Chroma server 127.0.0.1:{chroma_server.port}"
         report = run_ingest(library, sources_from_args(FIRST))
         assert report.status == "ok" and report.total("new") >= 20
-        assert not settings.chroma_path.exists(), "nothing embedded in the data dir"
+        assert not settings.storage.chroma_path.exists(), "nothing embedded in the data dir"
         ids = chroma_ids(library)
         assert ids and ids == sqlite_chunk_ids(library)
 
@@ -143,7 +144,7 @@ def test_ingest_and_retrieve_through_the_server(tmp_path: Path, chroma_server: C
         import chromadb
 
         direct = chromadb.HttpClient(host="127.0.0.1", port=chroma_server.port)
-        collection = direct.get_collection(settings.chroma_collection)
+        collection = direct.get_collection(settings.storage.chroma_collection)
         assert collection.count() == len(ids)
         lumora = collection.get(where={"trial_ids": "NCT06123456"}, include=["metadatas"])
         assert lumora["ids"] and all(m["d_lupus"] for m in lumora["metadatas"])

@@ -108,7 +108,7 @@ def test_bot_without_token_explains(capsys):
 def test_bad_configuration_is_reported(capsys, monkeypatch):
     monkeypatch.setenv("NEWSBOT_EMBEDDING_BACKEND", "gpu")
     code, _, err = newsbot(capsys, "status")
-    assert code == 2 and "embedding_backend" in err
+    assert code == 2 and "NEWSBOT_EMBEDDING__BACKEND" in err
 
 
 @pytest.mark.model
@@ -159,7 +159,7 @@ def test_a_demo_store_of_another_embedding_is_rebuilt_not_refused(tmp_path, monk
     from newsbot.settings import Settings
 
     settings = Settings(data_dir=tmp_path / "data")
-    stale = settings.data_dir / "demo" / "chroma" / "old-vectors"
+    stale = settings.storage.data_dir / "demo" / "chroma" / "old-vectors"
     stale.parent.mkdir(parents=True)
     stale.write_text("fp32")
     calls: list[bool] = []
@@ -168,7 +168,7 @@ def test_a_demo_store_of_another_embedding_is_rebuilt_not_refused(tmp_path, monk
         calls.append(stale.exists())
         if len(calls) == 1:
             raise EmbeddingMismatch("holds fp32 vectors")
-        assert demo_settings.data_dir == settings.data_dir / "demo" and files
+        assert demo_settings.storage.data_dir == settings.storage.data_dir / "demo" and files
         return 0
 
     monkeypatch.setattr(commands, "_demo", fake_demo)

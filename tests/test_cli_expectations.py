@@ -215,9 +215,9 @@ def test_closed_pipe_ends_quietly_like_git(tmp_path, args):
 
 
 @pytest.mark.parametrize(("dotenv", "names"), [
-    ("NEWSBOT_TOPIC_TRESHOLD=0.7\n", ["NEWSBOT_TOPIC_TRESHOLD", "NEWSBOT_TOPIC_THRESHOLD"]),
-    ("NEWSBOT_FETCH_TIMEOUT=fast\n", ["NEWSBOT_FETCH_TIMEOUT", "'fast'"]),
-    ("NEWSBOT_LLM_API_KY=sk-secret-1234\n", ["NEWSBOT_LLM_API_KY", "NEWSBOT_LLM_API_KEY"]),
+    ("NEWSBOT_TOPIC_TRESHOLD=0.7\n", ["NEWSBOT_TOPIC_TRESHOLD", "NEWSBOT_TOPICS__THRESHOLD"]),
+    ("NEWSBOT_FETCH_TIMEOUT=fast\n", ["NEWSBOT_FETCH__TIMEOUT", "'fast'"]),
+    ("NEWSBOT_LLM_API_KY=sk-secret-1234\n", ["NEWSBOT_LLM_API_KY", "NEWSBOT_LLM__API_KEY"]),
 ])
 def test_dotenv_typo_is_one_line_naming_the_setting(tmp_path, dotenv, names):
     (tmp_path / ".env").write_text(dotenv)

@@ -48,7 +48,7 @@ def newsbot_ingest(data_dir: Path, kill: str | None = None, *, timed_kill: float
         "PYTHONPATH": os.pathsep.join(filter(None, [str(HOOKS), env.get("PYTHONPATH")])),
         "NEWSBOT_TEST_EMBEDDER": "hashing",
         "NEWSBOT_DATA_DIR": str(data_dir),
-        "NEWSBOT_CHROMA_COLLECTION": store_settings(data_dir).chroma_collection,
+        "NEWSBOT_CHROMA_COLLECTION": store_settings(data_dir).storage.chroma_collection,
         "NEWSBOT_FETCH_ARTICLE_PAGES": "false",
     })
     if kill:
@@ -107,7 +107,7 @@ def assert_consistent(library: Library) -> None:
 
 def raw_view(data_dir: Path) -> tuple[int, set[str], set[str]]:
     """(pending rows, SQLite chunk ids, Chroma ids) as the killed process left them."""
-    with sqlite3.connect(store_settings(data_dir).sqlite_path) as conn:
+    with sqlite3.connect(store_settings(data_dir).storage.sqlite_path) as conn:
         pending = conn.execute("SELECT COUNT(*) FROM pending").fetchone()[0]
         sqlite_chunks = {r[0] for r in conn.execute("SELECT id FROM chunks")}
     chroma_ids = set(VectorStore(store_settings(data_dir)).all_ids())

@@ -29,7 +29,7 @@ class NamedEmbedder(HashingEmbedder):
 
 
 def test_the_backend_setting_accepts_int8_and_names_the_choices() -> None:
-    assert load_settings(_env_file=None, embedding_backend="onnx-int8").embedding_backend \
+    assert load_settings(_env_file=None, embedding_backend="onnx-int8").embedding.backend \
         == "onnx-int8"
     with pytest.raises(ConfigError, match="'torch', 'onnx' or 'onnx-int8'"):
         load_settings(_env_file=None, embedding_backend="int8")
@@ -83,9 +83,10 @@ def test_a_collection_from_before_kinds_were_recorded_holds_fp32(tmp_path: Path)
     from chromadb.config import Settings as ChromaSettings
 
     settings = make_settings(tmp_path)
-    old = chromadb.PersistentClient(path=str(settings.chroma_path),  # as the old code did
+    old = chromadb.PersistentClient(path=str(settings.storage.chroma_path),  # as the old code did
                                     settings=ChromaSettings(anonymized_telemetry=False))
-    old.get_or_create_collection(settings.chroma_collection, metadata={"hnsw:space": "cosine"}
+    old.get_or_create_collection(settings.storage.chroma_collection,
+                                 metadata={"hnsw:space": "cosine"}
                                  ).add(ids=["a-0"], embeddings=[[1.0] + [0.0] * 383])
 
     with pytest.raises(EmbeddingMismatch, match="holds m:fp32 vectors"):

@@ -95,8 +95,8 @@ def test_headers_trickled_byte_by_byte_stop_at_the_total_deadline(settings, tric
     """One byte every 0.05 s: each read is far inside fetch_timeout, the headers alone take
     ~15 s. The request must end at fetch_total_timeout, not when the server is done."""
     total = 1.5
-    settings = settings.model_copy(update={"fetch_timeout": 1.0, "fetch_total_timeout": total,
-                                           "fetch_retries": 2})
+    settings = settings.replace(fetch_timeout=1.0, fetch_total_timeout=total,
+                                           fetch_retries=2)
     elapsed, error = timed_fetch(settings, trickle.url())
     assert error is not None and "took longer than 1.5s to answer in full" in str(error)
     assert 0.9 * total <= elapsed <= 1.3 * total, elapsed
@@ -111,8 +111,8 @@ def test_trickled_body_stops_at_the_same_deadline(settings):
         server.response += body
         server.interval = 0.002
         total = 1.0
-        settings = settings.model_copy(update={"fetch_timeout": 0.5,
-                                               "fetch_total_timeout": total})
+        settings = settings.replace(fetch_timeout=0.5,
+                                               fetch_total_timeout=total)
         elapsed, error = timed_fetch(settings, server.url())
     assert head_len * 0.002 < total < len(server.response) * 0.002, "the body is what is slow"
     assert error is not None and "took longer than" in str(error)
@@ -121,7 +121,7 @@ def test_trickled_body_stops_at_the_same_deadline(settings):
 
 def test_a_fast_server_is_unaffected(settings, feed_server: FeedServer):
     url = feed_server.add("/ok.xml", Route(body=FEED))
-    settings = settings.model_copy(update={"fetch_total_timeout": 1.0})
+    settings = settings.replace(fetch_total_timeout=1.0)
     with make_client(settings) as client:
         for _ in range(3):  # a pooled keep-alive connection gets each request's own deadline
             assert fetch(client, url, settings, max_bytes=10_000, trusted=True).content == FEED
@@ -130,8 +130,8 @@ def test_a_fast_server_is_unaffected(settings, feed_server: FeedServer):
 def test_trickling_feed_holds_the_run_no_longer_than_its_deadline(library, trickle,
                                                                   feed_server: FeedServer):
     total = 1.0
-    library.settings = library.settings.model_copy(update={
-        "fetch_timeout": 0.5, "fetch_total_timeout": total, "fetch_article_pages": False})
+    library.settings = library.settings.replace(
+        fetch_timeout=0.5, fetch_total_timeout=total, fetch_article_pages=False)
     good = feed_server.add("/good.xml", Route(body=FEED.replace(b"s-1", b"g-1")))
     started = time.monotonic()
     report = run_ingest(library, [FeedSource(trickle.url(), trusted=True),
@@ -146,8 +146,8 @@ def test_trickling_feed_holds_the_run_no_longer_than_its_deadline(library, trick
 @pytest.fixture
 def library(library):
     """Teasers of one template would be collapsed as syndicated copies: keep each item."""
-    library.settings = library.settings.model_copy(update={"near_duplicate_jaccard": 2.0,
-                                                           "story_similarity": 2.0})
+    library.settings = library.settings.replace(near_duplicate_jaccard=2.0,
+                                                           story_similarity=2.0)
     return library
 
 
@@ -168,9 +168,9 @@ def test_host_that_never_answers_is_skipped_after_n_timeouts(library, feed_serve
     with TrickleServer(interval=60, silent=True) as dead:
         links = [dead.url(f"/article/{i}") for i in range(8)]
         feed = feed_server.add("/teasers.xml", Route(body=teaser_feed(links)))
-        library.settings = library.settings.model_copy(update={
-            "fetch_article_pages": True, "fetch_timeout": timeout, "fetch_total_timeout": 5.0,
-            "fetch_retries": 2, "host_max_timeouts": 2})
+        library.settings = library.settings.replace(
+            fetch_article_pages=True, fetch_timeout=timeout, fetch_total_timeout=5.0,
+            fetch_retries=2, host_max_timeouts=2)
         started = time.monotonic()
         report = run_ingest(library, [FeedSource(feed, trusted=True)])
         elapsed = time.monotonic() - started
@@ -186,7 +186,7 @@ def test_host_that_never_answers_is_skipped_after_n_timeouts(library, feed_serve
 
     # The next run starts with a fresh budget: the host is tried again.
     with TrickleServer(interval=60, silent=True) as dead:
-        library.settings = library.settings.model_copy(update={"host_max_timeouts": 1})
+        library.settings = library.settings.replace(host_max_timeouts=1)
         feed_server.routes["/teasers.xml"] = Route(
             body=teaser_feed([dead.url(f"/a/{i}") for i in range(3)]))
         run_ingest(library, [FeedSource(feed, trusted=True)], full=True)
@@ -202,8 +202,8 @@ def test_page_budget_per_run_then_the_feed_text_is_used(library, feed_server: Fe
     feed = feed_server.add("/teasers.xml", Route(body=teaser_feed(
         [feed_server.url(f"/page/{i}") for i in range(6)])))
     budget = 0.7
-    library.settings = library.settings.model_copy(update={
-        "fetch_article_pages": True, "article_pages_seconds": budget})
+    library.settings = library.settings.replace(
+        fetch_article_pages=True, article_pages_seconds=budget)
     started = time.monotonic()
     report = run_ingest(library, [FeedSource(feed, trusted=True)])
     elapsed = time.monotonic() - started
@@ -218,8 +218,8 @@ def test_page_budget_per_run_then_the_feed_text_is_used(library, feed_server: Fe
     assert all("drug-free remission in trial" in a.text for a in articles if a not in full)
 
     # The count budget works the same way.
-    library.settings = library.settings.model_copy(update={
-        "article_pages_seconds": 60.0, "max_article_pages": 1})
+    library.settings = library.settings.replace(
+        article_pages_seconds=60.0, max_article_pages=1)
     before = sum(len(feed_server.hits(f"/page/{i}")) for i in range(6))
     run_ingest(library, [FeedSource(feed, trusted=True)], full=True)
     assert sum(len(feed_server.hits(f"/page/{i}")) for i in range(6)) - before == 1
@@ -236,7 +236,7 @@ def test_dns_failure_is_not_retried(settings, monkeypatch: pytest.MonkeyPatch):
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", unresolvable)
-    settings = settings.model_copy(update={"fetch_retries": 3, "retry_backoff": 0.2})
+    settings = settings.replace(fetch_retries=3, retry_backoff=0.2)
     for trusted in (True, False):
         calls.clear()
         started = time.monotonic()
@@ -246,4 +246,4 @@ def test_dns_failure_is_not_retried(settings, monkeypatch: pytest.MonkeyPatch):
         assert str(caught.value) == ("Cannot resolve feeds.newsbot.invalid: Name or service "
                                      "not known")
         assert len(calls) == 1, "asked once, not retried"
-        assert time.monotonic() - started < settings.retry_backoff, "no back-off either"
+        assert time.monotonic() - started < settings.fetch.retry_backoff, "no back-off either"

@@ -36,7 +36,7 @@ MIB = 1024 * 1024
 @pytest.fixture
 def lib(library: Library) -> Library:
     """No article-page fetches unless a test asks: the sample links point at .example hosts."""
-    library.settings = library.settings.model_copy(update={"fetch_article_pages": False})
+    library.settings = library.settings.replace(fetch_article_pages=False)
     return library
 
 
@@ -150,7 +150,7 @@ def test_failing_feed_is_reported_and_loses_nothing(lib, feed_server: FeedServer
     else:
         feed_server.routes["/target.xml"] = route
     other = feed_server.add_file("/other.xml", OTHER)
-    lib.settings = lib.settings.model_copy(update=fault.settings)
+    lib.settings = lib.settings.replace(**fault.settings)
     hits_before = len(feed_server.hits("/target.xml"))
     started = time.monotonic()
     report = run_ingest(lib, [untrusted(target), untrusted(other)], now=NOW)
@@ -339,7 +339,7 @@ def items_feed(links: list[str]) -> bytes:
 
 
 def test_untrusted_feed_on_private_host_is_refused(lib, feed_server: FeedServer):
-    lib.settings = lib.settings.model_copy(update={"allow_hosts": ""})
+    lib.settings = lib.settings.replace(allow_hosts="")
     private = feed_server.add_file("/private.xml", GOOD)
     trusted = feed_server.add_file("/cli-given.xml", OTHER)
     report = run_ingest(lib, [untrusted(private), FeedSource(trusted, trusted=True)], now=NOW)
@@ -363,7 +363,7 @@ def test_item_links_to_private_addresses_are_not_fetched(lib, feed_server: FeedS
     links = [page, "http://169.254.169.254/latest/meta-data/", "javascript:alert(document.cookie)",
              "http://[::1/broken"]
     feed = feed_server.add("/items.xml", Route(body=items_feed(links)))
-    lib.settings = lib.settings.model_copy(update={"allow_hosts": "", "fetch_article_pages": True})
+    lib.settings = lib.settings.replace(allow_hosts="", fetch_article_pages=True)
     started = time.monotonic()
     report = run_ingest(lib, [FeedSource(feed, trusted=True)], now=NOW)
 
@@ -378,7 +378,7 @@ def test_item_links_to_private_addresses_are_not_fetched(lib, feed_server: FeedS
     assert all("INTERNAL-ONLY" not in a.text for a in lib.store.articles.list())
 
     # Control: once the operator allows loopback the same page is fetched and used.
-    lib.settings = lib.settings.model_copy(update={"allow_hosts": "127.0.0.1"})
+    lib.settings = lib.settings.replace(allow_hosts="127.0.0.1")
     report = run_ingest(lib, [FeedSource(feed, trusted=True)], full=True, now=NOW)
     assert len(feed_server.hits("/intranet/page.html")) == 1
     (article,) = [a for a in lib.store.articles.list() if a.guid == "private-0"]
@@ -388,7 +388,7 @@ def test_item_links_to_private_addresses_are_not_fetched(lib, feed_server: FeedS
 def test_redirect_to_private_address_is_refused(lib, feed_server: FeedServer):
     secret = feed_server.add_file("/secret.xml", GOOD)
     # The feed's own host is allowed by name; where it redirects to is checked again.
-    lib.settings = lib.settings.model_copy(update={"allow_hosts": "localhost"})
+    lib.settings = lib.settings.replace(allow_hosts="localhost")
     hop = feed_server.add("/hop.xml", Route(redirect_to=secret)).replace("127.0.0.1", "localhost")
     report = run_ingest(lib, [untrusted(hop)], now=NOW)
     assert report.feeds[0].status == "error"
@@ -403,7 +403,7 @@ def test_redirect_to_private_address_is_refused(lib, feed_server: FeedServer):
     assert feed_server.hits("/secret.xml") == []
 
     # … until the operator allows that host; the allow-list stays the way to permit it.
-    lib.settings = lib.settings.model_copy(update={"allow_hosts": "localhost,127.0.0.1"})
+    lib.settings = lib.settings.replace(allow_hosts="localhost,127.0.0.1")
     report = run_ingest(lib, [untrusted(hop)], now=NOW)
     assert report.feeds[0].status == "ok" and len(feed_server.hits("/secret.xml")) == 1
 
@@ -414,7 +414,7 @@ def test_redirect_to_private_address_is_refused(lib, feed_server: FeedServer):
 def test_operator_url_redirect_is_checked_hop_by_hop(lib, feed_server: FeedServer, target: str):
     """The operator's own URL on loopback is fetched; its redirect elsewhere is refused."""
     feed_server.add_file("/secret.xml", GOOD)
-    lib.settings = lib.settings.model_copy(update={"allow_hosts": ""})
+    lib.settings = lib.settings.replace(allow_hosts="")
     hop = feed_server.add("/hop.xml", Route(redirect_to=target.format(port=feed_server.port)))
     hop = hop.replace("127.0.0.1", "localhost")
     with make_client(lib.settings) as client, pytest.raises(BlockedAddress,
@@ -444,7 +444,7 @@ def test_dns_rebinding_is_caught_at_connect(lib, feed_server: FeedServer,
         return real(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
-    settings = lib.settings.model_copy(update={"allow_hosts": ""})
+    settings = lib.settings.replace(allow_hosts="")
     with make_client(settings) as client, pytest.raises(BlockedAddress, match=r"\(127\.0\.0\.1\)"):
         fetch(client, f"http://rebind.test:{feed_server.port}/feed.xml", settings,
               max_bytes=MIB, trusted=False)
@@ -460,7 +460,7 @@ def test_malformed_urls_are_feed_errors(lib, url: str):
 
 def test_connection_refused_is_retried_then_reported(lib):
     port = free_port()
-    lib.settings = lib.settings.model_copy(update={"fetch_retries": 1})
+    lib.settings = lib.settings.replace(fetch_retries=1)
     report = run_ingest(lib, [untrusted(f"http://127.0.0.1:{port}/feed.xml")], now=NOW)
     assert report.status == "failed"
     assert re.search(r"^Could not connect to .*\(tried 2 times\)\.$", report.feeds[0].error or "")

@@ -42,9 +42,9 @@ def ingest(library, url: str):
 
 @pytest.fixture
 def small_caps(library):
-    library.settings = library.settings.model_copy(update={
-        "max_feed_bytes": 1_000_000, "fetch_total_timeout": 2.0, "fetch_timeout": 1.0,
-        "fetch_retries": 0, "fetch_article_pages": False})
+    library.settings = library.settings.replace(
+        max_feed_bytes=1_000_000, fetch_total_timeout=2.0, fetch_timeout=1.0,
+        fetch_retries=0, fetch_article_pages=False)
     return library
 
 
@@ -81,7 +81,7 @@ def test_gzip_bomb_is_cut_after_decompression(small_caps, feed_server):
 
 def test_slow_never_ending_stream_times_out(small_caps, feed_server):
     url = feed_server.add("/slow.xml", Route(endless=True))
-    small_caps.settings = small_caps.settings.model_copy(update={"max_feed_bytes": 10**9})
+    small_caps.settings = small_caps.settings.replace(max_feed_bytes=10**9)
     report, seconds, _ = ingest(small_caps, url)
     assert report.status == "error" and "longer than" in report.error
     assert seconds < 10
@@ -89,8 +89,8 @@ def test_slow_never_ending_stream_times_out(small_caps, feed_server):
 
 def test_five_thousand_entries_are_bounded(small_caps, feed_server):
     body = rss("".join(item(n, title="Weather", body="Sunny with clouds.") for n in range(5000)))
-    small_caps.settings = small_caps.settings.model_copy(update={
-        "max_feed_bytes": 5_000_000, "max_entries_per_feed": 300})
+    small_caps.settings = small_caps.settings.replace(
+        max_feed_bytes=5_000_000, max_entries_per_feed=300)
     report, seconds, _ = ingest(small_caps, feed_server.add("/many.xml", Route(body=body)))
     assert report.entries == 300 and "5,000 entries" in (report.warning or "")
     assert report.off_topic == 300
@@ -105,7 +105,7 @@ def test_huge_titles_control_chars_scripts_and_js_links(small_caps, feed_server)
         + item(4, body=LUPUS + "<script>steal()</script><p onclick='x()'>Tap</p>"
                  "<img src='https://track.example/pixel.gif'>" + LUPUS)
     )
-    small_caps.settings = small_caps.settings.model_copy(update={"max_feed_bytes": 3_000_000})
+    small_caps.settings = small_caps.settings.replace(max_feed_bytes=3_000_000)
     report, _, _ = ingest(small_caps, feed_server.add("/nasty.xml", Route(body=rss(items))))
     assert report.status == "ok" and report.errors == 0
     stored = {a.guid: a for a in small_caps.store.articles.list(include_skipped=True)}
@@ -124,8 +124,8 @@ def test_huge_titles_control_chars_scripts_and_js_links(small_caps, feed_server)
 @pytest.fixture
 def keep_all(small_caps):
     """These feeds repeat one body: keep each item rather than collapse copies."""
-    small_caps.settings = small_caps.settings.model_copy(update={
-        "near_duplicate_jaccard": 2.0, "story_similarity": 2.0})
+    small_caps.settings = small_caps.settings.replace(
+        near_duplicate_jaccard=2.0, story_similarity=2.0)
     return small_caps
 
 
@@ -188,8 +188,8 @@ def test_ipv6_literal_links_are_kept(keep_all, feed_server, caplog):
     public = "http://[2606:4700:4700::1111]/news/lupus-car-t"
     loopback = f"http://[::1]:{feed_server.port}/page.html"
     items = item(1, link=public) + item(2, link=loopback + "?utm_source=feed") + item(3)
-    keep_all.settings = keep_all.settings.model_copy(update={
-        "fetch_article_pages": True, "allow_hosts": "127.0.0.1"})
+    keep_all.settings = keep_all.settings.replace(
+        fetch_article_pages=True, allow_hosts="127.0.0.1")
     report, seconds, _ = ingest(keep_all, feed_server.add("/v6.xml", Route(body=rss(items))))
     assert report.status == "ok" and report.errors == 0 and report.new == 3, report
     urls = {a.guid: a.url for a in keep_all.store.articles.list()}

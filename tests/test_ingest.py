@@ -116,7 +116,7 @@ def test_changed_article_is_replaced_not_doubled(library, feed_server, settings)
 
     url = feed_server.add("/f.xml", Route(body=feed("first", body1)))
     src = [FeedSource(url, trusted=False)]
-    settings_no_pages = settings.model_copy(update={"fetch_article_pages": False})
+    settings_no_pages = settings.replace(fetch_article_pages=False)
     library.settings = settings_no_pages
     first = run_ingest(library, src, now=NOW)
     assert first.total("new") == 1
@@ -145,7 +145,7 @@ def test_shortened_article_leaves_no_old_chunks_behind(library, feed_server, set
                  "stayed in drug-free remission for two years, the trial team reported. " * 12)
     short_body = "Patients with lupus given CD19 CAR-T cells in a phase 2 trial reached remission."
     url = feed_server.add("/g.xml", Route(body=feed(long_body)))
-    library.settings = settings.model_copy(update={"fetch_article_pages": False})
+    library.settings = settings.replace(fetch_article_pages=False)
     run_ingest(library, [FeedSource(url, trusted=False)], now=NOW)
     (article,) = library.store.articles.list()
     assert len(library.store.vectors.ids_for_article(article.id)) > 1

@@ -88,8 +88,8 @@ def test_installed_wheel_answers_from_its_bundled_sample_feeds(tmp_path: Path,
         "from newsbot.prompts import prompt_path, render, template_variables as names; "
         "from newsbot.settings import Settings; s = Settings(); "
         "print(json.dumps({'package': newsbot.__file__, "
-        "'feeds': [str(p) for p in sorted(s.sample_feeds_dir.glob('*.xml'))], "
-        "'seed': s.feeds_file.read_text(), 'prompt': str(prompt_path('answer_system')), "
+        "'feeds': [str(p) for p in sorted(s.storage.sample_feeds_dir.glob('*.xml'))], "
+        "'seed': s.storage.feeds_file.read_text(), 'prompt': str(prompt_path('answer_system')), "
         "'prompt_text': render('answer_system', **dict.fromkeys(names('answer_system'), 'x'))}))"
     )], cwd=elsewhere, env=env)
     found = json.loads(probe.stdout)

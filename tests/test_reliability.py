@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_second_process_gets_a_clear_error(library, settings):
-    env = {**os.environ, "NEWSBOT_DATA_DIR": str(settings.data_dir)}
+    env = {**os.environ, "NEWSBOT_DATA_DIR": str(settings.storage.data_dir)}
     result = subprocess.run([sys.executable, "-m", "cli.main", "status"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
@@ -100,7 +100,7 @@ def test_disk_full_reports_and_recovers(library, monkeypatch):
     assert chroma == records and records
     assert library.store.sqlite.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
     with pytest.raises(sqlite3.OperationalError):
-        tiny(library.settings.sqlite_path).execute(
+        tiny(library.settings.storage.sqlite_path).execute(
             "INSERT INTO meta VALUES ('x', ?)", ("y" * 200_000,))
 
 

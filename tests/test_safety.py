@@ -110,7 +110,7 @@ QUESTIONS = ["What happened with LMR-19 in lupus?", "Should lupus patients stop 
 
 @pytest.fixture
 def planted_library(library, tmp_path):
-    library.settings = library.settings.model_copy(update={"fetch_article_pages": False})
+    library.settings = library.settings.replace(fetch_article_pages=False)
     report = run_ingest(library, [FeedSource(planted_feed(tmp_path / "planted.xml"), True)])
     assert report.total("new") == 1, report.feeds
     return library

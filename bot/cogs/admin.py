@@ -158,10 +158,11 @@ class AdminCog(commands.Cog):
                                                 allowed_mentions=NONE)
 
     def settings_text(self, current: guilds.GuildSettings) -> str:
-        role = escape(current.moderator_role or self.bot.settings.moderator_role or "") or "none"
+        default_role = self.bot.settings.discord.moderator_role
+        role = escape(current.moderator_role or default_role or "") or "none"
         cooldown = current.ask_cooldown
         if cooldown is None:
-            cooldown = self.bot.settings.ask_cooldown_seconds
+            cooldown = self.bot.settings.discord.ask_cooldown_seconds
         channels = ", ".join(f"<#{c}>" for c in current.channels) or "every channel"
         threads = "yes" if current.ask_threads else "no"
         return (f"Moderator role: {role} (besides Manage Server).\n"

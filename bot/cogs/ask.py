@@ -86,7 +86,7 @@ class AskCog(commands.Cog):
                   disease: str | None = None,
                   days: app_commands.Range[int, 1, 3650] | None = None,
                   private: bool = False) -> None:
-        check_question(question, self.bot.settings.max_question_chars)  # before deferring
+        check_question(question, self.bot.settings.answer.max_question_chars)  # before deferring
         settings = await self.bot.guild_settings(interaction.guild_id or 0)
         await interaction.response.defer(thinking=True, ephemeral=private)
         answer = await self.answer(question, disease=disease, days=days)
@@ -145,7 +145,7 @@ class AskCog(commands.Cog):
         """Answer in the message's thread, or in a new thread started from the message."""
         channel, guild_id = message.channel, message.guild.id if message.guild else None
         try:
-            check_question(question, self.bot.settings.max_question_chars)
+            check_question(question, self.bot.settings.answer.max_question_chars)
         except NewsbotError as exc:  # e.g. a bare mention: say what to do, open no thread
             await message.reply(str(exc), mention_author=False, allowed_mentions=NONE)
             return

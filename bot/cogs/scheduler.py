@@ -43,8 +43,8 @@ class SchedulerCog(commands.Cog):
         if not self.bot.background:
             return
         self.digest_loop.start()
-        if self.bot.settings.bot_ingests:  # false when a separate worker ingests
-            interval = self.bot.settings.ingest_interval.total_seconds()
+        if self.bot.settings.schedule.bot_ingests:  # false when a separate worker ingests
+            interval = self.bot.settings.schedule.ingest_interval.total_seconds()
             self.ingest_loop.change_interval(seconds=interval)
             self.ingest_loop.start()
 
@@ -68,7 +68,7 @@ class SchedulerCog(commands.Cog):
     async def tick(self, now: datetime) -> list[Delivery]:
         """Post every digest that is due at `now`; return what happened per channel."""
         subs = await self.bot.store.guilds.subscriptions(enabled_only=True)
-        catchup = timedelta(hours=self.bot.settings.digest_catchup_hours)
+        catchup = timedelta(hours=self.bot.settings.digest.catchup_hours)
         results = []
         for sub in subs:
             if schedule.due(sub, now, catchup) is None:
@@ -84,7 +84,7 @@ class SchedulerCog(commands.Cog):
         since = schedule.period_start(sub, now)
         digest = await self.bot.core(build_digest, since=since, now=now)
         cid = sub.channel_id
-        if digest.empty and self.bot.settings.digest_skip_empty:
+        if digest.empty and self.bot.settings.digest.skip_empty:
             await self.bot.store.guilds.record_post(cid, now, now)
             return Delivery(cid, "skipped", "nothing new")
         chart = await self.bot.digest_chart(digest)

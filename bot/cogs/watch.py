@@ -54,7 +54,7 @@ class WatchCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.ingest.after_run.append(self._after_ingest)
-        if self.bot.background and not self.bot.settings.bot_ingests:
+        if self.bot.background and not self.bot.settings.schedule.bot_ingests:
             self.alert_loop.start()
 
     async def cog_unload(self) -> None:

@@ -76,7 +76,7 @@ class Store:
         for commands that work while the bot holds it. A long-running process (the bot)
         passes `tolerate_store_down` so it starts while a Chroma server is down and recovers
         when it is back."""
-        source = settings.data_dir
+        source = settings.storage.data_dir
         try:
             source.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -91,10 +91,10 @@ class Store:
                                        embedding=embedding)
             if read_only:
                 vector_store.description = (
-                    f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
-                    if settings.chroma_host else
+                    f"Chroma server {settings.storage.chroma_host}:{settings.storage.chroma_port}"
+                    if settings.storage.chroma_host else
                     f"embedded Chroma in {source / 'chroma'}") + " (read-only)"
-        db = Database(settings.sqlite_path, source if read_only else None)
+        db = Database(settings.storage.sqlite_path, source if read_only else None)
         store = cls(settings, db, vector_store, read_only_from=source if read_only else None)
         if read_only or vector_store is None:
             return store  # nothing can be repaired; a half-stored article stays as it is
@@ -140,10 +140,10 @@ class Store:
 
     def close(self) -> None:
         if self._vectors is not None:
-            release_lock(self.settings.data_dir)
+            release_lock(self.settings.storage.data_dir)
         self._db.close()
         if self.read_only_from is not None:
-            shutil.rmtree(self.settings.data_dir, ignore_errors=True)
+            shutil.rmtree(self.settings.storage.data_dir, ignore_errors=True)
 
     def __enter__(self) -> Store:
         return self
@@ -157,18 +157,19 @@ def _read_only_copy(settings: Settings, *, copy_vectors: bool = True) -> Setting
     """Settings pointing at a private copy of a read-only data dir. Embedded Chroma cannot
     open a directory it cannot write, and SQLite needs a writable directory for the WAL
     index; the copy is removed on close."""
-    source = settings.data_dir
+    source = settings.storage.data_dir
     copy = Path(tempfile.mkdtemp(prefix="newsbot-read-only-"))
     try:
         for name in ("newsbot.sqlite3", "newsbot.sqlite3-wal"):
             if (source / name).exists():
                 shutil.copy2(source / name, copy / name)
-        if copy_vectors and not settings.chroma_host and settings.chroma_path.exists():
-            shutil.copytree(settings.chroma_path, copy / "chroma")
+        storage = settings.storage
+        if copy_vectors and not storage.chroma_host and storage.chroma_path.exists():
+            shutil.copytree(storage.chroma_path, copy / "chroma")
     except OSError as exc:
         shutil.rmtree(copy, ignore_errors=True)
         raise StoreUnavailable(f"The data dir {source} is read-only and could not be copied "
                                f"to serve it: {exc.strerror or exc}.") from None
     log.debug("the data dir %s is read-only; serving a read-only copy", source)
-    return settings.model_copy(update={"data_dir": copy,
-                                       "model_cache_dir": settings.model_cache})
+    return settings.replace(data_dir=copy,
+                                       model_cache_dir=settings.model_cache)

@@ -103,11 +103,12 @@ class VectorStore:
         self._client: Any = None
         self._collection_obj: Any = None
         self._guard = threading.Lock()
-        if settings.chroma_host:
-            self.description = f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
+        if settings.storage.chroma_host:
+            storage = settings.storage
+            self.description = f"Chroma server {storage.chroma_host}:{storage.chroma_port}"
         else:
-            _lock_data_dir(settings.data_dir)
-            self.description = f"embedded Chroma in {settings.chroma_path}"
+            _lock_data_dir(settings.storage.data_dir)
+            self.description = f"embedded Chroma in {settings.storage.chroma_path}"
         if connect:
             self._connect()
 
@@ -121,22 +122,22 @@ class VectorStore:
             settings = self.settings
             chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
             try:
-                if settings.chroma_host:
+                if settings.storage.chroma_host:
                     self._client = chromadb.HttpClient(
-                        host=settings.chroma_host, port=settings.chroma_port,
+                        host=settings.storage.chroma_host, port=settings.storage.chroma_port,
                         settings=chroma_settings,
                     )
                 else:
                     self._client = chromadb.PersistentClient(
-                        path=str(settings.chroma_path), settings=chroma_settings
+                        path=str(settings.storage.chroma_path), settings=chroma_settings
                     )
                 self._collection_obj = self._client.get_or_create_collection(
-                    settings.chroma_collection, metadata={"hnsw:space": "cosine"}
+                    settings.storage.chroma_collection, metadata={"hnsw:space": "cosine"}
                 )
             except Exception as exc:  # chromadb raises many types for "cannot reach/open"
                 self._client = None
-                if disk_full(exc) or (not settings.chroma_host
-                                      and low_on_space(settings.chroma_path)):
+                if disk_full(exc) or (not settings.storage.chroma_host
+                                      and low_on_space(settings.storage.chroma_path)):
                     raise DiskFull(f"the data disk is full: the vector store could not be "
                                    f"opened ({_where(settings)})") from exc
                 raise StoreUnavailable(
@@ -181,10 +182,11 @@ class VectorStore:
         except Exception as exc:
             # Chroma words a full disk many ways ("Error in compaction: Failed to apply logs"):
             # a failed write with next to no space left is taken for one.
-            if disk_full(exc) or (fn_name in {"upsert", "delete"} and not self.settings.chroma_host
-                                  and low_on_space(self.settings.chroma_path)):
+            storage = self.settings.storage
+            if disk_full(exc) or (fn_name in {"upsert", "delete"} and not storage.chroma_host
+                                  and low_on_space(storage.chroma_path)):
                 raise DiskFull(f"the data disk is full: the vector store {what} failed") from exc
-            if self.settings.chroma_host:
+            if self.settings.storage.chroma_host:
                 self._collection_obj = None  # reconnect on next use
             raise StoreUnavailable(f"Vector store {what} failed ({_where(self.settings)}): "
                                    f"{exc}") from exc
@@ -248,16 +250,16 @@ def mismatch_message(settings: Settings, have: str, want: str) -> str:
     kind = have.rpartition(":")[2]
     back = (f"set NEWSBOT_EMBEDDING_BACKEND back to '{_BACKEND_FOR[kind]}', or "
             if kind in _BACKEND_FOR else "")
-    return (f"The vector store collection '{settings.chroma_collection}' "
+    return (f"The vector store collection '{settings.storage.chroma_collection}' "
             f"({_where(settings)}) holds {have} vectors but the embedder makes {want} ones, "
             f"and the two never mix: {back}set a new NEWSBOT_CHROMA_COLLECTION and run "
             "`newsbot ingest --full` to embed everything again.")
 
 
 def _where(settings: Settings) -> str:
-    if settings.chroma_host:
-        return f"server {settings.chroma_host}:{settings.chroma_port}"
-    return f"embedded at {settings.chroma_path}"
+    if settings.storage.chroma_host:
+        return f"server {settings.storage.chroma_host}:{settings.storage.chroma_port}"
+    return f"embedded at {settings.storage.chroma_path}"
 
 
 def forget_clients() -> None:
