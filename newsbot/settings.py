@@ -7,7 +7,15 @@ import ipaddress
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from newsbot.data import data_path
@@ -18,9 +26,27 @@ class ConfigError(NewsbotError):
     """A setting in the environment or `.env` is unknown or has a bad value."""
 
 
+class RegistrySettings(BaseModel):
+    """The trial registry (ClinicalTrials.gov API v2): NEWSBOT_REGISTRY__<FIELD>."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_url: str = Field("https://clinicaltrials.gov/api/v2",
+                          description="Base URL of the ClinicalTrials.gov API v2.")
+    refresh_after: timedelta = Field(
+        timedelta(hours=24), description="A cached record older than this is fetched again "
+        "(seconds or HH:MM:SS).")
+    request_interval: float = Field(
+        1.0, description="Seconds between two requests to the registry (a polite rate).")
+    refresh_seconds: float = Field(
+        60.0, description="Seconds one refresh may spend; the rest waits for the next one.")
+    max_record_bytes: int = Field(2 * 1024 * 1024, description="Registry records are cut here.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="NEWSBOT_",
+        env_nested_delimiter="__",
         env_file=".env",
         env_file_encoding="utf-8",
         extra="forbid",
@@ -168,6 +194,9 @@ class Settings(BaseSettings):
         12.0, description="A digest missed by less than this is posted late, once."
     )
     digest_chart: bool = Field(False, description="Attach a PNG chart of articles per disease.")
+
+    registry: RegistrySettings = Field(
+        RegistrySettings(), description="The trial registry: NEWSBOT_REGISTRY__BASE_URL, ….")
 
     log_level: str = Field("INFO", description="Logging level of the bot; other commands "
                            "show warnings only, unless `newsbot --verbose`.")

@@ -9,6 +9,7 @@ root (the bot, each CLI command, the console, a bench) and passed down.
         store.runs.last()                   # ingestion runs
         store.guilds.subscribe(...)         # guild settings and digest subscriptions
         store.feedback.vote(...)            # answers posted in Discord and readers' feedback
+        store.trials.updates(since=...)     # registry ids in articles, trial records, changes
         store.journal.write([...])          # an article into both stores, crash-safely
         store.vectors.query(vector, k)      # the chunk vectors (Chroma)
 
@@ -36,6 +37,7 @@ from newsbot.store.journal import ArticleWrite, Journal, Repair
 from newsbot.store.runs import Runs
 from newsbot.store.sqlite import Database, from_ts, to_ts, writable
 from newsbot.store.stories import Placed, Stories, StoryLink
+from newsbot.store.trials import Trials
 from newsbot.store.vectors import VectorStore, release_lock
 
 __all__ = ["ArticleWrite", "Placed", "RecordsError", "Repair", "Store", "StoryLink", "from_ts",
@@ -62,6 +64,7 @@ class Store:
         self.runs = Runs(db)
         self.guilds = Guilds(db)
         self.feedback = Feedback(db)
+        self.trials = Trials(db)
         self._journal = Journal(db, vectors) if vectors is not None else None
 
     @classmethod
