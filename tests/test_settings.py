@@ -12,10 +12,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_every_setting_is_documented_in_env_example():
     text = (ROOT / ".env.example").read_text()
+    from pydantic import BaseModel
+
     for name, field in Settings.model_fields.items():
         env = "DISCORD_TOKEN" if name == "discord_token" else f"NEWSBOT_{name.upper()}"
-        assert f"{env}=" in text, f"{env} missing from .env.example"
         assert field.description, f"{name} has no description"
+        group = field.annotation
+        if isinstance(group, type) and issubclass(group, BaseModel):  # a nested group
+            for sub, sub_field in group.model_fields.items():
+                assert f"{env}__{sub.upper()}=" in text, f"{env}__{sub.upper()} missing"
+                assert sub_field.description, f"{name}.{sub} has no description"
+            continue
+        assert f"{env}=" in text, f"{env} missing from .env.example"
 
 
 def test_env_and_dotenv_are_read(tmp_path, monkeypatch):
