@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     stories.add_parser(sub)
+    from cli import trials
+
+    trials.add_parser(sub)
     sub.add_parser("status", help="what is stored and how the last ingest went")
     sub.add_parser("console", parents=[clock],
                    help="a local chat that behaves like the Discord channel")
@@ -148,14 +151,14 @@ def _reader_went_away() -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int | None:
-    from cli import commands, feed_commands, feedback, stories
+    from cli import commands, feed_commands, feedback, stories, trials
 
     handlers: dict[str, Any] = {
         "ingest": commands.ingest, "articles": commands.articles, "feeds": feed_commands.feeds,
         "ask": commands.ask, "search": commands.search, "digest": commands.digest,
         "status": commands.show_status, "console": commands.console, "demo": commands.demo,
         "bot": commands.bot, "start": commands.start, "feedback": feedback.run,
-        "stories": stories.run,
+        "stories": stories.run, "trial": trials.run,
     }
     return handlers[args.command](args, settings)
 
