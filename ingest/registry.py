@@ -114,7 +114,7 @@ def _check_one(store: Store, settings: Settings, client: httpx.Client, nct_id: s
             report.failed.append(f"{nct_id}: {exc}")
         return True
     except FeedError as exc:
-        log.warning("registry unreachable for %s: %s", nct_id, exc)
+        log.info("registry unreachable for %s: %s", nct_id, exc)
         report.failed.append(f"{nct_id}: {exc}")
         return False
     report.checked += 1

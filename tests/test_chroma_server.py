@@ -103,6 +103,7 @@ def newsbot(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         "PYTHONPATH": os.pathsep.join(filter(None, [str(HOOKS), env.get("PYTHONPATH")])),
         "NEWSBOT_TEST_EMBEDDER": "hashing",
         "NEWSBOT_DATA_DIR": str(settings.data_dir),
+        "NEWSBOT_REGISTRY__BASE_URL": "http://0.0.0.0:9/api/v2",  # no registry in tests
         "NEWSBOT_CHROMA_HOST": str(settings.chroma_host),
         "NEWSBOT_CHROMA_PORT": str(settings.chroma_port),
         "NEWSBOT_CHROMA_COLLECTION": settings.chroma_collection,
