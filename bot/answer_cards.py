@@ -32,11 +32,19 @@ def source_line(source: Source) -> str:
     """`[n] [title](url) — outlet, date (also in …)`, short enough for one embed field."""
     title = shorten(escape(source.title) or "Untitled", TITLE_CHARS)
     also = f" (also in {escape(', '.join(source.also_in))})" if source.also_in else ""
-    tail = f" — {escape(source.source)}, {date_text(source.published)}{also}"
-    line = f"[{source.n}] {link(title, source.url)}{tail}"
+    when = "registry record" if source.registry else date_text(source.published)
+    tail = f" — {escape(source.source)}, {when}{also}"
+    line = f"[{source.n}] {link(title, source.url)}{tail}{trial_links(source)}"
     if len(line) > FIELD_VALUE_LIMIT - 24:  # an absurdly long URL: show the title unlinked
         line = shorten(f"[{source.n}] {title}{tail}", FIELD_VALUE_LIMIT - 24)
     return line
+
+
+def trial_links(source: Source) -> str:
+    """` · trials: [LUMEN-2 (NCT06123456)](url)` for the trials an article names."""
+    if not source.registry_ids:
+        return ""
+    return " · trials: " + ", ".join(link(escape(r.label), r.url) for r in source.registry_ids)
 
 
 def sources_value(sources: Iterable[Source]) -> str:

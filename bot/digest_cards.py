@@ -19,6 +19,7 @@ from bot.discord_text import escape, link, safe_url, shorten
 from bot.embeds import DESCRIPTION_LIMIT, FIELD_VALUE_LIMIT, Card
 from newsbot.digest import Digest, DigestStory
 from newsbot.models import NOT_ADVICE
+from newsbot.trials import TrialUpdate
 
 HEADER_COLOR = 0x3A506B
 CHART_NAME = "articles-per-disease.png"
@@ -29,6 +30,7 @@ URL_CHARS = 300  # a longer URL is shown as the outlet's name only
 DETAIL_DESCRIPTION = 3500
 DETAIL_SOURCE_FIELDS = 2  # 2 × 1,024: with the title, description and footer < 6,000
 BUTTON_LABEL = 80
+TRIAL_LINE_CHARS = 300
 MAX_BUTTONS = 25
 
 
@@ -80,12 +82,32 @@ def _header_lines(d: Digest, zone: tzinfo | None) -> list[str]:
     return lines
 
 
+def update_line(update: TrialUpdate) -> str:
+    """`**LUMEN-2 (NCT06123456)**: Recruiting → Active, not recruiting (2026-11)`, linked to
+    the registry record."""
+    date = f" ({escape(update.status_date)})" if update.status_date else ""
+    name = link(f"**{escape(update.name)}**", update.url)
+    return shorten(f"{name}: {escape(update.change)}{date}", TRIAL_LINE_CHARS)
+
+
+def trial_updates_field(d: Digest) -> tuple[str, str] | None:
+    """("Trial updates", one line per registry change) when the period saw any."""
+    if not d.trial_updates:
+        return None
+    return "Trial updates", _fit_lines([update_line(u) for u in d.trial_updates],
+                                       FIELD_VALUE_LIMIT)
+
+
 def compact_card(d: Digest, zone: tzinfo | None = None) -> Card:
-    """The whole digest in one embed: a line per story, most important first."""
+    """The whole digest in one embed: a line per story, most important first, and the
+    period's trial updates in a field of their own."""
     card = Card(title="📰 News digest", color=HEADER_COLOR, footer=NOT_ADVICE)
     if d.empty:
         card.description = f"Nothing new in the news I follow ({period_text(d, zone)})."
         return card
+    updates = trial_updates_field(d)
+    if updates:
+        card.fields.append(updates)
     text = "\n".join(_header_lines(d, zone))
     stories = d.stories
     for index, story in enumerate(stories, 1):

@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     stories.add_parser(sub)
+    from cli import trials
+
+    trials.add_parser(sub)
     sub.add_parser("status", help="what is stored and how the last ingest went")
     sub.add_parser("console", parents=[clock],
                    help="a local chat that behaves like the Discord channel")
@@ -150,7 +153,7 @@ def _reader_went_away() -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int | None:
-    from cli import commands, feed_commands, feedback, stories, watchlist
+    from cli import commands, feed_commands, feedback, stories, trials, watchlist
 
     handlers: dict[str, Any] = {
         "ingest": commands.ingest, "articles": commands.articles, "feeds": feed_commands.feeds,
@@ -159,6 +162,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int | None:
         "bot": commands.bot, "start": commands.start, "feedback": feedback.run,
         "stories": stories.run, "follow": watchlist.run, "following": watchlist.run,
         "unfollow": watchlist.run, "alerts": watchlist.run,
+        "trial": trials.run,
     }
     return handlers[args.command](args, settings)
 

@@ -17,7 +17,10 @@ def source_line(source: Source) -> str:
     date = f", {source.published:%d %b %Y}" if source.published else ""
     also = f" (also in {', '.join(source.also_in)})" if source.also_in else ""
     link = f" — {source.url}" if source.url else ""
-    return f"[{source.n}] {source.title} — {source.source}{date}{also}{link}"
+    line = f"[{source.n}] {source.title} — {source.source}{date}{also}{link}"
+    if source.registry_ids:
+        line += "\n    trials: " + "; ".join(f"{r.label} {r.url}" for r in source.registry_ids)
+    return line
 
 
 def sections_lines(sections: dict[str, list[Statement]], *, title: str,

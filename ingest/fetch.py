@@ -50,6 +50,14 @@ class HostSkipped(FeedError):
     pass
 
 
+class HTTPStatusError(FeedError):
+    """The server answered with a 4xx status (or a 5xx once retries are spent)."""
+
+    def __init__(self, url: str, status: int) -> None:
+        super().__init__(f"{url} answered HTTP {status}.")
+        self.status = status
+
+
 # --- one deadline per request ------------------------------------------------------------
 # httpx's timeouts apply to each socket operation: a server sending one header byte a second
 # never trips them. Every socket operation of a request is therefore clamped to what is left
@@ -339,7 +347,7 @@ def _fetch_once(
                 if response.status_code == 304:
                     return FetchResult(url, current, 304, b"", "", etag, last_modified)
                 if response.status_code >= 400:
-                    raise FeedError(f"{current} answered HTTP {response.status_code}.")
+                    raise HTTPStatusError(current, response.status_code)
                 body = _read_capped(response, max_bytes, current)
                 return FetchResult(
                     url=url,

@@ -196,10 +196,24 @@ def run_ingest(
         finally:
             if reader is not None:
                 reader.close()
+        _refresh_trials(library, client, report, now)
     if progress:
         progress(len(sources), len(sources), "done")
     _record_run(library, report, report.status)
     return report
+
+
+def _refresh_trials(library: Library, client: httpx.Client, report: IngestReport,
+                    now: datetime | None) -> None:
+    """The registry records of the trials the news names, within the registry's own time
+    budget; the registry failing never fails the run."""
+    from ingest.registry import refresh_trials
+
+    try:
+        report.trials = refresh_trials(library.store, library.settings, client=client,
+                                       now=now).to_json()
+    except (RecordsError, NewsbotError) as exc:
+        log.warning("trial registry refresh skipped: %s", exc)
 
 
 def _ingest_sources(library: Library, fetching: _Fetching, reader: _Reader | None,

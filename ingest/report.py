@@ -32,6 +32,7 @@ class IngestReport:
     feeds: list[FeedReport] = field(default_factory=list)
     chunks_embedded: int = 0
     repaired: int = 0
+    trials: dict[str, object] | None = None  # the registry refresh after the run
 
     def total(self, counter: str) -> int:
         return sum(getattr(f, counter) for f in self.feeds)
@@ -55,6 +56,7 @@ class IngestReport:
             "chunks_embedded": self.chunks_embedded,
             "repaired": self.repaired,
             "feeds": [asdict(f) for f in self.feeds],
+            "trials": self.trials,
         }
 
     def problem_lines(self, items_per_feed: int = 5) -> list[str]:

@@ -15,6 +15,7 @@ from newsbot.models import SECTION_KEYS, Answer, ArticleRecord, Source, Statemen
 from newsbot.query import INTENTS, ParsedQuery
 from newsbot.retrieval import Hit, coverage, parse, rank, to_passages
 from newsbot.topics import display_disease, display_therapy, specific_therapies
+from newsbot.trial_answers import with_registry_status
 
 log = logging.getLogger(__name__)
 ADVICE_POINTER = (
@@ -52,6 +53,7 @@ def check_question(question: str, limit: int) -> str:
 
 def number_sources(library: Library, articles: list[ArticleRecord]) -> list[Source]:
     sources: list[Source] = []
+    trials = library.store.trials.ids_of(a.id for a in articles)
     for article in articles:
         if any(s.article_id == article.id for s in sources):
             continue
@@ -59,7 +61,7 @@ def number_sources(library: Library, articles: list[ArticleRecord]) -> list[Sour
         sources.append(
             Source(n=len(sources) + 1, article_id=article.id, guid=article.guid, url=article.url,
                    title=article.title, source=article.source, published=article.published,
-                   also_in=also)
+                   also_in=also, registry_ids=trials.get(article.id, ()))
         )
     return sources
 
@@ -197,6 +199,7 @@ def answer_question(
             if pq.unknown_names:
                 answer.notices.insert(0, "I found no coverage of “"
                                       + " ".join(pq.unknown_names) + "” in the news I follow.")
+    answer = with_registry_status(library, question, answer)
     if pq.corrections and answer.found:
         read = ", ".join(f"“{typed}” as “{meant}”" for typed, meant in pq.corrections)
         answer.notices.insert(0, f"I read {read}.")

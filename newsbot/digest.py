@@ -22,6 +22,7 @@ from newsbot.library import Library
 from newsbot.models import SECTION_KEYS, ArticleRecord, Source, Statement
 from newsbot.query import ParsedQuery
 from newsbot.retrieval import Hit, article_sentences
+from newsbot.trials import TrialUpdate
 
 MAX_READ = 6  # a story's articles the summary reads (head first)
 GIST_CHARS = 200
@@ -66,10 +67,11 @@ class Digest:
     top: list[DigestStory]
     others: list[DigestStory]
     backlog: int = 0  # stories ingested in the period but published before it
+    trial_updates: list[TrialUpdate] = field(default_factory=list)  # registry changes seen
 
     @property
     def empty(self) -> bool:
-        return self.article_count == 0 and self.backlog == 0
+        return self.article_count == 0 and self.backlog == 0 and not self.trial_updates
 
     @property
     def stories(self) -> list[DigestStory]:
@@ -88,7 +90,8 @@ class Digest:
                                         for x in s.sections.get(k, [])]
                                     for k in SECTION_KEYS if s.sections.get(k)}
                 data["sources"] = [{"n": x.n, "title": x.title, "source": x.source,
-                                    "url": x.url} for x in s.sources]
+                                    "url": x.url, "trials": [r.id for r in x.registry_ids]}
+                                   for x in s.sources]
             return data
 
         return {
@@ -96,6 +99,7 @@ class Digest:
             "articles": self.article_count, "outlets": self.outlets, "backlog": self.backlog,
             "top": [story(s, True) for s in self.top],
             "others": [story(s, False) for s in self.others],
+            "trial_updates": [u.to_json() for u in self.trial_updates],
         }
 
 
@@ -158,7 +162,8 @@ def build_digest(library: Library, *, since: datetime | None = None,
         _summarise_story(story, per_section)
     others = [s for s in stories if s not in top]
     all_outlets = sorted({a.source for a in fresh})
-    return Digest(since, now, len(fresh), all_outlets, top, others, backlog)
+    updates = library.store.trials.updates(since=since, until=now)
+    return Digest(since, now, len(fresh), all_outlets, top, others, backlog, updates)
 
 
 def story_digest(library: Library, story_id: str, *, now: datetime | None = None,

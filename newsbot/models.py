@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from newsbot.trial_ids import RegistryId
+
 SECTION_KEYS: tuple[str, ...] = (
     "whats_happening",
     "why_it_matters",
@@ -73,11 +75,20 @@ class Source:
     source: str
     published: datetime | None
     also_in: tuple[str, ...] = ()
+    registry_ids: tuple[RegistryId, ...] = ()  # trials the article names, shown as links
+    registry: bool = False  # the source is a trial registry record, not an article
 
     def to_json(self) -> dict[str, object]:
-        return {"n": self.n, "guid": self.guid, "url": self.url, "title": self.title,
-                "source": self.source,
-                "published": self.published.isoformat() if self.published else None}
+        data: dict[str, object] = {
+            "n": self.n, "guid": self.guid, "url": self.url, "title": self.title,
+            "source": self.source,
+            "published": self.published.isoformat() if self.published else None}
+        if self.registry_ids:
+            data["trials"] = [{"id": r.id, "acronym": r.acronym, "url": r.url}
+                              for r in self.registry_ids]
+        if self.registry:
+            data["registry"] = True
+        return data
 
 
 @dataclass(frozen=True)

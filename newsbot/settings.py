@@ -18,9 +18,17 @@ import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -219,20 +227,23 @@ class DiscordSettings(_Group):
     ask_cooldown_seconds: float = Field(20.0, description="Per-user pause between /ask calls.")
 
 
+def _seconds(value: object) -> object:
+    """'3600' in the environment means seconds, as a number would."""
+    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+        return float(value)
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_seconds)]
+
+
 class ScheduleSettings(_Group):
-    ingest_interval: timedelta = Field(
+    ingest_interval: Duration = Field(
         timedelta(hours=1), description="Scheduled ingestion interval (seconds or HH:MM:SS)."
     )
     bot_ingests: bool = Field(
         True, description="The bot runs scheduled ingestion; false when a worker does it."
     )
-
-    @field_validator("ingest_interval", mode="before")
-    @classmethod
-    def _seconds(cls, value: object) -> object:
-        if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
-            return float(value)
-        return value
 
 
 class WatchSettings(_Group):
@@ -243,6 +254,21 @@ class WatchSettings(_Group):
     lookback_hours: float = Field(
         24.0, gt=0, description="On the first check (or after a long pause) only stories "
         "this recent can alert.")
+
+
+class RegistrySettings(_Group):
+    """The trial registry (ClinicalTrials.gov API v2)."""
+
+    base_url: str = Field("https://clinicaltrials.gov/api/v2",
+                          description="Base URL of the ClinicalTrials.gov API v2.")
+    refresh_after: Duration = Field(
+        timedelta(hours=24), description="A cached record older than this is fetched again "
+        "(seconds or HH:MM:SS).")
+    request_interval: float = Field(
+        1.0, description="Seconds between two requests to the registry (a polite rate).")
+    refresh_seconds: float = Field(
+        60.0, description="Seconds one refresh may spend; the rest waits for the next one.")
+    max_record_bytes: int = Field(2 * 1024 * 1024, description="Registry records are cut here.")
 
 
 class Settings(BaseSettings):
@@ -272,6 +298,8 @@ class Settings(BaseSettings):
         default_factory=ScheduleSettings, description="Scheduled ingestion"
     )
     watch: WatchSettings = Field(default_factory=WatchSettings, description="Watchlists")
+    registry: RegistrySettings = Field(default_factory=RegistrySettings,
+                                       description="Trial registry")
     now: datetime | None = Field(
         None,
         description="Pin the clock (ISO time, e.g. 2026-11-20T12:00:00Z) so 'this week' and "

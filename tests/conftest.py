@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_FEEDS = data_path("sample_feeds")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLE_NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)  # the sample feeds' "today"
+# A non-public address the guard refuses: the registry refresh after an ingest stops at once.
+NO_REGISTRY = "http://0.0.0.0:9/api/v2"
 
 os.environ.update(OFFLINE_ENV)  # whatever the developer's shell says; subprocesses inherit it
 
@@ -37,6 +39,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("NEWSBOT_MODEL_CACHE_DIR", str(model_cache))
+    monkeypatch.setenv("NEWSBOT_REGISTRY__BASE_URL", NO_REGISTRY)
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
@@ -48,6 +51,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "fetch_timeout": 2.0,
         "fetch_total_timeout": 5.0,
         "chroma_collection": "test",
+        "registry": {"base_url": NO_REGISTRY},
     }
     base.update(overrides)
     return Settings(_env_file=None, **base)  # type: ignore[call-arg]

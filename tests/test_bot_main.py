@@ -39,6 +39,7 @@ def test_start_without_network_is_one_line_of_advice(tmp_path: Path) -> None:
         "PYTHONPATH": os.pathsep.join(filter(None, [str(HOOKS), env.get("PYTHONPATH")])),
         "NEWSBOT_TEST_EMBEDDER": "hashing", "NEWSBOT_TEST_DISCORD_API": refusing_url(),
         "NEWSBOT_DATA_DIR": str(tmp_path / "data"), "DISCORD_TOKEN": TOKEN,
+        "NEWSBOT_REGISTRY__BASE_URL": "http://0.0.0.0:9/api/v2",  # no registry in tests
     })
     started = time.monotonic()
     done = subprocess.run([str(Path(sys.executable).parent / "newsbot"), "start"], env=env,

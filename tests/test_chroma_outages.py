@@ -90,6 +90,7 @@ def test_watch_worker_shares_the_server(tmp_path, feed_server):
         "PYTHONPATH": os.pathsep.join(filter(None, [str(HOOKS), os.environ.get("PYTHONPATH")])),
         "NEWSBOT_TEST_EMBEDDER": "hashing",
         "NEWSBOT_DATA_DIR": str(settings.storage.data_dir), "NEWSBOT_CHROMA_HOST": "127.0.0.1",
+        "NEWSBOT_REGISTRY__BASE_URL": "http://0.0.0.0:9/api/v2",  # no registry in tests
         "NEWSBOT_CHROMA_PORT": str(server.port),
         "NEWSBOT_CHROMA_COLLECTION": settings.storage.chroma_collection,
         "NEWSBOT_FETCH_ARTICLE_PAGES": "false", "NEWSBOT_INGEST_INTERVAL": "1",

@@ -106,6 +106,7 @@ def newsbot(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         "NEWSBOT_CHROMA_HOST": str(settings.storage.chroma_host),
         "NEWSBOT_CHROMA_PORT": str(settings.storage.chroma_port),
         "NEWSBOT_CHROMA_COLLECTION": settings.storage.chroma_collection,
+        "NEWSBOT_REGISTRY__BASE_URL": "http://0.0.0.0:9/api/v2",  # no registry in tests
         "NEWSBOT_FETCH_ARTICLE_PAGES": "false",
         "NEWSBOT_MIN_RELEVANCE": str(settings.retrieval.min_relevance),
     })

@@ -35,6 +35,7 @@ def environment(tmp_path: Path, hashing: bool = True, **extra: str) -> dict[str,
     env.update({
         "PYTHONPATH": os.pathsep.join([*paths, str(ROOT)]),
         "NEWSBOT_DATA_DIR": str(tmp_path / "data"),
+        "NEWSBOT_REGISTRY__BASE_URL": "http://0.0.0.0:9/api/v2",  # no registry in tests
         "NEWSBOT_FEEDS_FILE": str(tmp_path / "feeds.toml"),
         "NEWSBOT_MODEL_CACHE_DIR": os.environ["NEWSBOT_MODEL_CACHE_DIR"],
         "NEWSBOT_FETCH_ARTICLE_PAGES": "false",

@@ -48,6 +48,7 @@ def newsbot_ingest(data_dir: Path, kill: str | None = None, *, timed_kill: float
         "PYTHONPATH": os.pathsep.join(filter(None, [str(HOOKS), env.get("PYTHONPATH")])),
         "NEWSBOT_TEST_EMBEDDER": "hashing",
         "NEWSBOT_DATA_DIR": str(data_dir),
+        "NEWSBOT_REGISTRY__BASE_URL": "http://0.0.0.0:9/api/v2",  # no registry in tests
         "NEWSBOT_CHROMA_COLLECTION": store_settings(data_dir).storage.chroma_collection,
         "NEWSBOT_FETCH_ARTICLE_PAGES": "false",
     })

@@ -70,6 +70,7 @@ def outside_env(tmp_path: Path, model_cache: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in skip and not k.startswith("NEWSBOT_")}
     env.update({
         "NEWSBOT_DATA_DIR": str(tmp_path / "data"),
+        "NEWSBOT_REGISTRY__BASE_URL": "http://0.0.0.0:9/api/v2",  # no registry in tests
         "NEWSBOT_MODEL_CACHE_DIR": str(model_cache),  # the session's one ONNX export
         "NEWSBOT_FETCH_ARTICLE_PAGES": "false",  # the sample outlets are fictional
         "NEWSBOT_NOW": "2026-11-26T12:00:00Z",

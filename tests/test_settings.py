@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ def test_env_example_is_generated_from_the_model():
             shown = "" if default is None or isinstance(default, Path) else str(default)
             if isinstance(default, bool):
                 shown = shown.lower()
-            if name == "ingest_interval":
+            if isinstance(default, timedelta):
                 shown = str(int(default.total_seconds()))
             assert f"# {env_name(group, name)}={shown}" in committed
             assert " ".join(field.description.split()) in flowing

@@ -10,6 +10,7 @@ root (the bot, each CLI command, the console, a bench) and passed down.
         store.guilds.subscribe(...)         # guild settings and digest subscriptions
         store.feedback.vote(...)            # answers posted in Discord and readers' feedback
         store.watches.follow(...)           # watchlists: followed topics, alerts sent
+        store.trials.updates(since=...)     # registry ids in articles, trial records, changes
         store.journal.write([...])          # an article into both stores, crash-safely
         store.vectors.query(vector, k)      # the chunk vectors (Chroma)
 
@@ -37,6 +38,7 @@ from newsbot.store.journal import ArticleWrite, Journal, Repair
 from newsbot.store.runs import Runs
 from newsbot.store.sqlite import Database, from_ts, to_ts, writable
 from newsbot.store.stories import Placed, Stories, StoryLink
+from newsbot.store.trials import Trials
 from newsbot.store.vectors import VectorStore, release_lock
 from newsbot.store.watches import Watches
 
@@ -65,6 +67,7 @@ class Store:
         self.guilds = Guilds(db)
         self.feedback = Feedback(db)
         self.watches = Watches(db)
+        self.trials = Trials(db)
         self._journal = Journal(db, vectors) if vectors is not None else None
 
     @classmethod

@@ -1,6 +1,6 @@
 """One schema for every record: articles, chunks (with FTS5), feeds, runs, story links, the
-crash journal (`pending`), guild settings, digest subscriptions, answer feedback and
-watchlists; created or brought up to date when a connection opens."""
+crash journal (`pending`), guild settings, digest subscriptions, answer feedback, watchlists
+and trial registry records; created or brought up to date when a connection opens."""
 
 from __future__ import annotations
 
@@ -183,6 +183,42 @@ CREATE TABLE IF NOT EXISTS watch_settings (
     in_thread INTEGER NOT NULL DEFAULT 0,
     thread_id INTEGER
 );
+-- Trial registry ids stated in articles (newsbot/trial_ids.py), which articles were read for
+-- them (at which content hash), the cached registry records and each trial's status history.
+CREATE TABLE IF NOT EXISTS article_registry_ids (
+    article_id TEXT NOT NULL,
+    registry TEXT NOT NULL,
+    trial_id TEXT NOT NULL,
+    acronym TEXT,
+    PRIMARY KEY (article_id, registry, trial_id)
+);
+CREATE INDEX IF NOT EXISTS article_registry_ids_trial ON article_registry_ids(trial_id);
+CREATE TABLE IF NOT EXISTS registry_scanned (
+    article_id TEXT PRIMARY KEY,
+    content_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trial_records (
+    nct_id TEXT PRIMARY KEY,
+    found INTEGER NOT NULL,
+    record TEXT,
+    fetched_at INTEGER,
+    checked_at INTEGER NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    last_error TEXT
+);
+CREATE TABLE IF NOT EXISTS trial_status_history (
+    id INTEGER PRIMARY KEY,
+    nct_id TEXT NOT NULL,
+    observed_at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    status_date TEXT,
+    has_results INTEGER NOT NULL,
+    why_stopped TEXT,
+    previous_status TEXT,
+    results_posted INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS trial_status_history_at ON trial_status_history(observed_at);
 """
 
 # columns newer than some stores: added to older databases on open
