@@ -8,7 +8,8 @@ from datetime import datetime
 from cli.main import print_json
 from newsbot.settings import Settings
 from newsbot.store import Store
-from newsbot.trial_ids import CTGOV, RegistryId, parse_id
+from newsbot.trial_ids import CTGOV
+from newsbot.trials import look_up
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -19,31 +20,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="ask the registry for the record now (ClinicalTrials.gov ids)")
 
 
-def resolve(store: Store, text: str) -> RegistryId | None:
-    """The registry id `text` is, or the one the news ties to it as an acronym."""
-    return parse_id(text) or store.trials.by_acronym(text)
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.registry import refresh_trials
 
     with Store.open(settings, vectors=False) as store:
         if not store.read_only:
             store.trials.index_articles()
-        rid = resolve(store, args.id)
-        if rid is None:
+        view = look_up(store, args.id)
+        if view is None:
             print(f"newsbot: {args.id!r} is not a trial id (NCT…, EU CT, EudraCT, ISRCTN) or "
                   "an acronym the news ties to one.")
             return 1
         note = None
-        if args.refresh and rid.registry == CTGOV:
-            report = refresh_trials(store, settings, ids=[rid.id], force=True)
+        if args.refresh and view.id.registry == CTGOV:
+            report = refresh_trials(store, settings, ids=[view.id.id], force=True)
             if report.unreachable:
                 note = "registry unreachable; showing the cached record"
-        cached = store.trials.cached(rid.id) if rid.registry == CTGOV else None
-        stories = store.trials.articles_mentioning(rid.id)
-        acronym = (cached.record.acronym if cached and cached.record else None) \
-            or store.trials.acronym_of(rid.id)
+            view = look_up(store, view.id.id) or view
+    rid, cached, stories, acronym = view.id, view.cached, view.stories, view.acronym
     if rid.registry == CTGOV and not stories and cached is None:
         print(f"newsbot: no stored story names {rid.id}, and its registry record was never "
               "fetched (try --refresh).")

@@ -7,9 +7,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from newsbot.trial_ids import CTGOV, registry_url
+from newsbot.models import ArticleRecord
+from newsbot.trial_ids import CTGOV, RegistryId, parse_id, registry_url
+
+if TYPE_CHECKING:
+    from newsbot.store import Store
 
 STATUS_WORDS = {
     "NOT_YET_RECRUITING": "Not yet recruiting", "RECRUITING": "Recruiting",
@@ -201,3 +205,29 @@ class CachedTrial:
     etag: str | None = None
     last_modified: str | None = None
     last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class TrialView:
+    """One trial as `/trial` and `newsbot trial` show it: its id, the acronym the news ties
+    to it, its cached registry record (ClinicalTrials.gov ids only) and the stories naming it."""
+
+    id: RegistryId
+    acronym: str | None
+    cached: CachedTrial | None
+    stories: list[ArticleRecord]
+
+    @property
+    def name(self) -> str:
+        return f"{self.acronym} ({self.id.id})" if self.acronym else self.id.id
+
+
+def look_up(store: Store, text: str) -> TrialView | None:
+    """The trial `text` names (an id, or an acronym the news ties to one), or None."""
+    rid = parse_id(text) or store.trials.by_acronym(text)
+    if rid is None:
+        return None
+    cached = store.trials.cached(rid.id) if rid.registry == CTGOV else None
+    record = cached.record if cached else None
+    acronym = (record.acronym if record else None) or store.trials.acronym_of(rid.id)
+    return TrialView(rid, acronym, cached, store.trials.articles_mentioning(rid.id))

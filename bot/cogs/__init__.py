@@ -7,6 +7,8 @@ from bot.cogs.feeds import FeedsCog
 from bot.cogs.help import HelpCog
 from bot.cogs.info import InfoCog
 from bot.cogs.scheduler import SchedulerCog
+from bot.cogs.trial import TrialCog
 from bot.cogs.watch import WatchCog
 
-COGS = (AskCog, InfoCog, HelpCog, FeedsCog, AdminCog, FeedbackCog, SchedulerCog, WatchCog)
+COGS = (AskCog, InfoCog, HelpCog, FeedsCog, AdminCog, FeedbackCog, SchedulerCog, WatchCog,
+        TrialCog)
