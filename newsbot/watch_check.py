@@ -3,8 +3,8 @@
 Gathers from the store what alert selection (`newsbot.alerts.select_alerts`) needs — the
 stories with a report stored since the last check, the watches, the alerts already sent,
 today's count per user, the stories each guild's digest posted today and the guilds that
-switched alerts off — and records what was delivered. A second kind of alertable item (a
-trial's status change) is added to `items` by the caller's `extra_items`.
+switched alerts off — and records what was delivered. Trial registry changes seen since
+the last check (a status change, results posted) are alertable items too.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from newsbot.alerts import Alert, AlertItem, AlertState, Watch, matching, select_alerts, stories
 from newsbot.followed import SentAlert
 from newsbot.library import Library
-from newsbot.watch import WatchQuery, WatchTopicError, parse_watch
+from newsbot.watch import WatchQuery, WatchTopicError, match_text, parse_watch
 
 DAY = timedelta(hours=24)
 ExtraItems = Callable[[Library, datetime, datetime], Iterable[AlertItem]]
@@ -27,6 +27,24 @@ def new_items(library: Library, since: datetime, now: datetime) -> list[AlertIte
              if a.ingested_at <= now]
     ids = {a.story_id or a.id for a in fresh}
     return stories(library.store.stories.articles_of(ids) if ids else [])
+
+
+def trial_items(library: Library, since: datetime, now: datetime) -> list[AlertItem]:
+    """The registry changes seen since `since`, each matched on the trial's name, id, title,
+    conditions and interventions (a watch on "LUMEN-2" or "CAR-T lupus nephritis")."""
+    out = []
+    for update in library.store.trials.updates(since, until=now):
+        cached = library.store.trials.cached(update.nct_id)
+        record = cached.record if cached else None
+        details = [update.title, *(record.conditions if record else ()),
+                   *(record.interventions if record else ())]
+        headline = f"{update.name}: {update.change}"
+        out.append(AlertItem(
+            key=f"trial:{update.nct_id}:{update.observed_at:%Y%m%dT%H%M%S}",
+            kind="trial_update", title=headline, url=update.url,
+            text=match_text([headline, update.title], ["\n\n".join(details)]),
+            outlets=("ClinicalTrials.gov",), when=update.observed_at))
+    return out
 
 
 def stored_items(library: Library, since: datetime | None = None) -> list[AlertItem]:
@@ -56,7 +74,7 @@ def state(library: Library, now: datetime) -> AlertState:
 
 
 def due_alerts(library: Library, now: datetime, *,
-               extra_items: ExtraItems | None = None) -> list[Alert]:
+               extra_items: ExtraItems | None = trial_items) -> list[Alert]:
     """The alerts to deliver now for stories stored since the last check and published
     within `watch.lookback_hours`; the check mark moves to `now`."""
     settings = library.settings.watch
