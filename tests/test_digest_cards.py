@@ -80,3 +80,16 @@ def test_buttons_fit_discord() -> None:
     assert view is not None and len(view.children) == 5
     assert all(len(b.item.label) <= BUTTON_LABEL and len(b.item.custom_id) <= 100
                for b in view.children)
+
+
+def test_trial_updates_have_their_own_field_even_on_a_quiet_day() -> None:
+    from newsbot.trials import TrialUpdate
+
+    update = TrialUpdate("NCT06123456", "LUMEN-2", "Lumora LUM-101 in lupus nephritis",
+                         "RECRUITING", "ACTIVE_NOT_RECRUITING", "2026-11", NOW)
+    quiet = Digest(NOW - timedelta(days=1), NOW, 0, [], [], [], trial_updates=[update])
+    (embed,) = build(compact_card(quiet))
+    assert "Nothing new in the news I follow" not in (embed.description or "")  # not empty
+    (field,) = [f for f in embed.fields if f.name == "Trial updates"]
+    assert field.value == ("[**LUMEN-2 (NCT06123456)**](https://clinicaltrials.gov/study/"
+                           "NCT06123456): Recruiting → Active, not recruiting (2026-11)")
