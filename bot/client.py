@@ -86,7 +86,10 @@ class NewsBot(commands.Bot):
 
     async def close(self) -> None:
         await super().close()
-        self._core_pool.shutdown(wait=False, cancel_futures=True)
+        # the caller closes the store next: work still running on it must finish first (a
+        # connection closed under a running query crashes SQLite)
+        await asyncio.to_thread(self._core_pool.shutdown, wait=True, cancel_futures=True)
+        await asyncio.to_thread(self.store.shutdown)
 
     async def guild_settings(self, guild_id: int) -> guilds.GuildSettings:
         return await self.store.guilds.settings(guild_id)  # type: ignore[no-any-return]
