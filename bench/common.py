@@ -154,15 +154,15 @@ def quiet_logs(level: int = 40) -> Iterator[None]:
     """Chroma, httpx and the pipeline log per request; a benchmark prints tables only."""
     import logging
 
-    root = logging.getLogger()
-    old = root.level
-    root.setLevel(level)
-    for name in ("httpx", "chromadb", "ingest", "newsbot"):
+    names = ("", "httpx", "chromadb", "ingest", "newsbot")
+    old = {name: logging.getLogger(name).level for name in names}
+    for name in names:
         logging.getLogger(name).setLevel(level)
     try:
         yield
-    finally:
-        root.setLevel(old)
+    finally:  # the levels as they were: a test run after a bench still sees its warnings
+        for name, was in old.items():
+            logging.getLogger(name).setLevel(was)
 
 
 def progress(message: str) -> None:
