@@ -6,6 +6,7 @@ from bot.answer_cards import TITLE_CHARS, date_text
 from bot.discord_text import escape, link, shorten
 from bot.embeds import Card
 from newsbot.models import NOT_ADVICE
+from newsbot.trial_ids import CTGOV
 from newsbot.trials import TrialView
 
 STORIES_SHOWN = 8
@@ -33,7 +34,7 @@ def trial_card(view: TrialView) -> Card:
         fields.append(("Countries", escape(countries) or "—"))
         fetched = f"{cached.fetched_at:%Y-%m-%d}" if cached.fetched_at else "never"
         fields.append(("Last update", f"{escape(r.last_update or '—')}; fetched {fetched}"))
-    elif view.id.registry == "ctgov":
+    elif view.id.registry == CTGOV:
         description = "The registry record has not been fetched yet."
     else:
         description = "Only ClinicalTrials.gov records are fetched; this id links to its registry."
