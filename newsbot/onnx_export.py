@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from newsbot.embedding import BATCH_SIZE
+
 log = logging.getLogger(__name__)
 EXPORT_VERSION = 2
 ONNX_FILE = Path("onnx") / "model.onnx"  # plain export, loadable anywhere
@@ -294,7 +296,7 @@ class OnnxEncoder:
 
     name = "onnx"
 
-    def __init__(self, model_dir: Path, batch_size: int = 64, threads: int | None = None,
+    def __init__(self, model_dir: Path, batch_size: int = BATCH_SIZE, threads: int | None = None,
                  onnx_file: Path | None = None) -> None:
         try:
             import onnxruntime as ort

@@ -153,7 +153,7 @@ class EmbeddingSettings(_Group):
     cache_dir: Path | None = Field(
         None, description="Where the ONNX export is cached; unset = <data_dir>/models."
     )
-    batch_size: int = Field(64, description="Texts per encode batch.")
+    batch_size: int = Field(16, description="Texts per encode batch (as embedding.BATCH_SIZE).")
     chunk_chars: int = Field(700, description="Target characters per chunk.")
 
     @field_validator("backend")

@@ -169,3 +169,9 @@ def test_derived_paths(settings, tmp_path):
     assert settings.storage.sqlite_path == tmp_path / "data" / "newsbot.sqlite3"
     assert settings.storage.chroma_path == tmp_path / "data" / "chroma"
     assert settings.replace(model_cache_dir=None).model_cache == tmp_path / "data" / "models"
+
+
+def test_embedding_batch_size_default_is_the_encoders():
+    from newsbot.embedding import BATCH_SIZE
+
+    assert Settings().embedding.batch_size == BATCH_SIZE
