@@ -21,7 +21,7 @@ from newsbot.query import ParsedQuery, intent_headline
 from newsbot.retrieval import Hit, Matcher, aliases, article_sentences, mentions, opening
 from newsbot.safety import is_unsafe
 from newsbot.sections import classify
-from newsbot.sentences import jaccard, shingles, words
+from newsbot.sentences import jaccard, shingles, stem, words
 from newsbot.topics import disease_pattern, is_generic, specific_therapies, therapy_pattern
 
 MIN_CHARS, MAX_CHARS = 28, 420
@@ -29,16 +29,18 @@ MIN_CHARS, MAX_CHARS = 28, 420
 # much of its story's vocabulary it shares (the facts several outlets and paragraphs repeat),
 # how many figures it carries, how much it says, how near the top of its article it stands,
 # and which of the story's outlets it comes from (the best-matching article speaks first).
-W_STORY, W_OVERLAP, W_CENTRAL, W_FIGURE, W_LENGTH = 1.0, 0.5, 0.5, 0.45, 0.3
+W_STORY, W_OVERLAP, W_CENTRAL, W_FIGURE, W_LENGTH = 1.0, 0.8, 0.2, 0.45, 0.3
 W_LEAD, W_OUTLET = 0.1, 0.25
+W_BACKGROUND, W_CONTRAST = 0.35, 0.6
 OUTLETS = 3  # an answer reads this many of a story's reports (a digest story all)
 HAPPENING_EXTRA = 2  # results are what most questions ask: two more of them
 FULL_FIGURES, FULL_LENGTH = 3, 250  # more figures or characters than this earn no more
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)?%?")
+# a figure, not the digits of a code (CD19, VLC-310, NCT07110233, SLEDAI-2K)
+_FIGURE = re.compile(r"(?<![\w.,-])\d+(?:[.,]\d+)?%?(?![\w-])")
 _PRONOUN_START = re.compile(
     r"^(this|these|that|those|it|its|they|their|them|he|she|his|her|such|both|also|but|and|"
     r"or|however|meanwhile|still|yet|so|which|another|other|others|the other|in addition|"
-    r"additionally|similarly|likewise|instead|here|"
+    r"additionally|similarly|likewise|instead|here|(?:\w+ )?(?:of|among|for) (?:them|these|those)|"
     r"there(?! (?:is|are|was|were|has|have|had|will|would|could|may|might)\b))\b", re.I)
 # "But the trial was small." says the fact without the sentence it answers
 _CONJUNCTION = re.compile(r"^(?:but|and|yet|still),? (?=\S)", re.I)
@@ -93,6 +95,23 @@ _LABEL_SECTION = {"why it matters": "why_it_matters", "what's next": "whats_next
                   "what this means for you": "why_it_matters",
                   "what it means": "why_it_matters"}
 _CODE = re.compile(r"(?<!-)\b(?:[A-Z][A-Za-z]{0,6}-?\d{1,4}[A-Za-z]?|[A-Z]{3,}(?:-\d{1,3})?)\b")
+# Textbook background ("CAR-T is a treatment that reprograms…", "The main known side effect
+# is…") names nobody, counts nothing and reports nothing done: true of every story, news of
+# none. It yields to what was reported unless the question asks what something is.
+_NUMBER_WORD = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                          r"dozen|half|third|quarter|hundreds?|thousands?)\b", re.I)
+_REPORTED_DONE = re.compile(r"\b(was|were|had|did|has been|have been|said|says|told|reported|"
+                            r"announced|showed|found|met|missed|received|treated|enrolled|"
+                            r"dosed|presented|published|approved|granted|lifted|placed|paused|"
+                            r"halted|started|began|signed|raised|filed|plans?|expects?|will)\b",
+                            re.I)
+_PROPER = re.compile(r"(?<=[\w,;:)] )[A-Z][\w'’-]*")
+_ASKS_WHAT_IS = re.compile(r"\b(what (?:is|are|'s)|what does|how does|how do|how is|explain|"
+                           r"mean(?:s|ing)?)\b", re.I)
+# What a comparison turns on: the sentence that sets one side against the other.
+_CONTRAST = re.compile(r"\b(compar\w*|than|unlike|whereas|versus|vs\.?|differ\w*|"
+                       r"head-to-head|cross-trial|rather than|instead of|without|no need|"
+                       r"advantage|edge over)\b", re.I)
 _COMPANY = re.compile(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?) (?:Bio|Biosciences|Therapeutics|Pharma|"
                       r"Pharmaceuticals|Biopharma|Biologics|Biotech|Medicines|Cell Therapies|"
                       r"Immunology|Genomics|Health)\b")
@@ -178,6 +197,17 @@ def _about_other(sentence: str, asked: tuple[str, ...], own: set[str]) -> bool:
                                    for n in named)
 
 
+def background(sentence: str) -> bool:
+    """A timeless explanation, no news: no figure, no name but the field's own terms, and
+    nothing said, found or done."""
+    if _FIGURE.search(sentence) or _NUMBER_WORD.search(sentence):
+        return False
+    if _REPORTED_DONE.search(sentence) or names_in(sentence):
+        return False
+    return all(len(w) == 1 or is_generic(w) or is_generic(w.removesuffix("'s"))
+               for w in _PROPER.findall(sentence))
+
+
 def _twins(a: Candidate, b: Candidate) -> bool:
     """The same fact in other words: shared wording, or the same figures and vocabulary."""
     if jaccard(a.shingles, b.shingles) >= 0.45:
@@ -189,6 +219,12 @@ def _twins(a: Candidate, b: Candidate) -> bool:
         wb = {w for w in words(b.text) if len(w) > 3}
         return jaccard(wa, wb) >= 0.2
     return False
+
+
+def _fuller(a: Candidate, b: Candidate) -> bool:
+    """`a` carries every figure of `b` and more."""
+    fa, fb = set(_FIGURE.findall(a.text)), set(_FIGURE.findall(b.text))
+    return fb < fa
 
 
 @dataclass(frozen=True)
@@ -272,14 +308,14 @@ def _stories(hits: list[Hit], pq: ParsedQuery, plan: Plan) -> list[list[Hit]]:
 
 
 def _idf(hits: list[Hit]) -> dict[str, float]:
-    docs = [set(words(h.article.text)) for h in hits]
+    docs = [{stem(w) for w in words(h.article.text)} for h in hits]
     df = Counter(w for d in docs for w in d)
     n = max(1, len(docs))
     return {w: math.log(1 + n / c) for w, c in df.items()}
 
 
 def _weights(sentence: str, idf: dict[str, float]) -> Counter[str]:
-    counts = Counter(w for w in words(sentence) if len(w) > 2)
+    counts = Counter(stem(w) for w in words(sentence) if len(w) > 2)
     return Counter({w: n * idf.get(w, 1.0) for w, n in counts.items()})
 
 
@@ -293,12 +329,13 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
                 single_story: bool) -> list[Candidate]:
     all_hits = [h for group in stories for h in group]
     idf = _idf(all_hits)
-    q_words = {w for w in words(pq.search_text) if len(w) > 2}
+    q_words = {stem(w) for w in words(pq.search_text) if len(w) > 2}
     norm = sum(idf.get(w, 1.0) for w in q_words) or 1.0
     out: list[Candidate] = []
     tests = _subject(pq, all_hits) if pq.entities else []
     # in a comparison each side's story speaks as the first one does
     sides = len(pq.entities) - 1 if pq.kind == "comparison" else 0
+    explains = bool(_ASKS_WHAT_IS.search(pq.question))
     for story_rank, group in enumerate(stories):
         story = group[0].article.story_id or group[0].article.id
         about = bool(tests) and _about(group, tests)
@@ -338,6 +375,10 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
                      + W_CENTRAL * _cosine(vector, centroid) + W_FIGURE * figures
                      + W_LENGTH * min(len(sentence), FULL_LENGTH) / FULL_LENGTH
                      + W_LEAD / (1 + position) - W_OUTLET * outlet_rank)
+            if not explains and background(sentence):
+                score -= W_BACKGROUND
+            if pq.kind == "comparison" and _CONTRAST.search(sentence):
+                score += W_CONTRAST
             section = label or classify(sentence, article.published, position)
             n = number[article.id]
             out.append(Candidate(sentence, n, story, story_rank, position, score, section,
@@ -370,6 +411,13 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
         twin = next((k for k in kept if _twins(k, cand)), None)
         if twin is not None:
             twin.citations |= cand.citations  # the same fact from another outlet: cite both
+            if _fuller(cand, twin) and cand.story == twin.story:
+                # "30 of 46 (65%) … versus 7 of 22 (32%)" over "65% versus 32%": the telling
+                # with every figure of the other and more is quoted
+                cand.citations |= twin.citations
+                per_sec[twin.section] -= 1
+                per_sec[cand.section] += 1
+                kept[kept.index(twin)] = cand
             return False
         budget = plan.first_story if story_rank[cand.story] == 0 else plan.per_story
         room = per_section + (HAPPENING_EXTRA if cand.section == "whats_happening" else 0)
@@ -394,10 +442,19 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
     for cand in candidates:
         if cand not in kept:
             take(cand)
-    def order(c: Candidate) -> tuple[bool, int, int, int]:
+    # an overview's or a period's section opens with one statement from each story (the first
+    # lines, all a chat shows before "Show more", then span the stories); an answer about one
+    # product tells its story first
+    span = pq.kind in ("overview", "period")
+    best_of_story: dict[tuple[str, str], Candidate] = {}
+    for cand in sorted(kept, key=lambda c: -c.score):
+        best_of_story.setdefault((cand.story, cand.section), cand)
+
+    def order(c: Candidate) -> tuple[bool, bool, int, int, int]:
         # "side effects?": within each section the statements about them come first
         on_point = any(intent_headline(i).search(c.text) for i in pq.intents)
-        return (not on_point, c.story_rank, c.source_n, c.position)
+        later = span and best_of_story[(c.story, c.section)] is not c
+        return (not on_point, later, c.story_rank, c.source_n, c.position)
 
     return {
         key: [Statement(c.text, tuple(sorted(c.citations)))

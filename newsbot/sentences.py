@@ -86,6 +86,18 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
+_SUFFIX = re.compile(r"(?:ations?|isons?|ings?|es|ed|s|e)$")
+
+
+def stem(word: str) -> str:
+    """A crude suffix stemmer, enough to meet "compare" in "comparisons" and "result" in
+    "resulted": the plural, -ed, -ing, -ation and -ison go, and 6 letters at most are kept."""
+    if word.endswith(("ss", "us", "is")):
+        return word[:6]
+    base = _SUFFIX.sub("", word)
+    return (base if len(base) >= 4 else word)[:6]
+
+
 def shingles(text: str, size: int = 3) -> set[str]:
     tokens = words(text)
     if len(tokens) < size:

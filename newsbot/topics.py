@@ -78,6 +78,10 @@ THERAPIES: dict[str, tuple[str, tuple[str, ...]]] = {
          r"tolerance[- ]inducing", r"antigen[- ]specific immunotherap", r"toleri[sz]ing",
          r"peptide immunotherap"),
     ),
+    # a kind of cell therapy people ask for by name ("an off-the-shelf CAR-T"): made from
+    # donor cells, not the patient's own
+    "allogeneic": ("Off-the-shelf (allogeneic) cell therapy",
+                   (r"\ballogeneic\b", r"off[- ]the[- ]shelf", r"donor[- ]derived")),
     "b_cell_depletion": (
         "B-cell depletion",
         (r"b[- ]cell depletion", r"anti-?CD20", r"\bCD19\b", r"\bBCMA\b", r"\bCD20\b",

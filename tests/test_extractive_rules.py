@@ -1,0 +1,48 @@
+"""How the extractive summariser weighs one sentence, on sentences made up here."""
+
+from __future__ import annotations
+
+from newsbot.extractive import Candidate, _fuller, _self_contained, background
+from newsbot.sentences import stem
+from newsbot.topics import detect_therapies
+
+
+def candidate(text: str) -> Candidate:
+    return Candidate(text, 1, "s1", 0, 0, 1.0, "whats_happening")
+
+
+def test_textbook_background_is_told_from_news() -> None:
+    # a name: news of someone
+    assert not background("A therapy from Zorvic Bio retrains a person's immune cells.")
+    assert background("CAR-T is a treatment that reprograms a person's own immune cells.")
+    assert background("The best-known side effect is cytokine release syndrome (CRS), a fever.")
+    assert not background("No serious side effects were seen in the trial.")  # something found
+    assert not background("Nine of the 14 patients responded.")  # counts something
+    assert not background("In the ORBIT study, 40% responded.")
+
+
+def test_a_statement_leaning_on_the_one_before_is_not_quoted() -> None:
+    assert _self_contained("Of them, 13 (11%) were older than 65.") is None
+    assert _self_contained("Most of these patients relapsed within a year.") is None
+    assert _self_contained("Of the 12 patients, 10 were in remission.") is not None
+
+
+def test_the_fuller_telling_of_the_same_figures_is_preferred() -> None:
+    short = candidate("The drug doubled response: 58% versus 29% on placebo.")
+    full = candidate("At week 24, 26 of 45 patients (58%) responded versus 6 of 21 (29%) "
+                     "on placebo.")
+    assert _fuller(full, short) and not _fuller(short, full)
+    # the digits of a code are not figures: QRX-58 carries nothing of "58%"
+    assert not _fuller(candidate("QRX-58 and CD19 in 2 of 3 tests."), short)
+
+
+def test_stems_meet_across_word_forms() -> None:
+    assert stem("compare") == stem("comparisons") == stem("comparison")
+    assert stem("results") == stem("resulted") and stem("patients") == stem("patient")
+    assert stem("status") == "status" and stem("lupus") == "lupus"
+
+
+def test_off_the_shelf_names_the_donor_made_kind_of_cell_therapy() -> None:
+    assert "allogeneic" in detect_therapies("Is there an off-the-shelf CAR-T for lupus?")
+    assert "allogeneic" in detect_therapies("a donor-derived CAR-NK product")
+    assert "allogeneic" not in detect_therapies("the patient's own T cells are engineered")
