@@ -31,7 +31,7 @@ MIN_CHARS, MAX_CHARS = 28, 420
 # and which of the story's outlets it comes from (the best-matching article speaks first).
 W_STORY, W_OVERLAP, W_CENTRAL, W_FIGURE, W_LENGTH = 1.0, 0.8, 0.2, 0.45, 0.3
 W_LEAD, W_OUTLET = 0.1, 0.25
-W_BACKGROUND, W_CONTRAST = 0.35, 0.6
+W_BACKGROUND, W_CONTRAST, W_INTENT = 0.35, 0.6, 0.3
 OUTLETS = 3  # an answer reads this many of a story's reports (a digest story all)
 HAPPENING_EXTRA = 2  # results are what most questions ask: two more of them
 FULL_FIGURES, FULL_LENGTH = 3, 250  # more figures or characters than this earn no more
@@ -379,6 +379,8 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
                 score -= W_BACKGROUND
             if pq.kind == "comparison" and _CONTRAST.search(sentence):
                 score += W_CONTRAST
+            if any(intent_headline(i).search(sentence) for i in pq.intents):
+                score += W_INTENT  # the kind of news asked for ("side effects?")
             section = label or classify(sentence, article.published, position)
             n = number[article.id]
             out.append(Candidate(sentence, n, story, story_rank, position, score, section,

@@ -262,3 +262,14 @@ def test_off_the_shelf_means_donor_made(eval_library: Library, question: str,
     else:
         assert "Off-the-shelf" in answer.notices[0] and "Myasthenia" in answer.notices[0]
         assert not statements(answer)
+
+
+def test_what_a_regulator_decided_is_answered_with_its_decisions(eval_library: Library) -> None:
+    from newsbot.query import intents
+
+    assert intents("What did the FDA decide this month?") == ("regulatory",)
+    happening = [t for key, t in statements(
+        ask(eval_library, "What did the FDA decide about lupus trials this year?"))
+        if key == "whats_happening"]
+    assert re.search(r"\b(FDA|Agency)\b.*\b(granted|lifted|approved|placed)\b", happening[0])
+    assert sum(bool(re.search(r"\b(FDA|Agency)\b", t)) for t in happening) >= 2
