@@ -204,7 +204,7 @@ def _constraints(article: ArticleRecord, pq: ParsedQuery,
         has_disease = True
     elif subject:
         # a comparison's trade-press piece names the disease in its headline only ("MG-ADL")
-        has_disease = near(sentences, _about_asked(subject, pq), disease) or (
+        has_disease = near(sentences, _about_asked(subject, pq), _outside_asides(disease)) or (
             pq.kind == "comparison" and any(m(article.title) for m in disease))
     else:  # the article is about the disease, not one that names it in passing
         mentioned = [i for i, s in enumerate(sentences) if any(m(s) for m in disease)]
@@ -213,6 +213,16 @@ def _constraints(article: ArticleRecord, pq: ParsedQuery,
         has_disease = near(sentences, subject or disease or people, people)
     has_event = not (events and has_entity) or near(sentences, entity, events, window=2)
     return has_entity, has_disease, has_therapy, has_event
+
+
+# "…could apply to other autoimmune conditions, such as type 1 diabetes": diseases named as
+# examples of where else an idea might go are not news of it there
+_ASIDE = re.compile(r"\bother\b[^.;:]{0,60}?\b(?:diseases?|conditions?|disorders?|"
+                    r"indications?|illness(?:es)?)\b[^.;]*", re.I)
+
+
+def _outside_asides(tests: list[Matcher]) -> list[Matcher]:
+    return [lambda sentence, m=m: m(_ASIDE.sub("", sentence)) for m in tests]
 
 
 def _about_asked(subject: list[Matcher], pq: ParsedQuery) -> list[Matcher]:

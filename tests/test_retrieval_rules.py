@@ -164,3 +164,19 @@ def test_lay_words_for_a_tolerance_vaccine_name_the_therapy() -> None:
     for question in ("Does the flu vaccine matter after CAR-T?",
                      "Is there a shot for lupus fatigue?"):
         assert "tolerogenic_vaccine" not in understand(question, now=NOW, lexicon=LEX).therapies
+
+
+def test_a_disease_named_as_somewhere_else_an_idea_might_go_is_not_its_news() -> None:
+    text = ("A tolerogenic vaccine for celiac disease lowered gluten-reactive T cells in 20 "
+            "adults. If it works, the same tolerogenic approach could apply to other autoimmune "
+            "conditions, such as type 1 diabetes and multiple sclerosis. A phase 2 study is "
+            "planned for 2027.")
+    item = article("Inverse vaccine trial in celiac disease", text)
+    asked = understand("Is there a tolerogenic vaccine for type 1 diabetes?", now=NOW,
+                       lexicon=LEX)
+    assert asked.therapies == ("tolerogenic_vaccine",)
+    assert not _constraints(item, asked)[1]
+    # the same therapy told of in that disease itself is news there
+    item = article("Inverse vaccine trial in type 1 diabetes", text.replace(
+        "celiac disease", "type 1 diabetes", 1))
+    assert _constraints(item, asked)[1]
