@@ -29,6 +29,8 @@ MIN_CHARS, MAX_CHARS = 28, 420
 # much of its story's vocabulary it shares (the facts several outlets and paragraphs repeat),
 # how many figures it carries, how much it says, how near the top of its article it stands,
 # and which of the story's outlets it comes from (the best-matching article speaks first).
+# Overlap outweighs centrality (bench/RESULTS.md, fifth pass): what was asked before what
+# the story repeats.
 W_STORY, W_OVERLAP, W_CENTRAL, W_FIGURE, W_LENGTH = 1.0, 0.8, 0.2, 0.45, 0.3
 W_LEAD, W_OUTLET = 0.1, 0.25
 W_BACKGROUND, W_CONTRAST, W_INTENT = 0.35, 0.6, 0.3
@@ -407,13 +409,17 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
     per_sec: Counter[str] = Counter()
     story_rank = {c.story: c.story_rank for c in candidates}
 
+    def room(cand: Candidate) -> int:
+        return per_section + (HAPPENING_EXTRA if cand.section == "whats_happening" else 0)
+
     def take(cand: Candidate) -> bool:
         if is_unsafe(cand.text):
             return False  # an instruction, an order to patients or a cure claim: never quoted
         twin = next((k for k in kept if _twins(k, cand)), None)
         if twin is not None:
             twin.citations |= cand.citations  # the same fact from another outlet: cite both
-            if _fuller(cand, twin) and cand.story == twin.story:
+            if _fuller(cand, twin) and cand.story == twin.story and (
+                    cand.section == twin.section or per_sec[cand.section] < room(cand)):
                 # "30 of 46 (65%) … versus 7 of 22 (32%)" over "65% versus 32%": the telling
                 # with every figure of the other and more is quoted
                 cand.citations |= twin.citations
@@ -422,8 +428,7 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
                 kept[kept.index(twin)] = cand
             return False
         budget = plan.first_story if story_rank[cand.story] == 0 else plan.per_story
-        room = per_section + (HAPPENING_EXTRA if cand.section == "whats_happening" else 0)
-        if per_story[cand.story] >= budget or per_sec[cand.section] >= room:
+        if per_story[cand.story] >= budget or per_sec[cand.section] >= room(cand):
             return False
         if len(kept) >= plan.total:
             return False
