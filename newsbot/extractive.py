@@ -20,7 +20,7 @@ from newsbot.models import SECTION_KEYS, Source, Statement
 from newsbot.query import ParsedQuery, intent_headline
 from newsbot.retrieval import Hit, Matcher, aliases, article_sentences, mentions, opening
 from newsbot.safety import is_unsafe
-from newsbot.sections import classify
+from newsbot.sections import classify, is_caveat
 from newsbot.sentences import jaccard, shingles, stem, words
 from newsbot.topics import disease_pattern, is_generic, specific_therapies, therapy_pattern
 
@@ -31,10 +31,11 @@ MIN_CHARS, MAX_CHARS = 28, 420
 # and which of the story's outlets it comes from (the best-matching article speaks first).
 # Overlap outweighs centrality (bench/RESULTS.md, fifth pass): what was asked before what
 # the story repeats.
-W_STORY, W_OVERLAP, W_CENTRAL, W_FIGURE, W_LENGTH = 1.0, 0.8, 0.2, 0.45, 0.3
-W_LEAD, W_OUTLET = 0.1, 0.25
-W_BACKGROUND, W_CONTRAST, W_INTENT = 0.35, 0.6, 0.3
+WEIGHTS = {"story": 1.0, "overlap": 0.8, "central": 0.2, "figures": 0.45, "length": 0.3,
+           "lead": 0.1, "outlet": -0.25, "background": -0.35, "caveat": 0.4, "contrast": 0.6,
+           "intent": 0.3}
 OUTLETS = 3  # an answer reads this many of a story's reports (a digest story all)
+SPARE = 1
 HAPPENING_EXTRA = 2  # results are what most questions ask: two more of them
 FULL_FIGURES, FULL_LENGTH = 3, 250  # more figures or characters than this earn no more
 # a figure, not the digits of a code (CD19, VLC-310, NCT07110233, SLEDAI-2K)
@@ -43,6 +44,7 @@ _PRONOUN_START = re.compile(
     r"^(this|these|that|those|it|its|they|their|them|he|she|his|her|such|both|also|but|and|"
     r"or|however|meanwhile|still|yet|so|which|another|other|others|the other|in addition|"
     r"additionally|similarly|likewise|instead|here|(?:\w+ )?(?:of|among|for) (?:them|these|those)|"
+    r"(?:first|second|third|fourth|fifth)(?:ly)?(?=,)|finally|lastly|"
     r"there(?! (?:is|are|was|were|has|have|had|will|would|could|may|might)\b))\b", re.I)
 # "But the trial was small." says the fact without the sentence it answers
 _CONJUNCTION = re.compile(r"^(?:but|and|yet|still),? (?=\S)", re.I)
@@ -130,6 +132,7 @@ class Candidate:
     section: str
     citations: set[int] = field(default_factory=set)
     shingles: set[str] = field(default_factory=set)
+    features: dict[str, float] = field(default_factory=dict)
 
 
 def strip_label(sentence: str) -> tuple[str, str | None]:
@@ -146,13 +149,15 @@ def strip_label(sentence: str) -> tuple[str, str | None]:
 def _self_contained(sentence: str) -> str | None:
     """The sentence as a statement that stands on its own, or None where it leans on the one
     before ("It requires…", "When their B cells returned…")."""
-    match = _CONJUNCTION.match(sentence)
+    mark = sentence[:1] if sentence[:1] in "\"“" else ""  # a quotation is read inside its marks
+    body = sentence[len(mark):]
+    match = _CONJUNCTION.match(body)
     if match:
-        rest = sentence[match.end():]
-        sentence = rest[0].upper() + rest[1:]
-    if _PRONOUN_START.match(sentence) or _PRONOUN_CLAUSE.match(sentence):
+        rest = body[match.end():]
+        body = rest[0].upper() + rest[1:]
+    if _PRONOUN_START.match(body) or _PRONOUN_CLAUSE.match(body):
         return None
-    return sentence
+    return mark + body
 
 
 def _definite(sentence: str) -> bool:
@@ -370,23 +375,27 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
                     sentence, pq.entities, own if story_rank == 0 or about
                     else set()):
                 continue
-            s_words = set(vector)
-            overlap = sum(idf.get(w, 1.0) for w in q_words & s_words) / norm
-            figures = min(len(_FIGURE.findall(sentence)), FULL_FIGURES) / FULL_FIGURES
-            score = (W_STORY / (1 + max(0, story_rank - sides)) + W_OVERLAP * overlap
-                     + W_CENTRAL * _cosine(vector, centroid) + W_FIGURE * figures
-                     + W_LENGTH * min(len(sentence), FULL_LENGTH) / FULL_LENGTH
-                     + W_LEAD / (1 + position) - W_OUTLET * outlet_rank)
-            if not explains and background(sentence):
-                score -= W_BACKGROUND
-            if pq.kind == "comparison" and _CONTRAST.search(sentence):
-                score += W_CONTRAST
-            if any(intent_headline(i).search(sentence) for i in pq.intents):
-                score += W_INTENT  # the kind of news asked for ("side effects?")
             section = label or classify(sentence, article.published, position)
+            features = {
+                "story": 1 / (1 + max(0, story_rank - sides)),
+                "overlap": sum(idf.get(w, 1.0) for w in q_words & set(vector)) / norm,
+                "central": _cosine(vector, centroid),
+                "figures": min(len(_FIGURE.findall(sentence)), FULL_FIGURES) / FULL_FIGURES,
+                "length": min(len(sentence), FULL_LENGTH) / FULL_LENGTH,
+                "lead": 1 / (1 + position),
+                "outlet": outlet_rank,
+                "background": float(not explains and background(sentence)),
+                "caveat": float(is_caveat(sentence)),
+                "contrast": float(pq.kind == "comparison" and bool(_CONTRAST.search(sentence))),
+                # the kind of news asked for ("side effects?")
+                "intent": float(any(intent_headline(i).search(sentence) for i in pq.intents)),
+            }
+            if features["background"] and section == "whats_happening":
+                continue  # a textbook line is context, never the news of what is happening
+            score = sum(WEIGHTS[name] * value for name, value in features.items())
             n = number[article.id]
             out.append(Candidate(sentence, n, story, story_rank, position, score, section,
-                                 {n}, shingles(sentence, 2)))
+                                 {n}, shingles(sentence, 2), features))
     return out
 
 
@@ -409,8 +418,11 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
     per_sec: Counter[str] = Counter()
     story_rank = {c.story: c.story_rank for c in candidates}
 
+    spare = 0  # extra room in every section once the sections' own room is spent
+
     def room(cand: Candidate) -> int:
-        return per_section + (HAPPENING_EXTRA if cand.section == "whats_happening" else 0)
+        return per_section + spare + (HAPPENING_EXTRA if cand.section == "whats_happening"
+                                      else 0)
 
     def take(cand: Candidate) -> bool:
         if is_unsafe(cand.text):
@@ -446,6 +458,12 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
         for cand in candidates:
             if cand.section == section and cand not in kept and take(cand):
                 break
+    for cand in candidates:
+        if cand not in kept:
+            take(cand)
+    # a story with more to say on its risks (or its plans) than the room a section has: the
+    # statements left over still go in, up to the answer's length
+    spare = SPARE
     for cand in candidates:
         if cand not in kept:
             take(cand)

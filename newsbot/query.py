@@ -87,7 +87,9 @@ INTENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\b(regulat\w*|designations?|approv\w*|authori[sz]\w*|fast[- ]track\w*|"
                    r"orphan|priority|licen[cs]\w*|label|(?:FDA|EMA|MHRA|agency|regulators?)(?:'s)? "
                    r"(?:decid\w*|decisions?|ruled?|rulings?|said|do|did))\b", re.I),
-        re.compile(r"\b(designations?|designated|eligibility|approv\w*|authori[sz]ation|"
+        # "no approved treatments" says what is missing, not what a regulator did
+        re.compile(r"\b(designations?|designated|eligibility|(?<!no )(?<!not )approv\w*|"
+                   r"authori[sz]ation|"
                    r"fast[- ]track|orphan|priority|breakthrough|accelerated|notice|licen[cs]\w*|"
                    r"label)\b", re.I)),
     "safety": (

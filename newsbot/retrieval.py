@@ -148,7 +148,7 @@ def _sentences(article_id: str, content_hash: str, title: str, text: str) -> tup
     """An article's title and sentences, split once per process (answers reuse articles);
     a newsletter's bulleted list gives one sentence per bullet, a notice's lettered list one
     per item."""
-    return (title, *(item for sentence in split_sentences(text)
+    return (title, *(item for sentence in split_sentences(text, quotes=True)
                      for part in sentence.split("•") if part.strip()
                      for item in _enumerated(part.strip())))
 

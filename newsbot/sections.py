@@ -19,17 +19,29 @@ _BEYOND = re.compile(
     r"access|equit\w*|inequit\w*|ethic\w*|consent|fertility|pregnan\w*|"
     r"side[- ]effects?|adverse|safety|toxicit\w*|cytokine release|CRS|ICANS|neurotox\w*|"
     r"infections?|deaths?|died|fatal|hospitali[sz]\w*|intensive care|malignan\w*|"
-    r"secondary cancers?|risks?|boxed warning|warnings?|caution\w*|cautioned|sceptic\w*|"
-    r"skeptic\w*|caveats?|limitations?|limited|small (?:study|trial|number|sample|group)|"
-    r"single[- ]arm|uncontrolled|no control group|open[- ]label|not randomi[sz]ed|"
+    r"secondary cancers?|risks?|boxed warning|warnings?|sceptic\w*|skeptic\w*|limited|"
     r"longer follow[- ]up|long[- ]term (?:data|follow[- ]up|effects|safety|risks?)|durab\w*|"
-    r"remains? (?:unclear|unknown|to be seen)|not yet (?:known|clear)|too early|"
     r"manufactur\w*|capacity|waiting lists?|waitlists?|rural|travel|lost wages|caregivers?|"
     r"diversity|underrepresent\w*|disparit\w*|burden|shortages?|conflicts? of interest|"
     r"lymphodepl\w*|chemotherapy conditioning|conditioning chemotherapy|hypogammaglob\w*|"
     r"criticism|critics|concerns?|worr\w*|questions remain)\b)",
     re.I,
 )
+# What the evidence cannot show yet (a small or uncontrolled study, an endpoint missed, an
+# effect that faded, who was left out): the caveat a reader must not miss beside a result.
+_CAVEAT = re.compile(
+    r"\b(too (?:small|few|short|early|soon)|small (?:study|trial|number|sample|group|base|"
+    r"cohort)|(?:only|just) \d+ (?:patients|people|participants)|open[- ]label|uncontrolled|"
+    r"single[- ]arm|no (?:control|comparison|placebo) (?:group|arm)|without a (?:control|"
+    r"placebo|comparison)|not randomi[sz]ed|not designed to|(?:cannot|can't|could not) "
+    r"(?:say|tell|know|speak|conclude|rule out)|(?:no one|nobody) knows|not (?:yet )?(?:known|"
+    r"clear|proof)|proof of (?:efficacy|benefit)|premature|preliminary|early days|cross-trial|"
+    r"caution\w*|caveats?|limitations?|remains? (?:unclear|unknown|to be seen)|how long|"
+    r"(?:did|does|do) not (?:significantly |meaningfully )?(?:respond|improve|meet|reach|"
+    r"change|show|prove|mean|include)|failed to|missed|lost (?:their|its|the) (?:response|"
+    r"benefit|effect)|returned after|relapsed|no head-to-head|short follow-up|"
+    r"not a conclusion|not (?:included|eligible)|excluded|only (?:for )?(?:people|patients|"
+    r"adults) (?:with|who))\b", re.I)
 _NEXT = re.compile(
     r"\b(will|plans?|planned|planning|expects?|expected|intends?|intended|aims? to|hopes? to|"
     r"next (?:year|step|steps|phase|month|quarter)|upcoming|later this year|early next|"
@@ -63,6 +75,10 @@ _EVENT = re.compile(
     re.I,
 )
 _YEAR = re.compile(r"\b(20\d\d)\b")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+# "21 October 2026", "October 21, 2026", "Oct. 2026"
+_DATE = re.compile(rf"\b(?:(\d{{1,2}}) {_MONTH}|{_MONTH} (\d{{1,2}}),?|{_MONTH}) (20\d\d)\b", re.I)
 _RESULT = re.compile(r"\d+(?:\.\d+)?\s?%|\b\d+ of (?:the )?\d+\b|\bp ?[<=] ?0\.\d+|"
                      r"\b(?:fell|rose|improved|declined|dropped|increased|decreased) (?:by )?[-−]?"
                      r"\d", re.I)
@@ -72,6 +88,24 @@ _REPORTED = re.compile(r"\b(reported|announced|said|showed|achieved|received|tre
                        r"developed|placed|lifted|halted|raised|signed|closed|found|had|were)\b",
                        re.I)
 
+def is_caveat(sentence: str) -> bool:
+    return bool(_CAVEAT.search(sentence))
+
+
+def _after(sentence: str, published: datetime) -> bool:
+    """The sentence names a year, or a day or month of it, after the article's own date:
+    a plan, or a decision that takes effect later."""
+    if any(int(y) > published.year for y in _YEAR.findall(sentence)):
+        return True
+    for day_a, month_a, month_b, day_b, month_c, year in _DATE.findall(sentence):
+        month = _MONTHS.index((month_a or month_b or month_c).lower()[:3]) + 1
+        day = int(day_a or day_b or 0)
+        if (int(year), month, day) > (published.year, published.month,
+                                      published.day if day else 99):
+            return True
+    return False
+
+
 SECTION_ORDER = ("whats_happening", "why_it_matters", "whats_next", "beyond_the_headlines")
 
 
@@ -80,14 +114,13 @@ def classify(sentence: str, published: datetime | None = None, position: int = 9
     """The section for one sentence; `position` is its index in the article (the lead of a
     news story says what happened)."""
     scores = {
-        "beyond_the_headlines": 1.1 * len(_BEYOND.findall(sentence)),
+        "beyond_the_headlines": 1.1 * (len(_BEYOND.findall(sentence))
+                                       + len(_CAVEAT.findall(sentence))),
         "whats_next": 1.0 * len(_NEXT.findall(sentence)),
         "why_it_matters": 0.8 * len(_WHY.findall(sentence)),
     }
-    if published is not None:
-        later = [int(y) for y in _YEAR.findall(sentence) if int(y) > published.year]
-        if later:
-            scores["whats_next"] += 1.5
+    if published is not None and _after(sentence, published):
+        scores["whats_next"] += 1.5
     if _EVENT.search(sentence):
         scores["why_it_matters"] = max(0.0, scores["why_it_matters"] - 0.8)
     happening = 0.6 * len(_RESULT.findall(sentence))

@@ -36,13 +36,16 @@ def normalise_whitespace(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences, keeping abbreviations such as 'Dr.' and 'et al.' intact."""
+def split_sentences(text: str, quotes: bool = False) -> list[str]:
+    """Split prose into sentences, keeping abbreviations such as 'Dr.' and 'et al.' intact.
+    With `quotes`, each sentence of a quotation several sentences long is quoted on its own
+    (see `balance_quotes`)."""
     sentences: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text):
         paragraph = " ".join(paragraph.split())
         if not paragraph:
             continue
+        first = len(sentences)
         start = 0
         for match in _BOUNDARY.finditer(paragraph):
             candidate = paragraph[start : match.start()].strip()
@@ -55,7 +58,27 @@ def split_sentences(text: str) -> list[str]:
         tail = paragraph[start:].strip()
         if tail:
             sentences.append(tail)
+        if quotes:
+            sentences[first:] = balance_quotes(sentences[first:])
     return [s.strip() for s in sentences if s.strip()]
+
+
+def balance_quotes(sentences: list[str]) -> list[str]:
+    """One paragraph's sentences with each sentence of a longer quotation in quotes of its
+    own: '"But the design enriches for responders.' and 'Four in ten did not respond."'
+    become two whole quoted sentences instead of two halves of one."""
+    out: list[str] = []
+    inside = ""  # the opening mark of a quotation still open, if any
+    for sentence in sentences:
+        if inside and not sentence.startswith(('"', "“")):
+            sentence = inside + sentence
+        straight = sentence.count('"') % 2 == 1
+        curly = sentence.count("“") > sentence.count("”")
+        inside = '"' if straight else "“" if curly else ""
+        if inside:
+            sentence += '"' if straight else "”"
+        out.append(sentence)
+    return out
 
 
 def chunk_sentences(sentences: list[str], target_chars: int, overlap: bool = True) -> list[str]:

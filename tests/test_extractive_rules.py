@@ -46,3 +46,11 @@ def test_off_the_shelf_names_the_donor_made_kind_of_cell_therapy() -> None:
     assert "allogeneic" in detect_therapies("Is there an off-the-shelf CAR-T for lupus?")
     assert "allogeneic" in detect_therapies("a donor-derived CAR-NK product")
     assert "allogeneic" not in detect_therapies("the patient's own T cells are engineered")
+
+
+def test_an_item_of_a_list_the_answer_does_not_quote_is_not_quoted() -> None:
+    # "We have two concerns." … "Second, safety in the trial itself."
+    assert _self_contained("Second, safety in the trial itself.") is None
+    assert _self_contained("Finally, the regulator asked for more data.") is None
+    assert _self_contained("First patients were dosed in March.") is not None
+    assert _self_contained("Secondary endpoints were also met.") is not None

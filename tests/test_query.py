@@ -136,3 +136,12 @@ def test_a_place_is_not_a_product():
 ])
 def test_the_event_a_named_product_question_asks_about(question, events):
     assert understand(question, now=NOW, lexicon=LEX).events == events
+
+
+def test_what_is_missing_is_not_a_regulators_decision() -> None:
+    from newsbot.query import intent_headline
+
+    regulatory = intent_headline("regulatory")
+    assert regulatory.search("The Agency approved the drug on 14 October.")
+    assert not regulatory.search("There are no approved treatments that target the disease.")
+    assert not regulatory.search("The drug is not approved anywhere yet.")

@@ -108,3 +108,39 @@ def test_a_bulleted_list_gives_one_sentence_per_bullet() -> None:
 ])
 def test_money_talk_is_told_apart(sentence: str, money: bool) -> None:
     assert bool(_FINANCE.search(sentence)) is money
+
+
+@pytest.mark.parametrize(("sentence", "section"), [
+    # a date after the article's own: a decision that takes effect, a step that is planned
+    ("The decision takes effect on 21 May 2026.", "whats_next"),
+    ("Enrolment reopens at U.S. sites on June 2, 2026.", "whats_next"),
+    ("The Agency granted the authorisation on 2 May 2026.", "whats_happening"),
+    # what the evidence cannot show: a caveat, wherever the outlet put it
+    ("Nine months of follow-up in 14 patients is far too few to know how long remission "
+     "lasts.", "beyond_the_headlines"),
+    ("The drug did not significantly improve fatigue scores, a secondary goal.",
+     "beyond_the_headlines"),
+    ("People with the MuSK form of the disease were not included.", "beyond_the_headlines"),
+])
+def test_plans_by_their_date_and_caveats_by_what_they_limit(sentence: str,
+                                                             section: str) -> None:
+    assert classify(sentence, WHEN, position=5) == section
+
+
+def test_a_quotation_of_several_sentences_gives_whole_quoted_sentences() -> None:
+    record = ArticleRecord(
+        id="q1", guid="q1", url="", title="Readout", source="Test", feed_url="",
+        published=None, ingested_at=datetime(2026, 11, 1, tzinfo=UTC),
+        text=('"It is a clean result," said Dr. Ines Molnar, who was not involved. "But the '
+              'run-in enriches for responders. A third of patients never responded, and '
+              'there is no head-to-head data."\n\nThe company plans a filing in 2027.'),
+        content_hash="q1", on_topic=True, relevance=1.0, reason="")
+    sentences = article_sentences(record)
+    assert sentences[1:3] == ('"But the run-in enriches for responders."',
+                              '"A third of patients never responded, and there is no '
+                              'head-to-head data."')
+    assert sentences[3] == "The company plans a filing in 2027."
+    # quoted, the caveat stands on its own; a quoted pronoun still leans on what came before
+    assert _self_contained(sentences[1]) == '"The run-in enriches for responders."'
+    assert usable(sentences[2])
+    assert _self_contained('"It is a clean result."') is None
