@@ -167,11 +167,33 @@ def opening(article: ArticleRecord) -> tuple[str, ...]:
 _PRODUCT_CODE = re.compile(r"\b[A-Z]{1,6}-?\d{1,4}[A-Z]?\b")
 
 
+# "GLV-220 (velnorimab)", "kalofcimab (KAL-204)", "KAL-204, also known as kalofcimab": one
+# product under its code and its name
+_ALIAS = r"([A-Za-z][\w-]{3,30})"
+_ALSO = r",? (?:also known as|also called|now called|formerly|previously known as) "
+
+
+def _named_as(sentence: str, entity: str) -> set[str]:
+    """The other names a sentence gives `entity`, in brackets beside it or 'also known as'."""
+    pattern = mention_pattern(entity)
+    if pattern is None:
+        return set()
+    e = pattern.pattern
+    found: set[str] = set()
+    for form in (rf"{e} \({_ALIAS}\)", rf"{_ALIAS} \({e}\)", rf"{e}{_ALSO}{_ALIAS}"):
+        found.update(m for m in re.findall(form, sentence, re.I)
+                     if not is_generic(m) and not mentions(m, entity))
+    return found
+
+
 def aliases(articles: list[ArticleRecord], entities: tuple[str, ...]) -> tuple[str, ...]:
-    """Product codes named in the same sentence as a company the question names: a question
-    about "Galvanta's drug" is about GLV-220 (query-time linking over the candidates)."""
+    """Other names of what the question names, from the candidates (query-time linking):
+    product codes said twice in the same sentence as a company the question names (a
+    question about "Galvanta's drug" is about GLV-220), and a product's other name given
+    beside it (GLV-220 is velnorimab)."""
     names = [e for e in entities if not any(c.isdigit() for c in e)]
     found: dict[str, int] = {}
+    named: dict[str, None] = {}
     for article in articles:
         for sentence in _sentences(article.id, article.content_hash, article.title,
                                    article.text):
@@ -179,7 +201,10 @@ def aliases(articles: list[ArticleRecord], entities: tuple[str, ...]) -> tuple[s
                 for code in _PRODUCT_CODE.findall(sentence):
                     if not is_generic(code) and code not in entities:
                         found[code] = found.get(code, 0) + 1
-    return tuple(c for c, n in found.items() if n >= 2)
+            for entity in entities:
+                named.update(dict.fromkeys(_named_as(sentence, entity)))
+    linked = dict.fromkeys(c for c, n in found.items() if n >= 2)
+    return tuple({**linked, **named})
 
 
 def _constraints(article: ArticleRecord, pq: ParsedQuery,

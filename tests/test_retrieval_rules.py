@@ -180,3 +180,14 @@ def test_a_disease_named_as_somewhere_else_an_idea_might_go_is_not_its_news() ->
     item = article("Inverse vaccine trial in type 1 diabetes", text.replace(
         "celiac disease", "type 1 diabetes", 1))
     assert _constraints(item, asked)[1]
+
+
+def test_a_product_is_known_by_its_code_and_its_name() -> None:
+    from newsbot.retrieval import _named_as
+
+    assert _named_as("Halvard said HVD-41 (torelimab) met its goal.", "HVD-41") == {"torelimab"}
+    assert _named_as("The Agency validated torelimab (HVD-41).", "HVD-41") == {"torelimab"}
+    assert _named_as("Patients given HVD-41, also known as torelimab, improved.",
+                     "HVD-41") == {"torelimab"}
+    # a figure, an abbreviation or a trial number in brackets is not another name
+    assert _named_as("HVD-41 (83%) caused CRS in HVD-41 (CRS) cases.", "HVD-41") == set()
