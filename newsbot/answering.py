@@ -135,7 +135,9 @@ def _missing(pq: ParsedQuery, hits: list[Hit]) -> str | None:
 
 _INTENT_WORDS = {"cost": "cost, price or insurance coverage",
                  "regulatory": "an approval or other regulatory decision",
-                 "money": "financing", "safety": "safety findings"}
+                 "money": "financing", "safety": "safety findings",
+                 "recruiting": "enrolment or recruitment",
+                 "durability": "how long the effect lasts"}
 
 
 def _unanswered_intents(pq: ParsedQuery, answer: Answer) -> list[str]:

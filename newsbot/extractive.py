@@ -62,6 +62,7 @@ _DEFINITE_START = re.compile(
 # question asks what patients have been through.
 _PERSONAL_STORY = re.compile(r"\b(takes? no|no longer takes?|stopped taking|came off|"
                              r"\d+-year-old|(?:she|he) (?:says|said|recalls|recalled))\b|"
+                             r"\b[A-Z][a-z]+, \d{1,2}, (?:a|an|who)\b|"  # "Sunita Rao, 38, a teacher"
                              r"^(?!.*\b(?:said|says|told|added|noted|according)\b)"
                              r".*\b(?:she|her|he|his)\b", re.I)
 _ASKS_EXPERIENCE = re.compile(r"\b(experiences?|what (?:is|was|'s) it like|stor(?:y|ies)|"
@@ -83,7 +84,8 @@ _FINANCE = re.compile(r"\b(proceeds|shares (?:rose|fell|jumped|slumped|climbed|d
                       r"lost|were up|were down|closed)|stock (?:rose|fell)|price target|"
                       r"investors?|financing|funding round|series [a-d]\b|IPO|market "
                       r"capitali[sz]ation|valuation|earnings|guidance|cash runway|runway into|"
-                      r"in cash|"
+                      r"in cash|cash to last|headcount|employees|layoffs?|job cuts|"
+                      r"dealmaking|"
                       r"underwriters?|(?:share|stock|public|accelerated) offering|"
                       r"rais(?:ed|es|ing) (?:[$€£]|CHF ?|US\$)?\d[\d.,]* ?"
                       r"(?:million|billion|m|bn)\b)", re.I)

@@ -102,6 +102,21 @@ INTENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"offering|deals?|acqui\w*|buyout|partnership|licensing)\b", re.I),
         re.compile(r"\b(financ\w*|funding|raises?|raised|IPO|offering|deal|acqui\w*|buys?|"
                    r"partner\w*|licen[cs]\w*|investors?|\$\d|million|billion)\b", re.I)),
+    "recruiting": (
+        re.compile(r"\b(recruit\w*|enrol(?:l)?(?:ing|s)?|sign(?:ing)? up|tak(?:e|ing) part|"
+                   r"join(?:ing)? (?:a |the |an? )?(?:\w+ )?(?:trials?|stud(?:y|ies))|"
+                   r"eligib\w*|who can join)\b", re.I),
+        re.compile(r"\b(recruit\w*|enrol(?:l)?(?:ing|s|ment)?|to be eligible|who can join|"
+                   r"(?:sites?|trial|study) (?:opens?|reopens?|will open)|inclusion criteria)\b",
+                   re.I)),
+    "durability": (
+        re.compile(r"\b(how long\b[^?.]{0,60}\blasts?|durab\w*|lasting|wears? off|"
+                   r"long[- ]term (?:effects?|benefits?|results?|outcomes?|remission)|"
+                   r"relapses?|come back|comes back)\b", re.I),
+        re.compile(r"\b(durab\w*|how long|lasts?|lasting|relaps\w*|returned|came back|"
+                   r"wore off|lost (?:their|its|the) (?:response|benefit|effect)|"
+                   r"(?:months|years) later|remain(?:ed|s)? in remission|sustained|"
+                   r"median follow-up)\b", re.I)),
     "cost": (
         re.compile(r"\b(costs?|price[ds]?|pricing|afford\w*|insurance|insurers?|coverage|"
                    r"reimburs\w*|pay(?:ers?)?)\b", re.I),

@@ -51,6 +51,7 @@ KEYWORD_SLACK = 0.1      # how far below the relevance floor a keyword match may
 TITLE_BONUS = 1.25       # the product asked about is in the headline
 BOTH_SIDES = 1.3         # a comparison's article that speaks of both sides
 INTENT_BONUS = 1.3       # the headline carries the kind of news asked for ("approved")
+MONEY_NEWS = 0.6         # a financing headline, for a question about neither money nor a company
 SIBLING = 0.9            # another outlet's report of a best story, below the floor
 SIBLINGS_MAX = 4          # at most this many other outlets' reports are pulled in
 PASSING_THERAPY = 0.7     # the therapy asked about is only named in passing
@@ -404,6 +405,9 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
             factor *= BOTH_SIDES
         if any(intent_headline(i).search(article.title) for i in pq.intents):
             factor *= INTENT_BONUS
+        elif not (pq.entities or {"money", "cost"} & set(pq.intents)) and intent_headline(
+                "money").search(article.title):
+            factor *= MONEY_NEWS  # "how long does CAR-T last?" is not asking who raised money
         if has_disease and _headline_elsewhere(article.title, pq):
             factor *= OTHER_DISEASE  # names the disease, but its news is another disease's
         factor *= 1.0 if has_therapy else MISSING_THERAPY

@@ -273,3 +273,20 @@ def test_what_a_regulator_decided_is_answered_with_its_decisions(eval_library: L
         if key == "whats_happening"]
     assert re.search(r"\b(FDA|Agency)\b.*\b(granted|lifted|approved|placed)\b", happening[0])
     assert sum(bool(re.search(r"\b(FDA|Agency)\b", t)) for t in happening) >= 2
+
+
+def test_a_patients_question_is_not_answered_with_financing_news(eval_library: Library) -> None:
+    from newsbot.query import intent_headline
+
+    answer = ask(eval_library, "How long does the effect of CAR-T last in myasthenia gravis?")
+    assert answer.found
+    assert not [s.title for s in answer.sources if intent_headline("money").search(s.title)]
+    # what was asked (how long it lasts) leads its section
+    assert any(intent_headline("durability").search(t) for _, t in statements(answer))
+
+
+def test_a_recruiting_question_hears_who_can_join(eval_library: Library) -> None:
+    texts = [t for _, t in statements(ask(eval_library, "Which CAR-T trials are enrolling for "
+                                                        "lupus nephritis?"))]
+    # the first statement says who can join or what is enrolling, not a designation notice
+    assert re.search(r"\b(who can join|enrol(?:l)?ing|recruit\w*)", texts[0], re.I), texts[0]

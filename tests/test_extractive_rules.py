@@ -54,3 +54,11 @@ def test_an_item_of_a_list_the_answer_does_not_quote_is_not_quoted() -> None:
     assert _self_contained("Finally, the regulator asked for more data.") is None
     assert _self_contained("First patients were dosed in March.") is not None
     assert _self_contained("Secondary endpoints were also met.") is not None
+
+
+def test_a_named_patients_story_is_told_as_one_persons() -> None:
+    from newsbot.extractive import _PERSONAL_STORY
+
+    assert _PERSONAL_STORY.search("Sunita Rao, 38, a teacher who took part in the trial, "
+                                  "said the difference was in the small things.")
+    assert not _PERSONAL_STORY.search("In the GALEA-MG study, 38 of 84 patients responded.")

@@ -145,3 +145,17 @@ def test_what_is_missing_is_not_a_regulators_decision() -> None:
     assert regulatory.search("The Agency approved the drug on 14 October.")
     assert not regulatory.search("There are no approved treatments that target the disease.")
     assert not regulatory.search("The drug is not approved anywhere yet.")
+
+
+@pytest.mark.parametrize(("question", "wanted"), [
+    ("Which CAR-T trials are enrolling for lupus nephritis?", ("recruiting",)),
+    ("Can my son join a trial for myositis?", ("recruiting",)),
+    ("How long does the effect of CAR-T last in myasthenia gravis?", ("durability",)),
+    ("Does lupus come back after CAR-T?", ("durability",)),
+    ("How many participants had CRS?", ()),  # counting participants is not joining
+    ("Is CAR-T safe for lupus?", ("safety",)),
+])
+def test_the_kind_of_news_a_question_is_after(question: str, wanted: tuple[str, ...]) -> None:
+    from newsbot.query import intents
+
+    assert intents(question) == wanted
