@@ -62,7 +62,7 @@ _DEFINITE_START = re.compile(
 # question asks what patients have been through.
 _PERSONAL_STORY = re.compile(r"\b(takes? no|no longer takes?|stopped taking|came off|"
                              r"\d+-year-old|(?:she|he) (?:says|said|recalls|recalled))\b|"
-                             r"\b[A-Z][a-z]+, \d{1,2}, (?:a|an|who)\b|"  # "Sunita Rao, 38, a teacher"
+                             r"\b[A-Z][a-z]+, \d{1,2}, (?:a|an|who)\b|"  # "Rao, 38, a teacher"
                              r"^(?!.*\b(?:said|says|told|added|noted|according)\b)"
                              r".*\b(?:she|her|he|his)\b", re.I)
 _ASKS_EXPERIENCE = re.compile(r"\b(experiences?|what (?:is|was|'s) it like|stor(?:y|ies)|"

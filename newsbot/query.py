@@ -106,7 +106,8 @@ INTENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\b(recruit\w*|enrol(?:l)?(?:ing|s)?|sign(?:ing)? up|tak(?:e|ing) part|"
                    r"join(?:ing)? (?:a |the |an? )?(?:\w+ )?(?:trials?|stud(?:y|ies))|"
                    r"eligib\w*|who can join)\b", re.I),
-        re.compile(r"\b(recruit\w*|enrol(?:l)?(?:ing|s|ment)?|to be eligible|who can join|"
+        re.compile(r"\b(recruit\w*|enrol(?:l)?(?:ing|s)?|"
+                   r"enrol(?:l)?ment (?:is )?(?:open|reopen)\w*|to be eligible|who can join|"
                    r"(?:sites?|trial|study) (?:opens?|reopens?|will open)|inclusion criteria)\b",
                    re.I)),
     "durability": (
