@@ -225,8 +225,10 @@ class ParsedQuery:
 _FOLLOW_UP = re.compile(r"^(and|what about|how about|what of|and for|also|same for|why|"
                         r"how so|tell me more|more|what else|any other|is it|are they|"
                         r"does it|do they|was it|were they|when|who|how much|how many)\b", re.I)
-_PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|the trial|the drug|"
-                      r"the company|the therapy|the study|the treatment|the product)\b", re.I)
+_PRONOUN = re.compile(r"\b(it|its|they|them|their|(?:this|that|these|those)(?! (?:week|month|"
+                      r"year|quarter|morning|spring|summer|autumn|fall|winter|days?)\b)|"
+                      r"the trial|the drug|the company|the therapy|the study|the treatment|"
+                      r"the product)\b", re.I)
 
 
 def looks_like_follow_up(question: str) -> bool:

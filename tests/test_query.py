@@ -111,6 +111,9 @@ def test_follow_up_detection():
     assert looks_like_follow_up("and when is the next trial?")
     assert looks_like_follow_up("what about for MS?")
     assert not looks_like_follow_up("What are the latest results of CAR-T in lupus nephritis?")
+    # "this month" is a time, not a pointer to the previous answer
+    assert not looks_like_follow_up("Any news about myasthenia gravis this month?")
+    assert looks_like_follow_up("Is this one approved yet?")
 
 
 def test_undecodable_bytes_in_a_question_are_replaced_not_fatal():
