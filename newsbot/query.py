@@ -489,7 +489,9 @@ def understand(question: str, *, now: datetime | None = None,
 
     context = ""
     if follow_up and history:
-        previous = understand(history[-1], now=now, lexicon=lexicon)
+        # the previous question as it was read, itself perhaps a follow-up ("what about for
+        # MS?" after "CAR-T for lupus?"): "is it safe?" then asks about CAR-T in MS
+        previous = understand(history[-1], now=now, history=history[:-1], lexicon=lexicon)
         if diseases and not entities:
             # "what about for MS?" moves the previous subject (CAR-T) to another disease:
             # keep the therapy, not the old disease or the old product

@@ -162,3 +162,10 @@ def test_the_kind_of_news_a_question_is_after(question: str, wanted: tuple[str, 
     from newsbot.query import intents
 
     assert intents(question) == wanted
+
+
+def test_a_follow_up_of_a_follow_up_keeps_the_subject() -> None:
+    # "is it safe?" after "what about for MS?" after "CAR-T for lupus?" asks about CAR-T in MS
+    pq = understand("Is it safe?", now=NOW, lexicon=LEX,
+                    history=["What's the latest on CAR-T for lupus?", "What about for MS?"])
+    assert pq.therapies == ("car_t",) and pq.diseases == ("multiple_sclerosis",)
