@@ -137,7 +137,8 @@ _INTENT_WORDS = {"cost": "cost, price or insurance coverage",
                  "regulatory": "an approval or other regulatory decision",
                  "money": "financing", "safety": "safety findings",
                  "recruiting": "enrolment or recruitment",
-                 "durability": "how long the effect lasts"}
+                 "durability": "how long the effect lasts",
+                 "setback": "a setback (a hold, a failure or a stop)"}
 
 
 def _unanswered_intents(pq: ParsedQuery, answer: Answer) -> list[str]:

@@ -56,7 +56,8 @@ _PRONOUN_CLAUSE = re.compile(r"^(when|after|before|because|if|once|while|since|a
 _DEFINITE_START = re.compile(
     r"^(the|a) (company|firm|biotech|drugmaker|developer|sponsor|drug|therapy|treatment|"
     r"product|candidate|trial|study|agency|regulator|group|team|researchers|investigators|"
-    r"programme|program|approach|cells?|infusion|patients?|participants?)\b", re.I)
+    r"programme|program|approach|cells?|infusion|patients?|participants?|results?|data|"
+    r"findings|decision|approval|deal|hold|announcement|move|agreement|offering|label)\b", re.I)
 # One patient's life story ("takes no lupus medication", "the 34-year-old paralegal"): in an
 # answer it reads as what the treatment does for anyone, so it is quoted only where the
 # question asks what patients have been through.

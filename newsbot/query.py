@@ -38,7 +38,7 @@ STOPWORDS = frozenset(
     "your about any anything latest recent happening tell show give update updates week today "
     "month year years days day past last since ago there's what's it's please summarise "
     "summarize summary give me list explain describe overview know hear heard going on "
-    "weeks months".split()
+    "weeks months good bad big major biggest important interesting".split()
 )
 # Words a question starts with that are never names, even capitalised.
 _OPENERS = frozenset(
@@ -118,6 +118,13 @@ INTENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"wore off|lost (?:their|its|the) (?:response|benefit|effect)|"
                    r"(?:months|years) later|remain(?:ed|s)? in remission|sustained|"
                    r"median follow-up)\b", re.I)),
+    "setback": (
+        re.compile(r"\b(bad news|setbacks?|went wrong|gone wrong|problems?|failures?|failed|"
+                   r"fail)\b", re.I),
+        # "placed on clinical hold", not "lifted its hold"
+        re.compile(r"\b(fail\w*|(?:placed|put|imposed)\b(?: \S+){0,6} on (?:a )?(?:clinical |"
+                   r"partial )?hold|halted|paused|stopped|suspended|missed|discontinu\w*|"
+                   r"setbacks?|terminat\w*|rejected|withdr[ae]w\w*|deaths?|died)\b", re.I)),
     "cost": (
         re.compile(r"\b(costs?|price[ds]?|pricing|afford\w*|insurance|insurers?|coverage|"
                    r"reimburs\w*|pay(?:ers?)?)\b", re.I),

@@ -54,13 +54,13 @@ DISEASES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 THERAPIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "car_t": ("CAR-T", (r"\bCAR[- ]?T\b", r"chimeric antigen receptor(?: \(CAR\))? T",
+    "car_t": ("CAR-T", (r"\bCAR[- ]?T\b", r"\bcar-t\b", r"chimeric antigen receptor(?: \(CAR\))? T",
                         r"\bCAR therap",
                         r"\bCAR T-cells?\b")),
     "in_vivo_car_t": ("In vivo CAR-T", (r"\bin[- ]vivo\b[^.]{0,40}\bCAR\b",
                                         r"\bCAR\b[^.]{0,60}\bin[- ]vivo\b",
                                         r"\bT[- ]cells? in[- ]vivo\b")),
-    "car_nk": ("CAR-NK", (r"\bCAR[- ]?NK\b", r"chimeric antigen receptor NK",
+    "car_nk": ("CAR-NK", (r"\bCAR[- ]?NK\b", r"\bcar-nk\b", r"chimeric antigen receptor NK",
                           r"chimeric antigen receptor natural killer")),
     "t_cell_engager": (
         "T-cell engager",

@@ -157,6 +157,8 @@ def test_what_is_missing_is_not_a_regulators_decision() -> None:
     ("Does lupus come back after CAR-T?", ("durability",)),
     ("How many participants had CRS?", ()),  # counting participants is not joining
     ("Is CAR-T safe for lupus?", ("safety",)),
+    ("Any bad news this month?", ("setback",)),
+    ("Did the KAIROS-1 trial fail?", ("setback",)),
 ])
 def test_the_kind_of_news_a_question_is_after(question: str, wanted: tuple[str, ...]) -> None:
     from newsbot.query import intents
@@ -169,3 +171,21 @@ def test_a_follow_up_of_a_follow_up_keeps_the_subject() -> None:
     pq = understand("Is it safe?", now=NOW, lexicon=LEX,
                     history=["What's the latest on CAR-T for lupus?", "What about for MS?"])
     assert pq.therapies == ("car_t",) and pq.diseases == ("multiple_sclerosis",)
+
+
+def test_a_question_typed_in_lower_case_names_its_therapy() -> None:
+    pq = understand("tell me abut car-t for myastenia", now=NOW, lexicon=LEX)
+    assert pq.therapies == ("car_t",)
+    # "bad" judges the news, it is not a word to look for
+    pq = understand("Any bad news this month?", now=NOW, lexicon=LEX)
+    assert pq.kind == "period" and pq.terms == () and pq.intents == ("setback",)
+
+
+def test_a_setback_is_a_hold_placed_not_a_hold_lifted() -> None:
+    from newsbot.query import intent_headline
+
+    setback = intent_headline("setback")
+    assert setback.search("Regulators placed its progressive multiple sclerosis trial on "
+                          "clinical hold.")
+    assert setback.search("EZR-55 failed the phase 2/3 study.")
+    assert not setback.search("The FDA lifted its hold on the trial.")

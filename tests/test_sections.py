@@ -87,6 +87,9 @@ def test_statements_stand_on_their_own(sentence: str, statement: str | None) -> 
 def test_a_proper_name_is_not_a_dangling_reference() -> None:
     assert _definite("The company plans to start a trial next year.")
     assert not _definite("The Agency has not received any report of a malignancy.")
+    # "the decision", "the results": which one, in an answer drawn from several stories?
+    assert _definite("The decision takes effect on 21 October 2026.")
+    assert _definite("The result was statistically significant (p=0.008).")
 
 
 def test_a_bulleted_list_gives_one_sentence_per_bullet() -> None:
