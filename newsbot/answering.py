@@ -13,7 +13,7 @@ from newsbot.extractive import summarise
 from newsbot.library import Library
 from newsbot.models import SECTION_KEYS, Answer, ArticleRecord, Source, Statement
 from newsbot.query import INTENTS, ParsedQuery
-from newsbot.retrieval import Hit, coverage, parse, rank, to_passages
+from newsbot.retrieval import Hit, coverage, mentions, parse, rank, to_passages
 from newsbot.topics import display_disease, display_therapy, specific_therapies
 from newsbot.trial_answers import with_registry_status
 
@@ -111,10 +111,30 @@ def not_found(library: Library, pq: ParsedQuery, subject: str | None = None,
     what = f"“{subject}”" if subject else "that"
     answer.notices.append(f"I found no coverage of {what} in the news I follow"
                           f"{_scope(pq, disease)}.")
-    if related:
+    if len(related or ()) > 1:
+        answer.notices.append("The closest related stories are listed below; they do not "
+                              "answer the question as asked.")
+    elif related:
         answer.notices.append("The closest related story is listed below; it does not answer "
                               "the question as asked.")
     return answer
+
+
+def _closest(hits: list[Hit], pq: ParsedQuery) -> list[ArticleRecord]:
+    """For a near miss ("CAR-T in type 1 diabetes"), the best story of the disease asked
+    about (what else is tried there) and the best of what was asked about (where else it
+    is tried); otherwise the best match."""
+    picks = [next((h for h in hits if h.has_disease), None) if pq.named_diseases else None,
+             next((h for h in hits if h.has_entity or (h.has_therapy and not pq.entities)),
+                  None),
+             hits[0]]
+    chosen: list[Hit] = []
+    for hit in picks:
+        if hit is not None and not any(
+                (hit.article.story_id or hit.article.id) == (c.article.story_id or c.article.id)
+                for c in chosen):
+            chosen.append(hit)
+    return [h.article for h in chosen[:2]]
 
 
 def _missing(pq: ParsedQuery, hits: list[Hit]) -> str | None:
@@ -144,7 +164,14 @@ _INTENT_WORDS = {"cost": "cost, price or insurance coverage",
 def _unanswered_intents(pq: ParsedQuery, answer: Answer) -> list[str]:
     """What kind of news the question asks for ("will insurance pay…") that no statement of
     the answer carries: the answer is about the subject, not about what was asked of it."""
-    said = " ".join(s.text for group in answer.sections.values() for s in group)
+    statements = [s.text for group in answer.sections.values() for s in group]
+    if pq.entities:
+        # "approved oncology CAR-T products" in an LMR-19 story is no approval of LMR-19: a
+        # question naming a product hears of that kind of news about the product itself,
+        # in a statement naming it or in the headline of a report about it
+        statements = [t for t in (*statements, *(s.title for s in answer.sources))
+                      if any(mentions(t, e) for e in pq.entities)]
+    said = " ".join(statements)
     return [_INTENT_WORDS[i] for i in pq.intents
             if not any(rx.search(said) for rx in INTENTS[i])]
 
@@ -190,7 +217,7 @@ def answer_question(
         if not hits:
             answer = not_found(library, pq, " ".join(pq.rare_words) or None, disease=disease)
         elif missing:
-            related = number_sources(library, [hits[0].article])
+            related = number_sources(library, _closest(hits, pq))
             answer = not_found(library, pq, missing, related, disease=disease)
         else:
             answer = _summarise(library, pq, hits, list(context.turns), chat_model)

@@ -290,3 +290,16 @@ def test_a_recruiting_question_hears_who_can_join(eval_library: Library) -> None
                                                         "lupus nephritis?"))]
     # the first statement says who can join or what is enrolling, not a designation notice
     assert re.search(r"\b(who can join|enrol(?:l)?ing|recruit\w*)", texts[0], re.I), texts[0]
+
+
+def test_a_kind_of_news_not_reported_of_the_product_asked_about_is_said(
+        eval_library: Library) -> None:
+    # VLC-310's stories report trial results, and name other products' approvals: none is
+    # an approval of VLC-310
+    answer = ask(eval_library, "Is VLC-310 approved?")
+    assert answer.found
+    assert any("None of the news I follow reports an approval" in n and "VLC-310" in n
+               for n in answer.notices), answer.notices
+    # GLV-220's approval is reported: no such notice
+    answer = ask(eval_library, "Is GLV-220 approved?")
+    assert not any("None of the news" in n for n in answer.notices), answer.notices

@@ -191,3 +191,25 @@ def test_a_product_is_known_by_its_code_and_its_name() -> None:
                      "HVD-41") == {"torelimab"}
     # a figure, an abbreviation or a trial number in brackets is not another name
     assert _named_as("HVD-41 (83%) caused CRS in HVD-41 (CRS) cases.", "HVD-41") == set()
+
+
+def test_a_near_miss_offers_the_diseases_story_and_the_therapys() -> None:
+    from datetime import UTC, datetime
+
+    from newsbot.answering import _closest
+    from newsbot.models import ArticleRecord
+    from newsbot.query import understand
+    from newsbot.retrieval import Hit
+
+    def hit(aid: str, disease: bool, therapy: bool) -> Hit:
+        record = ArticleRecord(
+            id=aid, guid=aid, url="", title=aid, source="Test", feed_url="", published=None,
+            ingested_at=datetime(2026, 11, 1, tzinfo=UTC), text="", content_hash=aid,
+            on_topic=True, relevance=1.0, reason="")
+        return Hit(record, 1.0, 0.5, (), False, disease, therapy)
+
+    pq = understand("CAR-T for type 1 diabetes?")
+    hits = [hit("car-t-in-lupus", False, True), hit("treg-in-t1d", True, False),
+            hit("car-t-in-ms", False, True)]
+    # what else is tried in the disease, then where else the therapy is tried
+    assert [a.id for a in _closest(hits, pq)] == ["treg-in-t1d", "car-t-in-lupus"]
