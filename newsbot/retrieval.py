@@ -171,13 +171,15 @@ _PRODUCT_CODE = re.compile(r"\b[A-Z]{1,6}-?\d{1,4}[A-Z]?\b")
 # "GLV-220 (velnorimab)", "kalofcimab (KAL-204)", "KAL-204, also known as kalofcimab": one
 # product under its code and its name
 _ALIAS = r"([A-Za-z][\w-]{3,30})"
+_ALIAS_CUES = ("(", " also ", " known as", " called ", " formerly ")
 _ALSO = r",? (?:also known as|also called|now called|formerly|previously known as) "
 
 
 def _named_as(sentence: str, entity: str) -> set[str]:
     """The other names a sentence gives `entity`, in brackets beside it or 'also known as'."""
     pattern = mention_pattern(entity)
-    if pattern is None:
+    if pattern is None or not any(k in sentence for k in _ALIAS_CUES) or not pattern.search(
+            sentence):
         return set()
     e = pattern.pattern
     found: set[str] = set()
