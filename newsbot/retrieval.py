@@ -150,8 +150,26 @@ def _sentences(article_id: str, content_hash: str, title: str, text: str) -> tup
     a newsletter's bulleted list gives one sentence per bullet, a notice's lettered list one
     per item."""
     return (title, *(item for sentence in split_sentences(text, quotes=True)
-                     for part in sentence.split("•") if part.strip()
+                     for part in _bullets(sentence) if part.strip()
                      for item in _enumerated(part.strip())))
+
+
+_DASH_ITEM = re.compile(r"\s[-–]\s(?=[A-Z\"“])")
+
+
+def _bullets(sentence: str) -> list[str]:
+    """A bulleted list flattened into one line ("What we're doing: - We're launching… -
+    We're asking…", or with •): one part per bullet. A dash counts as a bullet only after
+    a colon, so a dash in prose ("the drug - approved in May - is…") splits nothing."""
+    parts = sentence.split("•")
+    out: list[str] = []
+    for part in parts:
+        head, colon, rest = part.partition(": - ")
+        if colon:
+            out += [head + ":", *_DASH_ITEM.split("- " + rest)]
+        else:
+            out.append(part)
+    return [p.removeprefix("- ").strip() for p in out]
 
 
 def article_sentences(article: ArticleRecord) -> tuple[str, ...]:

@@ -147,3 +147,16 @@ def test_a_quotation_of_several_sentences_gives_whole_quoted_sentences() -> None
     assert _self_contained(sentences[1]) == '"The run-in enriches for responders."'
     assert usable(sentences[2])
     assert _self_contained('"It is a clean result."') is None
+
+
+def test_a_dash_bulleted_list_gives_one_sentence_per_bullet() -> None:
+    record = ArticleRecord(
+        id="b2", guid="b2", url="", title="Campaign", source="Test", feed_url="",
+        published=None, ingested_at=datetime(2026, 11, 1, tzinfo=UTC),
+        text=("What we are doing: - We are opening a travel fund in May. - We are asking "
+              "sponsors to publish site lists.\n\nThe drug - approved in May - is a pill."),
+        content_hash="b2", on_topic=True, relevance=1.0, reason="")
+    assert article_sentences(record) == (
+        "What we are doing:", "We are opening a travel fund in May.",
+        "We are asking sponsors to publish site lists.",
+        "The drug - approved in May - is a pill.")
