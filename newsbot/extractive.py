@@ -28,14 +28,16 @@ MIN_CHARS, MAX_CHARS = 28, 420
 # How a sentence earns its place: its story's rank, the question's words it carries, how
 # much of its story's vocabulary it shares (the facts several outlets and paragraphs repeat),
 # how many figures it carries, how much it says, how near the top of its article it stands,
-# and which of the story's outlets it comes from (the best-matching article speaks first).
-# Overlap outweighs centrality (bench/RESULTS.md, fifth pass): what was asked before what
-# the story repeats.
+# and which of the story's outlets it comes from (the best-matching article speaks first);
+# less for textbook background, more for a caveat, for what sets two sides apart in a
+# comparison and for the kind of news asked for. Overlap outweighs centrality
+# (bench/RESULTS.md, fifth pass): what was asked before what the story repeats. A fit of
+# these weights on dev did not beat them (sixth pass).
 WEIGHTS = {"story": 1.0, "overlap": 0.8, "central": 0.2, "figures": 0.45, "length": 0.3,
            "lead": 0.1, "outlet": -0.25, "background": -0.35, "caveat": 0.4, "contrast": 0.6,
            "intent": 0.3}
 OUTLETS = 3  # an answer reads this many of a story's reports (a digest story all)
-SPARE = 1
+SPARE = 1  # once each section's room is spent, leftovers may pass it by this many
 HAPPENING_EXTRA = 2  # results are what most questions ask: two more of them
 FULL_FIGURES, FULL_LENGTH = 3, 250  # more figures or characters than this earn no more
 # a figure, not the digits of a code (CD19, VLC-310, NCT07110233, SLEDAI-2K)
@@ -135,7 +137,7 @@ class Candidate:
     section: str
     citations: set[int] = field(default_factory=set)
     shingles: set[str] = field(default_factory=set)
-    features: dict[str, float] = field(default_factory=dict)
+    features: dict[str, float] = field(default_factory=dict)  # the terms of its score
 
 
 def strip_label(sentence: str) -> tuple[str, str | None]:
