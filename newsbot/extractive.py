@@ -370,7 +370,9 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
             if pq.advice and _ANECDOTE.search(sentence) or _PERSONAL_STORY.search(
                     sentence) and not _ASKS_EXPERIENCE.search(pq.question):
                 continue
-            if "money" not in pq.intents and not pq.entities and _FINANCE.search(sentence):
+            # money talk answers a question about money or about a company, not one after results
+            if "money" not in pq.intents and (not pq.entities or pq.asks_results) and (
+                    _FINANCE.search(sentence)):
                 continue
             # "The company plans…" is clear only where the answer is about that company
             if _definite(sentence) and not (

@@ -225,10 +225,20 @@ class ParsedQuery:
         return self.kind in ("status", "period") or bool(_RECENT.search(self.question))
 
     @property
+    def asks_results(self) -> bool:
+        return bool(_RESULTS.search(self.question))
+
+    @property
     def named_diseases(self) -> tuple[str, ...]:
         return tuple(d for d in self.diseases if d != "autoimmune_general")
 
 
+# "what did the data show?", "how did its first patients do?": the readout is asked for, not
+# the financing that paid for the trial
+_RESULTS = re.compile(r"\b(results?|data|show(?:ed|n|s)?|readouts?|findings?|efficacy|effective|"
+                      r"outcomes?|how (?:well|good)|how (?:did|do|does|are|is|were|was)\b[^?]{0,50}"
+                      r"\b(?:do|doing|did|perform\w*|fare\w*|respond\w*)|"
+                      r"(?<!how )\b(?:does|did|do|is|are) [^?]{0,40}\bwork(?:s|ed|ing)?)\b", re.I)
 _FOLLOW_UP = re.compile(r"^(and|what about|how about|what of|and for|also|same for|why|"
                         r"how so|tell me more|more|what else|any other|is it|are they|"
                         r"does it|do they|was it|were they|when|who|how much|how many)\b", re.I)

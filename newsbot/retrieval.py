@@ -425,7 +425,8 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
             factor *= BOTH_SIDES
         if any(intent_headline(i).search(article.title) for i in pq.intents):
             factor *= INTENT_BONUS
-        elif not (pq.entities or {"money", "cost"} & set(pq.intents)) and intent_headline(
+        elif not ((pq.entities and not pq.asks_results)
+                  or {"money", "cost"} & set(pq.intents)) and intent_headline(
                 "money").search(article.title):
             factor *= MONEY_NEWS  # "how long does CAR-T last?" is not asking who raised money
         if has_disease and _headline_elsewhere(article.title, pq):

@@ -303,3 +303,16 @@ def test_a_kind_of_news_not_reported_of_the_product_asked_about_is_said(
     # GLV-220's approval is reported: no such notice
     answer = ask(eval_library, "Is GLV-220 approved?")
     assert not any("None of the news" in n for n in answer.notices), answer.notices
+
+
+def test_a_results_question_about_a_trial_hears_its_readout_not_its_financing(
+        eval_library: Library) -> None:
+    from newsbot.extractive import _FINANCE
+    from newsbot.query import intent_headline
+
+    # GANTRY-MG's stories are a Series B that names the trial and, later, its first data
+    answer = ask(eval_library, "How did the first patients in GANTRY-MG do?")
+    assert answer.found
+    assert not intent_headline("money").search(answer.sources[0].title), answer.sources[0].title
+    texts = [t for _, t in statements(answer)]
+    assert not [t for t in texts if _FINANCE.search(t)], texts

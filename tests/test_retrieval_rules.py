@@ -213,3 +213,12 @@ def test_a_near_miss_offers_the_diseases_story_and_the_therapys() -> None:
             hit("car-t-in-ms", False, True)]
     # what else is tried in the disease, then where else the therapy is tried
     assert [a.id for a in _closest(hits, pq)] == ["treg-in-t1d", "car-t-in-lupus"]
+
+
+def test_a_question_after_results_is_told_from_one_after_money() -> None:
+    for question in ("What did the ORX-5 data show?", "How did ORX-5's first patients do?",
+                     "Does ORX-5 work in lupus?", "Any ORX-5 results?"):
+        assert understand(question, now=NOW, lexicon=LEX).asks_results, question
+    for question in ("Who is funding Orvane?", "Tell me about ORX-5",
+                     "When does the ORX-5 trial start?", "How does ORX-5 work?"):
+        assert not understand(question, now=NOW, lexicon=LEX).asks_results, question
