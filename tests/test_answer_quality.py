@@ -188,7 +188,8 @@ def test_a_disease_week_is_that_disease_s_news_only(eval_library: Library) -> No
 def test_a_regulatory_question_finds_the_regulator_s_decision(eval_library: Library) -> None:
     titles = _titles(eval_library, "did Verdiane get any special regulatory status for its "
                      "lupus nefritis treatment?")
-    assert any("Priority Development Scheme" in t for t in titles), titles
+    # the decision leads, above the company's newer (and better-matching) trial readout
+    assert "Priority Development Scheme" in titles[0], titles
 
 
 def test_a_quiet_period_tells_its_few_stories_fully(eval_library: Library) -> None:
