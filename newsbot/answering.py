@@ -144,6 +144,9 @@ def _missing(pq: ParsedQuery, hits: list[Hit]) -> str | None:
     if pq.entities and not any(h.has_entity for h in hits):
         return " ".join(pq.entities)
     asked = [*pq.entities] or [display_therapy(t) for t in specific_therapies(pq.therapies)]
+    if pq.targets:  # "CD19 CAR-T in psoriasis", "BCMA-directed therapy in MG"
+        aim = "/".join(pq.targets)
+        asked = [f"{aim} {a}" for a in asked] or [f"{aim}-directed therapy"]
     if pq.events and not any(h.has_entity and h.has_event for h in hits):
         events = " or ".join({"hold": "clinical hold"}.get(e, e) for e in pq.events)
         return f"{events} news of {' / '.join(asked)}"

@@ -137,6 +137,26 @@ def intents(question: str) -> tuple[str, ...]:
     return tuple(k for k, (asks, _) in INTENTS.items() if asks.search(question))
 
 
+# "a CD19-directed CAR-T", "anti-BCMA": the antigen a therapy aims at is part of what is asked
+_TARGET = re.compile(r"\b(?:anti-?)?(CD\d{1,3}[a-z]?|BCMA|CCR\d{1,2}|CXCR\d|BAFF-?R?|IL-?\d{1,2}R?|"
+                     r"HLA-[A-Z]{1,3}\d{0,2})(?=[\s/-]|$)")
+
+
+def targets(question: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m.upper().replace("-", "") if m.upper().startswith("IL")
+                               else m for m in _TARGET.findall(question)))
+
+
+def target_pattern(target: str) -> re.Pattern[str]:
+    """A target however it is written: CD19, CD-19, anti-CD19, IL-6 or IL6."""
+    core = re.escape(target).replace(r"\-", "-?")
+    if target.startswith("IL"):
+        core = "IL-?" + re.escape(target[2:])
+    elif target.startswith("CD"):
+        core = "CD-?" + re.escape(target[2:])
+    return re.compile(rf"\b{core}(?![\d])", re.I)
+
+
 def intent_headline(intent: str) -> re.Pattern[str]:
     return INTENTS[intent][1]
 
@@ -215,6 +235,7 @@ class ParsedQuery:
     advice: bool = False                  # a personal medical question
     population: tuple[str, ...] = ()      # who it is about, when named ("children")
     intents: tuple[str, ...] = ()         # the kind of news asked for ("regulatory")
+    targets: tuple[str, ...] = ()         # antigens a therapy is asked to aim at ("CD19")
 
     def with_since(self, since: datetime) -> ParsedQuery:
         """The same question limited to news since `since` (CLI --days/--since)."""
@@ -486,6 +507,9 @@ def understand(question: str, *, now: datetime | None = None,
                 fixed = re.sub(rf"\b{re.escape(token)}\b", better, fixed)
     diseases = detect_diseases(fixed)
     therapies = detect_therapies(fixed) or lay_therapies(fixed)
+    if len(therapies) > 1 and targets(fixed):
+        # "a CD19-directed CAR-T" asks for a CAR-T aimed at CD19, not for B-cell depletion too
+        therapies = detect_therapies(_TARGET.sub(" ", fixed)) or therapies
 
     entities: list[str] = []
     unknown: list[str] = []
@@ -539,6 +563,7 @@ def understand(question: str, *, now: datetime | None = None,
         advice=advice,
         population=tuple(k for k, rx in POPULATIONS.items() if rx.search(question)),
         intents=intents(question),
+        targets=() if entities else targets(question),
     )
 
 

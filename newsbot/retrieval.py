@@ -29,6 +29,7 @@ from newsbot.query import (
     ParsedQuery,
     event_pattern,
     intent_headline,
+    target_pattern,
     understand,
 )
 from newsbot.sentences import split_sentences
@@ -238,7 +239,8 @@ def _constraints(article: ArticleRecord, pq: ParsedQuery,
     disease = [disease_pattern(d).search for d in pq.named_diseases]
     therapy = [therapy_pattern(t).search for t in specific_therapies(pq.therapies)]
     has_entity = bool(entity) and any(m(whole) for m in entity)
-    has_therapy = not therapy or any(m(whole) for m in therapy)
+    has_therapy = (not therapy or any(m(whole) for m in therapy)) and all(
+        target_pattern(t).search(whole) for t in pq.targets)
     events = [event_pattern(e).search for e in pq.events]
     people = [POPULATIONS[p].search for p in pq.population]
     wanted = disease + events + people

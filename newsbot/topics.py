@@ -32,18 +32,26 @@ DISEASES: dict[str, tuple[str, tuple[str, ...]]] = {
                                   r"\bMPA\b", r"\bAAV\b")),
     "sjogrens": ("Sjögren's disease", (r"sj[öo]gren",)),
     "celiac": ("Celiac disease", (r"co?eliac",)),
-    "psoriasis": ("Psoriasis", (r"psoria",)),
+    "psoriasis": ("Psoriasis / psoriatic arthritis", (r"psoria", r"\bPsA\b")),
     "cidp": ("CIDP", (r"\bCIDP\b", r"chronic inflammatory demyelinating")),
     "pemphigus": ("Pemphigus", (r"pemphig",)),
     "itp": ("Immune thrombocytopenia", (r"\bITP\b", r"immune thrombocytop")),
-    "autoimmune_hepatitis": ("Autoimmune hepatitis", (r"autoimmune hepatitis",)),
-    "thyroid": ("Autoimmune thyroid disease", (r"graves'? disease", r"hashimoto")),
-    "spondyloarthritis": ("Spondyloarthritis", (r"ankylosing spondylitis", r"psoriatic arthritis",
-                                                r"spondyloarthritis")),
-    "antiphospholipid": ("Antiphospholipid syndrome", (r"antiphospholipid",)),
-    "autoimmune_encephalitis": ("Autoimmune encephalitis", (r"autoimmune encephalitis",
-                                                            r"anti-NMDA")),
-    "vitiligo_alopecia": ("Vitiligo / alopecia areata", (r"vitiligo", r"alopecia areata")),
+    "autoimmune_hepatitis": ("Autoimmune hepatitis", (r"autoimmune hepatitis", r"\bAIH\b")),
+    "thyroid": ("Autoimmune thyroid disease", (
+        r"graves'? disease", r"graves'", r"graves'? (?:orbitopathy|ophthalmopathy)",
+        r"thyroid eye disease", r"\bTED\b", r"hashimoto", r"autoimmune thyroid")),
+    # psoriatic arthritis is psoriasis's: a question about ankylosing spondylitis is not
+    # answered by a psoriatic-arthritis trial
+    "spondyloarthritis": ("Spondyloarthritis", (r"ankylosing spondylitis", r"spondyloarthritis",
+                                                r"\baxSpA\b", r"\bnr-axSpA\b")),
+    "antiphospholipid": ("Antiphospholipid syndrome", (r"antiphospholipid", r"\bAPS\b")),
+    "autoimmune_encephalitis": ("Autoimmune encephalitis", (
+        r"autoimmune encephalitis", r"anti-NMDA", r"NMDA[- ]receptor encephalitis",
+        r"limbic encephalitis")),
+    # two diseases, not one: a vitiligo question is not answered by an alopecia trial
+    "vitiligo": ("Vitiligo", (r"vitiligo",)),
+    "alopecia_areata": ("Alopecia areata", (r"alopecia areata",
+                                             r"alopecia(?! (?:from|after|due to|caused by))")),
     "transplant": ("Transplant tolerance", (
         r"(?:kidney|liver|organ|islet|renal|heart|lung)[- ]transplant", r"transplant recipients?",
         r"transplant (?:rejection|tolerance)", r"graft rejection")),

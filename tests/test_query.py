@@ -189,3 +189,39 @@ def test_a_setback_is_a_hold_placed_not_a_hold_lifted() -> None:
                           "clinical hold.")
     assert setback.search("EZR-55 failed the phase 2/3 study.")
     assert not setback.search("The FDA lifted its hold on the trial.")
+
+
+@pytest.mark.parametrize(("question", "diseases"), [
+    ("What did the CAR-NK trial in axSpA show?", ("spondyloarthritis",)),
+    ("Did it work in thyroid eye disease?", ("thyroid",)),
+    ("Any TED news?", ("thyroid",)),
+    ("Is anything being tested in AIH?", ("autoimmune_hepatitis",)),
+    ("Any CAR-T for APS?", ("antiphospholipid",)),
+    ("What about PsA?", ("psoriasis",)),
+    # two diseases once lumped together: a question names only the one it asks about
+    ("Any vitiligo trials?", ("vitiligo",)),
+    ("Any alopecia areata trials?", ("alopecia_areata",)),
+])
+def test_diseases_named_by_acronym_or_their_own_name(question: str,
+                                                      diseases: tuple[str, ...]) -> None:
+    assert understand(question, now=NOW).named_diseases == diseases
+
+
+def test_ankylosing_spondylitis_is_not_psoriatic_arthritis() -> None:
+    from newsbot.topics import disease_pattern
+
+    assert not disease_pattern("spondyloarthritis").search("psoriatic arthritis trial")
+    assert disease_pattern("psoriasis").search("psoriatic arthritis trial")
+
+
+def test_the_disease_choices_fit_discord_s_limit() -> None:
+    from bot.choices import DISEASE_CHOICES
+
+    assert len(DISEASE_CHOICES) <= 25  # Discord refuses a command with more choices
+
+
+def test_alopecia_asked_plainly_is_alopecia_areata_but_not_a_side_effect() -> None:
+    from newsbot.topics import disease_pattern
+
+    assert understand("Any alopecia news?", now=NOW).named_diseases == ("alopecia_areata",)
+    assert not disease_pattern("alopecia_areata").search("alopecia from chemotherapy")

@@ -222,3 +222,18 @@ def test_a_question_after_results_is_told_from_one_after_money() -> None:
     for question in ("Who is funding Orvane?", "Tell me about ORX-5",
                      "When does the ORX-5 trial start?", "How does ORX-5 work?"):
         assert not understand(question, now=NOW, lexicon=LEX).asks_results, question
+
+
+def test_the_antigen_a_therapy_is_asked_to_aim_at_must_be_the_article_s() -> None:
+    from newsbot.answering import _missing
+
+    pq = understand("Is there a CD19-directed CAR-T trial in psoriasis?", now=NOW, lexicon=LEX)
+    assert pq.targets == ("CD19",)
+    ccr6 = article("In vivo CAR-T in psoriatic arthritis",
+                   "An in vivo CCR6 CAR-T gave responses in psoriatic arthritis patients.")
+    cd19 = article("CD19 CAR-T in psoriasis", "A CD-19 CAR-T cleared psoriasis plaques.", "a2")
+    assert not _constraints(ccr6, pq)[2] and _constraints(cd19, pq)[2]
+    hit = Hit(ccr6, 1.0, 0.5, (), *_constraints(ccr6, pq))
+    assert _missing(pq, [hit]) == "CD19 CAR-T in Psoriasis / psoriatic arthritis"
+    # a question naming a product does not hold it to an antigen
+    assert understand("Is ORX-5 a CD19 CAR-T?", now=NOW, lexicon=LEX).targets == ()
