@@ -426,6 +426,7 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
     story_rank = {c.story: c.story_rank for c in candidates}
 
     spare = 0  # extra room in every section once the sections' own room is spent
+    fill = False  # once all else is spent, a story may pass its budget (a thin first story)
 
     def room(cand: Candidate) -> int:
         return per_section + spare + (HAPPENING_EXTRA if cand.section == "whats_happening"
@@ -447,7 +448,7 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
                 kept[kept.index(twin)] = cand
             return False
         budget = plan.first_story if story_rank[cand.story] == 0 else plan.per_story
-        if per_story[cand.story] >= budget or per_sec[cand.section] >= room(cand):
+        if per_story[cand.story] >= budget and not fill or per_sec[cand.section] >= room(cand):
             return False
         if len(kept) >= plan.total:
             return False
@@ -471,6 +472,12 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
     # a story with more to say on its risks (or its plans) than the room a section has: the
     # statements left over still go in, up to the answer's length
     spare = SPARE
+    for cand in candidates:
+        if cand not in kept:
+            take(cand)
+    # a first story of one short notice must not leave the answer at four lines while the
+    # next story about the same product has more to say: budgets shape, they do not starve
+    fill, spare = True, 0
     for cand in candidates:
         if cand not in kept:
             take(cand)

@@ -349,7 +349,9 @@ _DOMAIN_WORDS = frozenset(
     "inflammatory demyelinating polyneuropathy thrombocytopenia psoriasis psoriatic clinical "
     "trial trials approval approved results phase bispecific antibody antibodies allogeneic "
     "autologous infusion cytokine syndrome neurotoxicity kidney nephrology rheumatology "
-    "neurology insulin islet proteinuria".split()
+    "neurology insulin islet proteinuria effects safety deaths price prices insurance "
+    "recruiting enrolling enrolment durable lasting setbacks hepatitis vitiligo alopecia "
+    "thyroid spondylitis encephalitis antiphospholipid".split()
 )
 
 
@@ -544,6 +546,7 @@ def understand(question: str, *, now: datetime | None = None,
         therapies = therapies or previous.therapies
         if since is None and previous.since is not None:
             since, until, window = previous.since, previous.until, previous.window
+    wanted = intents(fixed)  # "side efects" asks after safety too
     advice = asks_for_advice(question)
     if advice:  # search the news on the subject, not on "should I stop taking my…"
         fixed = ADVICE.sub(" ", fixed)
@@ -562,7 +565,7 @@ def understand(question: str, *, now: datetime | None = None,
         events=_events(question) if entities and kind != "status" else (),
         advice=advice,
         population=tuple(k for k, rx in POPULATIONS.items() if rx.search(question)),
-        intents=intents(question),
+        intents=wanted,
         targets=() if entities else targets(question),
     )
 

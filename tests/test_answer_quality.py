@@ -46,19 +46,19 @@ def statements(answer) -> list[tuple[str, str]]:
 def test_dev_split_figures_beat_the_baselines(eval_library: Library, minilm) -> None:
     result = answer_quality.evaluate(eval_library, load_items(), load_questions("dev"), minilm)
     ours, rrf = result["retrieval"]["newsbot"], result["retrieval"]["plain RRF"]
-    # measured on dev (bench/RESULTS.md, sixth pass 2026-12-02, int8): nDCG@5 0.90 vs 0.65,
-    # recall@5 0.95 vs 0.71, key facts 78 % vs 32 %, 12/12 near-misses, 0/48 refused, 82 % in
-    # their section, 17 of 42 answers naming another product, most repeated statement 3
-    assert ours["nDCG@5"] >= 0.89 and ours["nDCG@5"] >= rrf["nDCG@5"] + 0.2
+    # measured on dev (bench/RESULTS.md, seventh pass 2026-12-03, int8): nDCG@5 0.92 vs 0.65,
+    # recall@5 0.95 vs 0.71, key facts 80 % vs 31 %, 12/12 near-misses, 0/48 refused, 81 % in
+    # their section, 16 of 42 answers naming another product, most repeated statement 3
+    assert ours["nDCG@5"] >= 0.90 and ours["nDCG@5"] >= rrf["nDCG@5"] + 0.2
     assert ours["recall@5"] >= 0.93 and ours["recall@5"] >= rrf["recall@5"] + 0.2
     facts = result["key_facts"]
-    assert facts["newsbot"] >= 0.76 and facts["newsbot"] >= facts["lead"] + 0.42
+    assert facts["newsbot"] >= 0.78 and facts["newsbot"] >= facts["lead"] + 0.45
     caught, unanswerable = result["no_answer"]
     refused, answerable = result["false_refusals"]
     assert caught >= unanswerable - 1 and refused <= 1
     assert result["in_expected_section"] >= 0.79
     off, named = result["off_target_answers"]
-    assert off <= 18
+    assert off <= 17
     assert result["most_repeated_unrelated"]["answers"] <= 3
 
 

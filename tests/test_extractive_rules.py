@@ -62,3 +62,29 @@ def test_a_named_patients_story_is_told_as_one_persons() -> None:
     assert _PERSONAL_STORY.search("Sunita Rao, 38, a teacher who took part in the trial, "
                                   "said the difference was in the small things.")
     assert not _PERSONAL_STORY.search("In the GALEA-MG study, 38 of 84 patients responded.")
+
+
+def test_a_thin_first_story_does_not_leave_the_answer_short() -> None:
+    from dataclasses import replace
+
+    from newsbot.extractive import summarise
+    from newsbot.models import Source
+    from newsbot.query import Lexicon, understand
+    from newsbot.retrieval import Hit
+    from tests.test_retrieval_rules import NOW, article
+
+    lex = Lexicon(contains=lambda t: t.lower() in {"orx-5", "orvane"}, names=lambda: ("Orvane",))
+    pq = understand("Tell me about ORX-5", now=NOW, lexicon=lex)
+    notice = replace(article("ORX-5 application validated",
+                             "The Agency has validated the application for ORX-5. "
+                             "The assessment began on 2 April 2026.", "n1"), story_id="s1")
+    approval = replace(article("ORX-5 approved", " ".join(
+        f"ORX-5 result number {i} was reported with {10 + i}% of patients responding."
+        for i in range(1, 9)), "n2"), story_id="s2")
+    hits = [Hit(notice, 2.0, 0.6, (), True, True, True), Hit(approval, 1.0, 0.5, (), True, True,
+                                                             True)]
+    sources = [Source(i + 1, a.id, a.guid, "", a.title, "Test", NOW)
+               for i, a in enumerate((notice, approval))]
+    said = [s for group in summarise(pq, hits, sources, 3).values() for s in group]
+    # the notice's two sentences, and more than the two the second story's budget gives
+    assert sum(2 in s.citations for s in said) > 2, said

@@ -225,3 +225,8 @@ def test_alopecia_asked_plainly_is_alopecia_areata_but_not_a_side_effect() -> No
 
     assert understand("Any alopecia news?", now=NOW).named_diseases == ("alopecia_areata",)
     assert not disease_pattern("alopecia_areata").search("alopecia from chemotherapy")
+
+
+def test_a_misspelt_kind_of_news_is_still_asked_for() -> None:
+    pq = understand("wat are the side efects of it", now=NOW)
+    assert "safety" in pq.intents and ("efects", "effects") in pq.corrections
