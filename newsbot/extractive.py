@@ -296,7 +296,11 @@ def _subject(pq: ParsedQuery, hits: list[Hit]) -> list[list[Matcher]]:
 def _stories(hits: list[Hit], pq: ParsedQuery, plan: Plan) -> list[list[Hit]]:
     """Hits grouped by story, in rank order, drawn from the articles that have everything
     the question names (the product, the disease, the therapy) when there are such."""
-    pool = [h for h in hits if h.meets(pq)] or hits
+    meet = {h.article.story_id for h in hits if h.meets(pq) and h.article.story_id}
+    # another outlet's report of a story that meets the question stays with it, though it
+    # calls the drug by its brand and never says "FcRn blocker"
+    pool = [h for h in hits if h.meets(pq) or h.article.story_id in meet and h.has_disease
+            and (h.has_entity or not pq.entities)] or hits
     groups: dict[str, list[Hit]] = {}
     for hit in pool:
         groups.setdefault(hit.article.story_id or hit.article.id, []).append(hit)

@@ -88,3 +88,25 @@ def test_a_thin_first_story_does_not_leave_the_answer_short() -> None:
     said = [s for group in summarise(pq, hits, sources, 3).values() for s in group]
     # the notice's two sentences, and more than the two the second story's budget gives
     assert sum(2 in s.citations for s in said) > 2, said
+
+
+def test_another_outlets_report_of_a_story_that_meets_the_question_is_told_with_it() -> None:
+    from dataclasses import replace
+
+    from newsbot.extractive import _stories, plan_for
+    from newsbot.query import Lexicon, understand
+    from newsbot.retrieval import Hit
+    from tests.test_retrieval_rules import NOW, article
+
+    lex = Lexicon(contains=lambda t: t.lower() in {"orvane", "lupus"}, names=lambda: ("Orvane",))
+    pq = understand("What will Orvane's FcRn blocker for lupus cost?", now=NOW, lexicon=lex)
+    approval = replace(article("Orvane's FcRn blocker approved in lupus", "…", "a1"),
+                       story_id="s1")
+    # the advocacy piece on the same approval names only the brand, never "FcRn"
+    access = replace(article("Orvane sets Orvexa's price", "…", "a2"), story_id="s1")
+    other = replace(article("Orvane raises money", "…", "a3"), story_id="s2")
+    hits = [Hit(approval, 2.0, 0.6, (), True, True, True),
+            Hit(access, 1.5, 0.6, (), True, True, False),
+            Hit(other, 1.0, 0.6, (), True, True, False)]
+    told = [h.article.id for g in _stories(hits, pq, plan_for(pq, 3)) for h in g]
+    assert told == ["a1", "a2"]
