@@ -120,7 +120,7 @@ INTENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"median follow-up)\b", re.I)),
     "setback": (
         re.compile(r"\b(bad news|setbacks?|went wrong|gone wrong|problems?|failures?|failed|"
-                   r"fail)\b", re.I),
+                   r"fail|(?:put|placed) on (?:a )?(?:clinical |partial )?hold)\b", re.I),
         # "placed on clinical hold", not "lifted its hold"
         re.compile(r"\b(fail\w*|(?:placed|put|imposed)\b(?: \S+){0,6} on (?:a )?(?:clinical |"
                    r"partial )?hold|halted|paused|stopped|suspended|missed|discontinu\w*|"
@@ -570,11 +570,15 @@ def understand(question: str, *, now: datetime | None = None,
     )
 
 
+# "why was it put on hold in the first place?": how it began, not where it stands now
+_ORIGIN = re.compile(r"\b(in the first place|originally|to begin with|how did it start)\b", re.I)
+
+
 def _kind(question: str, entities: list[str], windowed: bool) -> str:
     if len(entities) >= 2 and _COMPARE.search(question) or (
             _COMPARE.search(question) and " and " in question.lower()):
         return "comparison"
-    if _STATUS.search(question):
+    if _STATUS.search(question) and not _ORIGIN.search(question):
         return "status"
     if entities:
         return "specific"

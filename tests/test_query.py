@@ -230,3 +230,11 @@ def test_alopecia_asked_plainly_is_alopecia_areata_but_not_a_side_effect() -> No
 def test_a_misspelt_kind_of_news_is_still_asked_for() -> None:
     pq = understand("wat are the side efects of it", now=NOW)
     assert "safety" in pq.intents and ("efects", "effects") in pq.corrections
+
+
+def test_why_it_began_is_not_where_it_stands() -> None:
+    pq = understand("Why was it put on hold in the first place?", now=NOW,
+                    history=["Is the ORX-5 trial still on clinical hold?"])
+    assert pq.kind != "status" and not pq.wants_recent
+    assert "setback" in pq.intents
+    assert understand("Is it still on hold?", now=NOW).kind == "status"
