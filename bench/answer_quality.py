@@ -13,7 +13,7 @@ same store and questions:
   across answers it does not belong to.
 
 Tune on `--split dev`; the figures that count are `--split test` (the default).
-`--split validation` asks the questions of slices e and f, written after the fifth pass to
+`--split validation` asks the questions of slices e and f, written after the sixth pass to
 check that what was tuned on dev carries over to writing it has never seen (their items
 are stored only for their own questions).
 
