@@ -452,7 +452,7 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
                 kept[kept.index(twin)] = cand
             return False
         budget = plan.first_story if story_rank[cand.story] == 0 else plan.per_story
-        if per_story[cand.story] >= budget and not fill or per_sec[cand.section] >= room(cand):
+        if (per_story[cand.story] >= budget and not fill) or per_sec[cand.section] >= room(cand):
             return False
         if len(kept) >= plan.total:
             return False

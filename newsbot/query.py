@@ -139,14 +139,16 @@ def intents(question: str) -> tuple[str, ...]:
 
 # "a CD19-directed CAR-T", "anti-BCMA": the antigen a therapy aims at is part of what is asked
 _TARGET = re.compile(r"\b(?:anti-?)?(CD\d{1,3}[a-z]?|BCMA|CCR\d{1,2}|CXCR\d|BAFF-?R?|IL-?\d{1,2}R?|"
-                     r"HLA-[A-Z]{1,3}\d{0,2})(?=[\s/-]|$)")
+                     r"HLA-[A-Z]{1,3}\d{0,2})(?![A-Za-z0-9])")
 
 
 def targets(question: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(m.upper().replace("-", "") if m.upper().startswith("IL")
-                               else m for m in _TARGET.findall(question)))
+    """The antigens named, IL-6 written as IL6 (target_pattern matches both)."""
+    return tuple(dict.fromkeys(m.replace("-", "") if m.startswith("IL") else m
+                               for m in _TARGET.findall(question)))
 
 
+@lru_cache(maxsize=256)
 def target_pattern(target: str) -> re.Pattern[str]:
     """A target however it is written: CD19, CD-19, anti-CD19, IL-6 or IL6."""
     core = re.escape(target).replace(r"\-", "-?")

@@ -229,6 +229,8 @@ def test_the_antigen_a_therapy_is_asked_to_aim_at_must_be_the_article_s() -> Non
 
     pq = understand("Is there a CD19-directed CAR-T trial in psoriasis?", now=NOW, lexicon=LEX)
     assert pq.targets == ("CD19",)
+    # however the antigen ends the question
+    assert understand("Any CAR-T aimed at CD19?", now=NOW, lexicon=LEX).targets == ("CD19",)
     ccr6 = article("In vivo CAR-T in psoriatic arthritis",
                    "An in vivo CCR6 CAR-T gave responses in psoriatic arthritis patients.")
     cd19 = article("CD19 CAR-T in psoriasis", "A CD-19 CAR-T cleared psoriasis plaques.", "a2")
