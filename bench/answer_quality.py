@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("--split", choices=("dev", "test", "validation", "all"),
+    parser.add_argument("--split", choices=("dev", "test", "validation", "heldout", "all"),
                         default="test")
     parser.add_argument("--backend", choices=BACKENDS, default=default_backend())
     parser.add_argument("--show", action="store_true", help="print every answer")

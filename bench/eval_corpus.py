@@ -24,7 +24,8 @@ from bench.common import ROOT
 
 EVAL_DIR = ROOT / "data" / "eval"
 EVAL_NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
-SLICES = {"dev": ("a", "b"), "test": ("c", "d"), "validation": ("e", "f")}
+SLICES = {"dev": ("a", "b"), "test": ("c", "d"), "validation": ("e", "f"),
+          "heldout": ("g", "h")}
 # The store every dev and test question is asked over. The validation slices, written later
 # to check that rules tuned on dev carry over to unseen writing, are stored only for their
 # own questions, so adding them changed no dev or test figure.
@@ -32,7 +33,11 @@ CORPUS = ("a", "b", "c", "d")
 
 
 def store_slices(split: str) -> tuple[str, ...]:
-    """The slices whose items are ingested when `split`'s questions are asked."""
+    """The slices whose items are ingested when `split`'s questions are asked. The held-out
+    slices (g, h: new outlets as well as new authors) make a store of their own, since their
+    lupus or MS news would answer some dev questions the dev gold does not list."""
+    if split == "heldout":
+        return SLICES["heldout"]
     return CORPUS + SLICES["validation"] if split == "validation" else CORPUS
 
 
@@ -53,6 +58,14 @@ OUTLETS = {
                        "rss-content"),
     "clinedge": Outlet("ClinEdge Rheum & Neuro", "clinedge.example", "atom"),
     "ledger": Outlet("Helix Ledger", "helixledger.example", "rss-description"),
+    # the held-out slices' outlets, styles the bot never saw
+    "strandline": Outlet("Strandline Health Wire", "strandlinewire.example", "rss-description"),
+    "kinfolk": Outlet("Kinfolk Patients' Network", "kinfolknetwork.example", "rss-content"),
+    "benchmark": Outlet("Benchmark Biotech Daily", "benchmarkbiotech.example", "atom"),
+    "eumob": Outlet("European Medicines Oversight Board — decisions", "eumob.example",
+                    "rss-description"),
+    "gazette": Outlet("Lakeshore Gazette — Health", "lakeshoregazette.example", "rss-content"),
+    "grandrounds": Outlet("Grand Rounds Digest", "grandroundsdigest.example", "atom"),
 }
 
 
@@ -66,7 +79,8 @@ def load_items(slices: Iterable[str] = CORPUS) -> list[dict[str, Any]]:
 
 
 def load_questions(split: str) -> list[dict[str, Any]]:
-    """The questions of one split ('dev', 'test', 'validation' or 'all' = dev and test),
+    """The questions of one split ('dev', 'test', 'validation', 'heldout' or 'all' = dev
+    and test),
     with their slice."""
     slices = SLICES["dev"] + SLICES["test"] if split == "all" else SLICES[split]
     out: list[dict[str, Any]] = []

@@ -12,8 +12,17 @@ from newsbot.errors import EmptyQuestion, LLMUnavailable, QuestionTooLong
 from newsbot.extractive import summarise
 from newsbot.library import Library
 from newsbot.models import SECTION_KEYS, Answer, ArticleRecord, Source, Statement
-from newsbot.query import INTENTS, ParsedQuery
-from newsbot.retrieval import Hit, coverage, mentions, parse, rank, to_passages
+from newsbot.query import INTENTS, ParsedQuery, looks_like_follow_up, refers_back
+from newsbot.retrieval import (
+    Hit,
+    article_sentences,
+    coverage,
+    mentions,
+    parse,
+    rank,
+    to_passages,
+)
+from newsbot.sections import is_plan
 from newsbot.topics import display_disease, display_therapy, specific_therapies
 from newsbot.trial_answers import with_registry_status
 
@@ -164,6 +173,24 @@ _INTENT_WORDS = {"cost": "cost, price or insurance coverage",
                  "setback": "a setback (a hold, a failure or a stop)"}
 
 
+def _only_planned(name: str, hits: list[Hit]) -> bool:
+    """Every sentence of the retrieved news naming `name` speaks of it as still to come."""
+    said = [(text, h.article.published) for h in hits for text in article_sentences(h.article)
+            if mentions(text, name)]
+    return bool(said) and all(is_plan(text, published) for text, published in said)
+
+
+def _planned(pq: ParsedQuery, hits: list[Hit]) -> str | None:
+    """The trial or product whose results are asked for, when the news speaks of it only as
+    planned (the company beside it, "Ravelston's APTUS-3", has news of its own)."""
+    if not pq.asks_results:
+        return None
+    coded = [e for e in pq.entities if any(ch.isdigit() for ch in e) or e.isupper()]
+    if coded and all(_only_planned(e, hits) for e in coded):
+        return " / ".join(coded)
+    return None
+
+
 def _unanswered_intents(pq: ParsedQuery, answer: Answer) -> list[str]:
     """What kind of news the question asks for ("will insurance pay…") that no statement of
     the answer carries: the answer is about the subject, not about what was asked of it."""
@@ -177,6 +204,17 @@ def _unanswered_intents(pq: ParsedQuery, answer: Answer) -> list[str]:
     said = " ".join(statements)
     return [_INTENT_WORDS[i] for i in pq.intents
             if not any(rx.search(said) for rx in INTENTS[i])]
+
+
+UNANCHORED = ("The question doesn't say which trial, drug or disease it means, and there is "
+              "no earlier question to go on: this is the closest story I found. Name it for a "
+              "precise answer.")
+
+
+def _unanchored(pq: ParsedQuery) -> bool:
+    """"Why was the trial paused?" asked first: it points back at a question never asked."""
+    named = pq.entities or pq.named_diseases or specific_therapies(pq.therapies) or pq.targets
+    return not named and looks_like_follow_up(pq.question) and refers_back(pq.question)
 
 
 def _subject(pq: ParsedQuery) -> str:
@@ -222,6 +260,12 @@ def answer_question(
         elif missing:
             related = number_sources(library, _closest(hits, pq))
             answer = not_found(library, pq, missing, related, disease=disease)
+        elif planned := _planned(pq, hits):
+            # "what were the results of APTUS-3?" when APTUS-3 is a trial still to come: the
+            # readout of APTUS-2 beside it must not pass for APTUS-3's
+            related = number_sources(library, _closest(hits, pq))
+            answer = not_found(library, pq, f"results of {planned}", related, disease=disease)
+            answer.notices.insert(1, f"The news names {planned} only as still to come.")
         else:
             answer = _summarise(library, pq, hits, list(context.turns), chat_model)
             unsaid = _unanswered_intents(pq, answer)
@@ -229,6 +273,8 @@ def answer_question(
                 answer.notices.append(
                     f"None of the news I follow reports {' or '.join(unsaid)} for "
                     f"{_subject(pq)}; below is what it does report.")
+            if answer.found and not context.questions and _unanchored(pq):
+                answer.notices.insert(0, UNANCHORED)
             if pq.unknown_names:
                 answer.notices.insert(0, "I found no coverage of “"
                                       + " ".join(pq.unknown_names) + "” in the news I follow.")

@@ -200,6 +200,12 @@ def names_in(sentence: str) -> set[str]:
     return found
 
 
+def _names_company(pq: ParsedQuery) -> bool:
+    """The question names what may be a company ("Lumora"), not only codes and trials
+    ("LMR-19", "LUMEN-2"): its share moves and cash are news about it."""
+    return any(not any(ch.isdigit() for ch in e) and not e.isupper() for e in pq.entities)
+
+
 def _about_other(sentence: str, asked: tuple[str, ...], own: set[str]) -> bool:
     """The sentence names a product or company, none of them asked about or the story's own."""
     if any(mentions(sentence, a) for a in asked):
@@ -226,11 +232,21 @@ def _twins(a: Candidate, b: Candidate) -> bool:
         return True
     numbers = re.compile(r"\d+(?:[.,]\d+)?%?")
     shared = set(numbers.findall(a.text)) & set(numbers.findall(b.text))
-    if len(shared) >= 2:
-        wa = {w for w in words(a.text) if len(w) > 3}
-        wb = {w for w in words(b.text) if len(w) > 3}
-        return jaccard(wa, wb) >= 0.2
-    return False
+    if len(shared) < 2:
+        return False
+    wa = {w for w in words(a.text) if len(w) > 3}
+    wb = {w for w in words(b.text) if len(w) > 3}
+    if jaccard(wa, wb) >= 0.2:
+        return True
+    # "Median proteinuria fell from 3.1 g/g to 0.4 g/g" beside "Median urine protein-to-
+    # creatinine ratio fell from 3.1 g/g at baseline to 0.4 g/g …, and 38 of 48 …": one
+    # telling carries every figure of the other, and a figure no count of doses could be
+    # (within one story, where the fuller telling takes the other's place)
+    if a.story != b.story:
+        return False
+    fa, fb = set(_FIGURE.findall(a.text)), set(_FIGURE.findall(b.text))
+    telling = {f for f in fa & fb if not f.isdigit() or int(f) > 12}
+    return len(fa & fb) >= 2 and bool(telling) and (fa <= fb or fb <= fa)
 
 
 def _fuller(a: Candidate, b: Candidate) -> bool:
@@ -374,8 +390,9 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
             if pq.advice and _ANECDOTE.search(sentence) or _PERSONAL_STORY.search(
                     sentence) and not _ASKS_EXPERIENCE.search(pq.question):
                 continue
-            # money talk answers a question about money or about a company, not one after results
-            if "money" not in pq.intents and (not pq.entities or pq.asks_results) and (
+            # money talk answers a question about money or about a company, not one after a
+            # product's news or its results
+            if "money" not in pq.intents and (not _names_company(pq) or pq.asks_results) and (
                     _FINANCE.search(sentence)):
                 continue
             # "The company plans…" is clear only where the answer is about that company
@@ -493,11 +510,13 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
     for cand in sorted(kept, key=lambda c: -c.score):
         best_of_story.setdefault((cand.story, cand.section), cand)
 
-    def order(c: Candidate) -> tuple[bool, bool, int, int, int]:
+    def order(c: Candidate) -> tuple[bool, bool, int, bool, int, int]:
         # "side effects?": within each section the statements about them come first
         on_point = any(intent_headline(i).search(c.text) for i in pq.intents)
         later = span and best_of_story[(c.story, c.section)] is not c
-        return (not on_point, later, c.story_rank, c.source_n, c.position)
+        # a story's lead, as any of its outlets told it, comes before the detail; a fact
+        # several outlets report is placed with the first of them, whichever telling is quoted
+        return (not on_point, later, c.story_rank, c.position > 1, min(c.citations), c.position)
 
     return {
         key: [Statement(c.text, tuple(sorted(c.citations)))

@@ -271,6 +271,11 @@ _PRONOUN = re.compile(r"\b(it|its|they|them|their|(?:this|that|these|those)(?! (
                       r"the product)\b", re.I)
 
 
+def refers_back(question: str) -> bool:
+    """The question points at something said before ("it", "the trial")."""
+    return bool(_PRONOUN.search(question))
+
+
 def looks_like_follow_up(question: str) -> bool:
     """Short elliptical questions ("what about for MS?") lean on the previous turn."""
     stripped = question.strip()

@@ -52,6 +52,11 @@ KEYWORD_SLACK = 0.1      # how far below the relevance floor a keyword match may
 TITLE_BONUS = 1.25       # the product asked about is in the headline
 BOTH_SIDES = 1.3         # a comparison's article that speaks of both sides
 INTENT_BONUS = 1.6       # the headline carries the kind of news asked for ("approved")
+RESULTS_NEWS = 1.3       # a readout's headline, for a field's question after results
+# a headline that reports a readout: "meets goal", "clears lupus nephritis in most patients"
+_READOUT = re.compile(r"\b(results?|data|met|meets|miss(?:ed|es)|show(?:s|ed)|topline|read-?outs?|"
+                      r"respon(?:se|ses|ders?)|remissions?|improv\w*|reduc\w*|clears?|"
+                      r"succeed\w*|fail\w*|\d+%|\d+ of \d+)\b", re.I)
 MONEY_NEWS = 0.6         # a financing headline, for a question about neither money nor a company
 SIBLING = 0.9            # another outlet's report of a best story, below the floor
 SIBLINGS_MAX = 4          # at most this many other outlets' reports are pulled in
@@ -427,6 +432,8 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
             factor *= BOTH_SIDES
         if any(intent_headline(i).search(article.title) for i in pq.intents):
             factor *= INTENT_BONUS
+        elif pq.asks_results and not pq.entities and _READOUT.search(article.title):
+            factor *= RESULTS_NEWS  # "did any lupus trial report results this month?"
         elif not ((pq.entities and not pq.asks_results)
                   or {"money", "cost"} & set(pq.intents)) and intent_headline(
                 "money").search(article.title):

@@ -88,6 +88,11 @@ _REPORTED = re.compile(r"\b(reported|announced|said|showed|achieved|received|tre
                        r"developed|placed|lifted|halted|raised|signed|closed|found|had|were)\b",
                        re.I)
 
+def is_plan(sentence: str, published: datetime | None) -> bool:
+    """The sentence speaks of something still to come (a plan, a date after the report's)."""
+    return bool(_NEXT.search(sentence)) or (published is not None and _after(sentence, published))
+
+
 def is_caveat(sentence: str) -> bool:
     return bool(_CAVEAT.search(sentence))
 
