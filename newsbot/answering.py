@@ -12,18 +12,20 @@ from newsbot.errors import EmptyQuestion, LLMUnavailable, QuestionTooLong
 from newsbot.extractive import summarise
 from newsbot.library import Library
 from newsbot.models import SECTION_KEYS, Answer, ArticleRecord, Source, Statement
-from newsbot.query import INTENTS, ParsedQuery, looks_like_follow_up, refers_back
+from newsbot.query import INTENTS, ParsedQuery, event_pattern, looks_like_follow_up, refers_back
 from newsbot.retrieval import (
     Hit,
+    Matcher,
     article_sentences,
     coverage,
     mentions,
+    opening,
     parse,
     rank,
     to_passages,
 )
 from newsbot.sections import is_plan
-from newsbot.topics import display_disease, display_therapy, specific_therapies
+from newsbot.topics import disease_pattern, display_disease, display_therapy, specific_therapies
 from newsbot.trial_answers import with_registry_status
 
 log = logging.getLogger(__name__)
@@ -173,21 +175,33 @@ _INTENT_WORDS = {"cost": "cost, price or insurance coverage",
                  "setback": "a setback (a hold, a failure or a stop)"}
 
 
-def _only_planned(name: str, hits: list[Hit]) -> bool:
-    """Every sentence of the retrieved news naming `name` speaks of it as still to come."""
+def _only_planned(test: Matcher, hits: list[Hit]) -> bool:
+    """Every sentence of the retrieved news that `test` finds speaks of it as to come."""
     said = [(text, h.article.published) for h in hits for text in article_sentences(h.article)
-            if mentions(text, name)]
+            if test(text)]
     return bool(said) and all(is_plan(text, published) for text, published in said)
 
 
 def _planned(pq: ParsedQuery, hits: list[Hit]) -> str | None:
-    """The trial or product whose results are asked for, when the news speaks of it only as
-    planned (the company beside it, "Ravelston's APTUS-3", has news of its own)."""
-    if not pq.asks_results:
+    """The results asked for, when the news speaks of them only as to come: a trial that is
+    only planned ("APTUS-3"), a product's phase 2 that has yet to start, its lupus cohort
+    that has yet to open. (The company beside it, "Ravelston's APTUS-3", has news of its
+    own, so a named company does not count.)"""
+    if not pq.asks_results or not pq.entities:
         return None
     coded = [e for e in pq.entities if any(ch.isdigit() for ch in e) or e.isupper()]
-    if coded and all(_only_planned(e, hits) for e in coded):
-        return " / ".join(coded)
+    if coded and all(_only_planned(lambda t, e=e: mentions(t, e), hits) for e in coded):
+        return f"results of {' / '.join(coded)}"
+    # the reports about what was asked, not those naming it in a landscape paragraph
+    about = [h for h in hits if any(mentions(t, e) for t in opening(h.article)
+                                    for e in pq.entities)]
+    names = " / ".join(pq.entities)
+    for event in pq.events:
+        if event.startswith("phase ") and _only_planned(event_pattern(event).search, about):
+            return f"{event} results of {names}"
+    for disease in pq.named_diseases:
+        if _only_planned(disease_pattern(disease).search, about):
+            return f"results of {names} in {display_disease(disease)}"
     return None
 
 
@@ -264,8 +278,8 @@ def answer_question(
             # "what were the results of APTUS-3?" when APTUS-3 is a trial still to come: the
             # readout of APTUS-2 beside it must not pass for APTUS-3's
             related = number_sources(library, _closest(hits, pq))
-            answer = not_found(library, pq, f"results of {planned}", related, disease=disease)
-            answer.notices.insert(1, f"The news names {planned} only as still to come.")
+            answer = not_found(library, pq, planned, related, disease=disease)
+            answer.notices.insert(1, "The news I follow speaks of it only as still to come.")
         else:
             answer = _summarise(library, pq, hits, list(context.turns), chat_model)
             unsaid = _unanswered_intents(pq, answer)

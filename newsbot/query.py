@@ -277,11 +277,29 @@ def refers_back(question: str) -> bool:
 
 
 def looks_like_follow_up(question: str) -> bool:
-    """Short elliptical questions ("what about for MS?") lean on the previous turn."""
+    """A question that leans on the previous turn: a short elliptical one ("what about for
+    MS?"), or one that names nothing of its own to be about ("What side effects were
+    seen?", "How does that compare with the first patients they reported?")."""
     stripped = question.strip()
     if _FOLLOW_UP.match(stripped):
         return True
-    return len(_TOKEN.findall(stripped)) <= 8 and bool(_PRONOUN.search(stripped))
+    if len(_TOKEN.findall(stripped)) <= 8 and _PRONOUN.search(stripped):
+        return True
+    # "any news this week?" asks for a digest, not more of the last subject
+    return not (_names_subject(stripped) or _PERIOD.search(stripped))
+
+
+def _names_subject(question: str) -> bool:
+    """A disease, a kind of therapy, an antigen, or a product, trial or company name."""
+    if set(detect_diseases(question)) - {"autoimmune_general"} or detect_therapies(question):
+        return True
+    if targets(question):
+        return True
+    empty = Lexicon()
+    return any(_name_like(part, position, empty)
+               for position, token in enumerate(_TOKEN.findall(question))
+               for part in _entity_parts(token.replace("’", "'").removesuffix("'s")
+                                         .rstrip("'")))
 
 
 def time_window(question: str, now: datetime) -> tuple[datetime | None, datetime | None,
@@ -509,6 +527,7 @@ def understand(question: str, *, now: datetime | None = None,
     tokens = _TOKEN.findall(question)
     fixed = question
     for token in tokens:
+        token = token.replace("’", "'").removesuffix("'s").rstrip("'")  # "Yelowpine's"
         if token.isalpha() and not lexicon.contains(token):
             better = _correct(token, lexicon)
             if better:

@@ -317,14 +317,15 @@ _names_cache: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}
 
 
 def stored_names(library: Library) -> frozenset[str]:
-    """Names in stored titles (products, companies, trials), for spelling correction."""
+    """Names in stored headlines and openings (products, companies, trials), for spelling
+    correction: a company is often named only in the first lines ("Yellowpine said…")."""
     key = str(library.settings.storage.sqlite_path)
     stamp = library.store.keywords.stamp()
     cached = _names_cache.get(key)
     if cached and cached[0] == stamp:
         return cached[1]
     names = frozenset(
-        m for title in library.store.keywords.titles() for m in _NAME.findall(title))
+        m for text in library.store.keywords.openings() for m in _NAME.findall(text))
     _names_cache[key] = (stamp, names)
     return names
 

@@ -50,7 +50,7 @@ _NEXT = re.compile(
     r"to open|to launch|to file|to submit|to seek|scheduled|slated|awaits?|awaiting|"
     r"pending|decision (?:is )?expected|by the end of|(?:first|second) half of|"
     r"(?:first|second|third|fourth) quarter|mid-20\d\d|late 20\d\d|early 20\d\d|"
-    r"would (?:begin|start|open|follow)|going forward|in the coming)\b",
+    r"would (?:begin|start|open|follow)|going forward|in the coming|reads out)\b",
     re.I,
 )
 _WHY = re.compile(
@@ -97,11 +97,20 @@ def is_caveat(sentence: str) -> bool:
     return bool(_CAVEAT.search(sentence))
 
 
+# the trade press's halves and quarters: "1H27", "2H 2026", "H1 2027", "2Q27", "Q4 2026"
+_PART = re.compile(r"\b(?:([12])H|H([12])|([1-4])Q|Q([1-4])) ?((?:20)?\d\d)\b")
+
+
 def _after(sentence: str, published: datetime) -> bool:
-    """The sentence names a year, or a day or month of it, after the article's own date:
-    a plan, or a decision that takes effect later."""
+    """The sentence names a year, or a day, month, quarter or half of it, not over by the
+    article's own date: a plan, or a decision that takes effect later."""
     if any(int(y) > published.year for y in _YEAR.findall(sentence)):
         return True
+    for half_a, half_b, quarter_a, quarter_b, year in _PART.findall(sentence):
+        last_month = 6 * int(half_a or half_b) if (half_a or half_b) else 3 * int(
+            quarter_a or quarter_b)
+        if (2000 + int(year[-2:]), last_month) >= (published.year, published.month):
+            return True
     for day_a, month_a, month_b, day_b, month_c, year in _DATE.findall(sentence):
         month = _MONTHS.index((month_a or month_b or month_c).lower()[:3]) + 1
         day = int(day_a or day_b or 0)

@@ -241,8 +241,10 @@ class Keywords:
             "SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM articles_fts").fetchone()
         return int(row[0]), int(row[1])
 
-    def titles(self) -> list[str]:
-        return [title for (title,) in self._db.conn.execute("SELECT title FROM articles_fts")]
+    def openings(self, chars: int = 400) -> list[str]:
+        """Each article's title and the start of its text: where it names who and what."""
+        return [text for (text,) in self._db.conn.execute(
+            "SELECT title || ' ' || substr(body, 1, ?) FROM articles_fts", (chars,))]
 
     def search(self, terms: list[str], *, since: datetime | None = None,
                until: datetime | None = None, disease: str | None = None, limit: int,
