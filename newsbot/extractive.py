@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from newsbot.models import SECTION_KEYS, Source, Statement
+from newsbot.models import SECTION_KEYS, ArticleRecord, Source, Statement
 from newsbot.query import ParsedQuery, intent_headline
 from newsbot.retrieval import Hit, Matcher, aliases, article_sentences, mentions, opening
 from newsbot.safety import is_unsafe
@@ -123,7 +123,22 @@ _CONTRAST = re.compile(r"\b(compar\w*|than|unlike|whereas|versus|vs\.?|differ\w*
                        r"advantage|edge over)\b", re.I)
 _COMPANY = re.compile(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?) (?:Bio|Biosciences|Therapeutics|Pharma|"
                       r"Pharmaceuticals|Biopharma|Biologics|Biotech|Medicines|Cell Therapies|"
-                      r"Immunology|Genomics|Health)\b")
+                      r"Cell Sciences|Immunology|Immunotherapeutics|Biotherapeutics|Genomics|"
+                      r"Health)\b")
+# "The company expects…", "It is given every six months": who is meant is named just before
+_COMPANY_START = re.compile(r"^The (?:company|firm|biotech|drugmaker|developer)\b")
+_IT_START = re.compile(r"^It(?= (?:is|was|has|had|will|would|also|requires?d?|needs|works|"
+                       r"targets|uses|blocks|binds|acts|can|could|received|showed|met)\b)")
+# "It is too early to say", "It is unclear whether…": no antecedent at all
+_EXPLETIVE = re.compile(r"^It (?:is|was|will be|would be|has been|remains|may be|could be)"
+                        r"(?: not| still| now| also)? (?:\w+ly )?(?:unclear|clear|known|unknown|"
+                        r"possible|impossible|likely|unlikely|too|important|hard|difficult|"
+                        r"easy|early|worth|necessary|essential|true|expected|thought|hoped|"
+                        r"estimated|the first time|a (?:long|big)|time)\b|\bwhether\b|"
+                        r"^It (?:is|was) \S+ (?:that|to)\b")
+_SUBJECT = re.compile(r"^((?:[A-Z][\w'’-]*\d[\w-]*|[A-Z][a-z]+(?:[A-Z][a-z]+)?|[A-Z]{3,}[\w-]*)"
+                      r"(?: \([^)]{2,40}\))?)(?= (?:is|was|has|had|will|works|targets|uses|"
+                      r"blocks|binds|received|showed|met|became|won)\b)")
 
 
 @dataclass
@@ -165,6 +180,21 @@ def _self_contained(sentence: str) -> str | None:
     return mark + body
 
 
+def resolve(sentence: str, previous: str, company: str | None) -> str:
+    """The sentence with its opening reference named, in brackets, where the text says whom
+    it means: "The company expects…" in a report about one company, "It is given every six
+    months" after a sentence whose subject is the product. Otherwise as it is."""
+    if company and _COMPANY_START.match(sentence):
+        return _COMPANY_START.sub(f"[{company}]", sentence, count=1)
+    if _IT_START.match(sentence) and not _EXPLETIVE.search(sentence):
+        subject = _SUBJECT.match(previous)
+        # a product, not the company ("Valdrin has…" then "It had been paused": the trial)
+        if subject and not is_generic(subject.group(1)) and names_in(subject.group(1)) and not (
+                company and subject.group(1).split()[0] in company):
+            return f"[{subject.group(1)}]" + sentence[2:]
+    return sentence
+
+
 def _definite(sentence: str) -> bool:
     """'The company plans…' (unclear which company), but not 'The Agency has…' (a proper
     name: the regulator whose notice it is)."""
@@ -183,7 +213,7 @@ def well_formed(sentence: str) -> bool:
     s = sentence.strip()
     if not (MIN_CHARS <= len(s) <= MAX_CHARS):
         return False
-    if not s[0].isupper() and not s[0].isdigit() and s[0] not in "\"“'‘":
+    if not s[0].isupper() and not s[0].isdigit() and s[0] not in "\"“'‘[":
         return False
     if s[-1] not in ".!\"”’)":
         return False
@@ -191,6 +221,12 @@ def well_formed(sentence: str) -> bool:
         return False
     # a newsletter's list, call to action or disclaimer: not news
     return not ("•" in s or _CALL_TO_ACTION.match(s) or _BOILERPLATE.search(s))
+
+
+def _main_company(article: ArticleRecord) -> str | None:
+    """The company a report is about: the first one its headline or opening names."""
+    match = _COMPANY.search(f"{article.title}. {article.text[:600]}")
+    return match.group(0) if match else None
 
 
 def names_in(sentence: str) -> set[str]:
@@ -377,12 +413,16 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
         texts = [(outlet_rank, hit, position, raw) for outlet_rank, hit in enumerate(outlets)
                  for position, raw in enumerate(article_sentences(hit.article))]
         vectors = [_weights(raw, idf) for *_, raw in texts]
+        companies = {h.article.id: _main_company(h.article) for h in outlets}
         centroid: Counter[str] = Counter()
         for vector in vectors:
             centroid.update(vector)
-        for (outlet_rank, hit, position, raw), vector in zip(texts, vectors, strict=True):
+        for index, ((outlet_rank, hit, position, raw), vector) in enumerate(
+                zip(texts, vectors, strict=True)):
             article = hit.article
             sentence, label = strip_label(_DATELINE.sub("", raw))
+            if position:
+                sentence = resolve(sentence, texts[index - 1][3], companies.get(article.id))
             standalone = _self_contained(sentence) if well_formed(sentence) else None
             if standalone is None:
                 continue
