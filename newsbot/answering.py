@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from newsbot.retrieval import (
     rank,
     to_passages,
 )
-from newsbot.sections import is_plan
+from newsbot.sections import is_plan, reports_done
 from newsbot.topics import disease_pattern, display_disease, display_therapy, specific_therapies
 from newsbot.trial_answers import with_registry_status
 
@@ -176,10 +177,14 @@ _INTENT_WORDS = {"cost": "cost, price or insurance coverage",
 
 
 def _only_planned(test: Matcher, hits: list[Hit]) -> bool:
-    """Every sentence of the retrieved news that `test` finds speaks of it as to come."""
-    said = [(text, h.article.published) for h in hits for text in article_sentences(h.article)
-            if test(text)]
-    return bool(said) and all(is_plan(text, published) for text, published in said)
+    """The retrieved news speaks of what `test` finds as to come ("plans to start VESPER-3
+    in 2027"), and no clause naming it reports it under way ("the study dosed its first
+    patient in December; data are due in 2H26": the first clause)."""
+    said = [(clause, is_plan(clause, h.article.published)) for h in hits
+            for text in article_sentences(h.article) if test(text)
+            for clause in re.split(r";\s+", text) if test(clause)]
+    return any(plan for _, plan in said) and not any(
+        reports_done(clause) and not plan for clause, plan in said)
 
 
 def _planned(pq: ParsedQuery, hits: list[Hit]) -> str | None:

@@ -190,7 +190,8 @@ def event_pattern(event: str) -> re.Pattern[str]:
     return EVENTS[event]
 
 
-_RECENT = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?|new|updates?|so far|lately|of late|these days)\b", re.I)
+_RECENT = re.compile(r"\b(latest|newest|most recent|recent(?:ly)?|new|updates?|so far|lately|"
+                     r"of late|these days)\b", re.I)
 _PERIOD = re.compile(r"\b(summar(?:is|iz)e|round[- ]?up|recap|digest|overview|what happened|"
                      r"what(?:'s| has) happened|news|headlines|catch me up|brief me)\b", re.I)
 

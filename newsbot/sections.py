@@ -88,6 +88,22 @@ _REPORTED = re.compile(r"\b(reported|announced|said|showed|achieved|received|tre
                        r"developed|placed|lifted|halted|raised|signed|closed|found|had|were)\b",
                        re.I)
 
+# Something done to patients or by the trial: it has begun, whatever it plans next.
+_DONE = re.compile(r"\b(received|treated|dosed|infused|enrolled|randomi[sz]ed|completed|met|missed|"
+                   r"showed|achieved|responded|presented|read out)\b", re.I)
+
+
+_FUTURE_BEFORE = re.compile(r"\b(?:will|would|to|could|may|might|shall|be)\W+(?:\w+\W+)?$", re.I)
+
+
+def reports_done(sentence: str) -> bool:
+    """The sentence reports something done ("dosed its first patient", "30 of 46"), not
+    something to be done ("will be dosed", "to be randomised")."""
+    if _RESULT.search(sentence):
+        return True
+    return any(not _FUTURE_BEFORE.search(sentence[:m.start()]) for m in _DONE.finditer(sentence))
+
+
 def is_plan(sentence: str, published: datetime | None) -> bool:
     """The sentence speaks of something still to come (a plan, a date after the report's)."""
     return bool(_NEXT.search(sentence)) or (published is not None and _after(sentence, published))
