@@ -317,3 +317,44 @@ def test_a_results_question_about_a_trial_hears_its_readout_not_its_financing(
     assert not intent_headline("money").search(answer.sources[0].title), answer.sources[0].title
     texts = [t for _, t in statements(answer)]
     assert not [t for t in texts if _FINANCE.search(t)], texts
+
+
+def test_results_of_a_trial_named_only_as_planned_are_a_near_miss(eval_library: Library) -> None:
+    # VESPER-3 is only Valcourt's plan: VESPER-2's readout beside it must not pass for it
+    answer = ask(eval_library, "What were the results of VESPER-3?")
+    assert not answer.found and answer.related
+    assert any("VESPER-3" in n for n in answer.notices)
+    assert any("only as still to come" in n for n in answer.notices)
+    assert not ask(eval_library, "What did TOLERA-MS2 show?").found
+    assert ask(eval_library, "What did VESPER-2 show?").found
+
+
+def test_the_trial_asked_of_first_says_it_is_a_guess(eval_library: Library) -> None:
+    from newsbot.answering import UNANCHORED
+
+    question = "Why was the trial paused in the first place?"
+    assert UNANCHORED in ask(eval_library, question).notices
+    followed = ask(eval_library, question, history=["Is the ZORA-PMS trial still on hold?"])
+    assert followed.found and UNANCHORED not in followed.notices
+
+
+def test_a_products_answer_carries_no_share_moves(eval_library: Library) -> None:
+    from newsbot.extractive import _FINANCE
+
+    answer = ask(eval_library, "What's the latest on ZORA-PMS?")
+    assert answer.found
+    assert not [t for _, t in statements(answer) if _FINANCE.search(t)]
+
+
+def test_a_long_follow_up_naming_nothing_keeps_the_subject(eval_library: Library) -> None:
+    answer = ask(eval_library, "What side effects were seen in the patients treated so far?",
+                 history=["Summarize the KALIMA-3 results for KAL-204."])
+    assert answer.found
+    assert all("KAL-204" in s.title or "Kaldera" in s.title or "KALIMA" in s.title
+               for s in answer.sources[:2]), [s.title for s in answer.sources]
+
+
+def test_a_misspelt_company_is_read_as_the_stored_one(eval_library: Library) -> None:
+    answer = ask(eval_library, "whats new with Kaldra's drug for Sjogren's?")
+    assert answer.found and any("Kaldera" in n for n in answer.notices)
+    assert any("KAL-204" in t for _, t in statements(answer))

@@ -185,3 +185,17 @@ def test_rare_word_that_is_covered_still_answers(sample_library):
     answer = answer_question(sample_library, "Can gluten tolerance be taught to the immune system?",
                              now=SAMPLE_NOW)
     assert answer.found
+
+
+def test_a_story_is_told_from_its_lead(sample_library):
+    answer = answer_question(sample_library, "What's the latest on LMR-19?", now=SAMPLE_NOW)
+    first = answer.sections["whats_happening"][0].text
+    assert first.startswith("Lumora Bio said"), first
+
+
+def test_a_fields_results_question_hears_the_readouts(sample_library):
+    answer = answer_question(sample_library,
+                             "Did any CAR-T trial in lupus report results this month?",
+                             now=SAMPLE_NOW)
+    assert any("LUMEN-2" in s.title or "LMR-19" in s.title for s in answer.sources), [
+        s.title for s in answer.sources]

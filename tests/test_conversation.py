@@ -25,3 +25,9 @@ def test_no_conversation_or_only_unreadable_turns_carry_nothing():
     assert follow_up_context("is it approved?", []).turns == ()
     assert follow_up_context("is it approved?", [("  ", "an answer without its question")]
                              ).turns == ()
+
+
+def test_a_question_naming_nothing_carries_the_conversation_however_long():
+    context = follow_up_context("What will it cost, and what side effects should patients "
+                                "watch for?", TURNS)
+    assert context.follows_up

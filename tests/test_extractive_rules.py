@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newsbot.extractive import Candidate, _fuller, _self_contained, background
+from newsbot.extractive import Candidate, _fuller, _self_contained, _twins, background, resolve
 from newsbot.sentences import stem
 from newsbot.topics import detect_therapies
 
@@ -110,3 +110,30 @@ def test_another_outlets_report_of_a_story_that_meets_the_question_is_told_with_
             Hit(other, 1.0, 0.6, (), True, True, False)]
     told = [h.article.id for g in _stories(hits, pq, plan_for(pq, 3)) for h in g]
     assert told == ["a1", "a2"]
+
+
+def test_the_reference_opening_a_sentence_is_named_from_the_report() -> None:
+    assert resolve("The company expects to resume dosing in February 2027.", "",
+                   "Tarrowmere Immunotherapeutics") == (
+        "[Tarrowmere Immunotherapeutics] expects to resume dosing in February 2027.")
+    assert resolve("It is given as an infusion every six months.",
+                   "Ulvexa (ULV-7) is an FcRn blocker.", "Ulvanta Therapeutics") == (
+        "[Ulvexa (ULV-7)] is given as an infusion every six months.")
+    # no antecedent ("It is too early"), the company as subject (then "it" is its trial), or
+    # a previous sentence not opened by a name: left as it is, and so never quoted
+    for it, previous in (("It is too early to say whether it lasts.", "ULV-7 is a drug."),
+                         ("It had been paused in June.", "Valdrin has said little."),
+                         ("It is given weekly.", "The drug was approved in May.")):
+        assert resolve(it, previous, "Valdrin Cell Sciences") == it
+
+
+def test_a_telling_with_every_figure_of_another_is_its_twin_within_a_story() -> None:
+    short = candidate("Proteinuria dropped, 3.1 g/g to 0.4 g/g.")  # no wording shared
+    full = candidate("Median urine protein-to-creatinine ratio fell from 3.1 g/g at baseline "
+                     "to 0.4 g/g at one year, and 38 of 48 patients (79%) were off drugs.")
+    assert _twins(short, full) and _fuller(full, short)
+    other_story = Candidate(full.text, 2, "s2", 1, 0, 1.0, "whats_happening")
+    assert not _twins(short, other_story)
+    # small counts shared are no proof of one fact
+    assert not _twins(candidate("Of 5 treated, 2 relapsed."),
+                      candidate("Dose 2 went to 5 volunteers in March."))

@@ -238,3 +238,28 @@ def test_why_it_began_is_not_where_it_stands() -> None:
     assert pq.kind != "status" and not pq.wants_recent
     assert "setback" in pq.intents
     assert understand("Is it still on hold?", now=NOW).kind == "status"
+
+
+def test_a_question_naming_nothing_of_its_own_leans_on_the_last_one():
+    # long, no pronoun opening it: still about what was asked before
+    assert looks_like_follow_up("What side effects were seen?")
+    assert looks_like_follow_up("How does that compare with the first patients they reported "
+                                "last December?")
+    pq = understand("What side effects were seen in the patients treated so far?", now=NOW,
+                    lexicon=LEX, history=["Summarize the VANTAGE-2 results for VX-19."])
+    assert pq.follow_up and "VX-19" in pq.entities
+    # one that names its own subject, or asks for a digest, stands alone
+    assert not looks_like_follow_up("What side effects has CAR-T had in lupus?")
+    assert not looks_like_follow_up("Any news this week?")
+
+
+def test_a_misspelt_possessive_name_is_corrected():
+    lexicon = Lexicon(contains=lambda t: t.lower() in {"yellowpine", "treg"},
+                      names=lambda: ["Yellowpine"])
+    pq = understand("whats new with Yelowpine's Treg therapy?", now=NOW, lexicon=lexicon)
+    assert ("Yelowpine", "Yellowpine") in pq.corrections and "Yellowpine" in pq.entities
+
+
+def test_lately_asks_for_the_newest():
+    assert understand("What's been going on at Ulvanta lately?", now=NOW,
+                      lexicon=LEX).wants_recent

@@ -160,3 +160,23 @@ def test_a_dash_bulleted_list_gives_one_sentence_per_bullet() -> None:
         "What we are doing:", "We are opening a travel fund in May.",
         "We are asking sponsors to publish site lists.",
         "The drug - approved in May - is a pill.")
+
+
+def test_the_trade_press_halves_and_quarters_are_dates() -> None:
+    from newsbot.sections import is_plan
+
+    published = datetime(2026, 11, 10, tzinfo=UTC)
+    assert is_plan("Full escalation data 1H27.", published)
+    assert is_plan("The lupus cohort data are guided to Q4 2026.", published)
+    assert not is_plan("Enrolment closed in Q2 2026.", published)
+    assert classify("Interim data are guided to 2H 2026.",
+                    datetime(2026, 1, 20, tzinfo=UTC)) == "whats_next"
+
+
+def test_what_was_done_is_told_from_what_is_to_be_done() -> None:
+    from newsbot.sections import reports_done
+
+    assert reports_done("The study dosed its first patient in December 2025.")
+    assert reports_done("At week 24, 30 of 46 patients responded.")
+    assert not reports_done("Patients will be dosed from 2027.")
+    assert not reports_done("Valcourt said it is reviewing site selection for VESPER-3.")
