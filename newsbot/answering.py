@@ -213,16 +213,25 @@ def _planned(pq: ParsedQuery, hits: list[Hit]) -> str | None:
 def _unanswered_intents(pq: ParsedQuery, answer: Answer) -> list[str]:
     """What kind of news the question asks for ("will insurance pay…") that no statement of
     the answer carries: the answer is about the subject, not about what was asked of it."""
-    statements = [s.text for group in answer.sections.values() for s in group]
+    quoted = [s for group in answer.sections.values() for s in group]
+    said = " ".join(s.text for s in quoted)
     if pq.entities:
         # "approved oncology CAR-T products" in an LMR-19 story is no approval of LMR-19: a
         # question naming a product hears of that kind of news about the product itself,
         # in a statement naming it or in the headline of a report about it
-        statements = [t for t in (*statements, *(s.title for s in answer.sources))
-                      if any(mentions(t, e) for e in pq.entities)]
-    said = " ".join(statements)
+        said = " ".join(t for t in (*(s.text for s in quoted), *(s.title for s in answer.sources))
+                        if any(mentions(t, e) for e in pq.entities))
+        # but a trial report's side effects, durability or enrolment are the product's own,
+        # named or not ("Cytokine release syndrome occurred in 29 patients")
+        about = {s.n for s in answer.sources if any(mentions(s.title, e) for e in pq.entities)}
+        own = " ".join(s.text for s in quoted if set(s.citations) & about)
+    else:
+        own = said
     return [_INTENT_WORDS[i] for i in pq.intents
-            if not any(rx.search(said) for rx in INTENTS[i])]
+            if not any(rx.search(own if i in _OWN_NEWS else said) for rx in INTENTS[i])]
+
+
+_OWN_NEWS = {"safety", "durability", "recruiting", "cost"}
 
 
 UNANCHORED = ("The question doesn't say which trial, drug or disease it means, and there is "

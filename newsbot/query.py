@@ -38,7 +38,8 @@ STOPWORDS = frozenset(
     "your about any anything latest recent happening tell show give update updates week today "
     "month year years days day past last since ago there's what's it's please summarise "
     "summarize summary give me list explain describe overview know hear heard going on "
-    "weeks months good bad big major biggest important interesting".split()
+    "weeks months good bad big major biggest important interesting happened happen happens "
+    "lately".split()
 )
 # Words a question starts with that are never names, even capitalised.
 _OPENERS = frozenset(

@@ -199,3 +199,23 @@ def test_a_fields_results_question_hears_the_readouts(sample_library):
                              now=SAMPLE_NOW)
     assert any("LUMEN-2" in s.title or "LMR-19" in s.title for s in answer.sources), [
         s.title for s in answer.sources]
+
+
+def test_a_trial_reports_side_effects_are_its_own_though_unnamed(sample_library):
+    # "Cytokine release syndrome occurred in 29 patients" names no product, but it is
+    # LMR-19's: no notice that the news reports no safety findings for it
+    answer = answer_question(sample_library,
+                             "What side effects did patients in the LMR-19 trial have?",
+                             now=SAMPLE_NOW)
+    assert answer.found
+    assert not [n for n in answer.notices if "safety findings" in n], answer.notices
+    assert any("Cytokine release syndrome" in s.text for s in answer.sections[
+        "beyond_the_headlines"])
+
+
+def test_what_happened_this_week_is_a_digest_of_the_week(sample_library):
+    # "happened" is how the question is asked, not a term the news must carry
+    answer = answer_question(sample_library, "What happened this week?", now=SAMPLE_NOW)
+    assert answer.found and answer.kind == "period"
+    assert all(s.published and s.published >= SAMPLE_NOW - timedelta(days=8)
+               for s in answer.sources)
