@@ -210,6 +210,10 @@ def _planned(pq: ParsedQuery, hits: list[Hit]) -> str | None:
     return None
 
 
+# kinds of news a trial report gives of its product without naming it each time
+_OWN_NEWS = {"safety", "durability", "recruiting", "cost"}
+
+
 def _unanswered_intents(pq: ParsedQuery, answer: Answer) -> list[str]:
     """What kind of news the question asks for ("will insurance pay…") that no statement of
     the answer carries: the answer is about the subject, not about what was asked of it."""
@@ -229,9 +233,6 @@ def _unanswered_intents(pq: ParsedQuery, answer: Answer) -> list[str]:
         own = said
     return [_INTENT_WORDS[i] for i in pq.intents
             if not any(rx.search(own if i in _OWN_NEWS else said) for rx in INTENTS[i])]
-
-
-_OWN_NEWS = {"safety", "durability", "recruiting", "cost"}
 
 
 UNANCHORED = ("The question doesn't say which trial, drug or disease it means, and there is "
