@@ -80,8 +80,7 @@ def load_items(slices: Iterable[str] = CORPUS) -> list[dict[str, Any]]:
 
 def load_questions(split: str) -> list[dict[str, Any]]:
     """The questions of one split ('dev', 'test', 'validation', 'heldout' or 'all' = dev
-    and test),
-    with their slice."""
+    and test), with their slice."""
     slices = SLICES["dev"] + SLICES["test"] if split == "all" else SLICES[split]
     out: list[dict[str, Any]] = []
     for s in slices:

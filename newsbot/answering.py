@@ -194,9 +194,8 @@ def _planned(pq: ParsedQuery, hits: list[Hit]) -> str | None:
     own, so a named company does not count.)"""
     if not pq.asks_results or not pq.entities:
         return None
-    coded = [e for e in pq.entities if any(ch.isdigit() for ch in e) or e.isupper()]
-    if coded and all(_only_planned(lambda t, e=e: mentions(t, e), hits) for e in coded):
-        return f"results of {' / '.join(coded)}"
+    if pq.codes and all(_only_planned(lambda t, e=e: mentions(t, e), hits) for e in pq.codes):
+        return f"results of {' / '.join(pq.codes)}"
     # the reports about what was asked, not those naming it in a landscape paragraph
     about = [h for h in hits if any(mentions(t, e) for t in opening(h.article)
                                     for e in pq.entities)]

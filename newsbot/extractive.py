@@ -236,12 +236,6 @@ def names_in(sentence: str) -> set[str]:
     return found
 
 
-def _names_company(pq: ParsedQuery) -> bool:
-    """The question names what may be a company ("Lumora"), not only codes and trials
-    ("LMR-19", "LUMEN-2"): its share moves and cash are news about it."""
-    return any(not any(ch.isdigit() for ch in e) and not e.isupper() for e in pq.entities)
-
-
 def _about_other(sentence: str, asked: tuple[str, ...], own: set[str]) -> bool:
     """The sentence names a product or company, none of them asked about or the story's own."""
     if any(mentions(sentence, a) for a in asked):
@@ -430,9 +424,10 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
             if pq.advice and _ANECDOTE.search(sentence) or _PERSONAL_STORY.search(
                     sentence) and not _ASKS_EXPERIENCE.search(pq.question):
                 continue
-            # money talk answers a question about money or about a company, not one after a
-            # product's news or its results
-            if "money" not in pq.intents and (not _names_company(pq) or pq.asks_results) and (
+            # money talk answers a question about money or about a company (a name, not only
+            # codes and trials), not one after a product's news or its results
+            names_company = len(pq.codes) < len(pq.entities)
+            if "money" not in pq.intents and (not names_company or pq.asks_results) and (
                     _FINANCE.search(sentence)):
                 continue
             # "The company plans…" is clear only where the answer is about that company

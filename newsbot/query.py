@@ -257,6 +257,12 @@ class ParsedQuery:
     def named_diseases(self) -> tuple[str, ...]:
         return tuple(d for d in self.diseases if d != "autoimmune_general")
 
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The products and trials named by a code or an acronym ("LMR-19", "LUMEN-2"), not
+        by a name that may be a company's ("Lumora")."""
+        return tuple(e for e in self.entities if any(ch.isdigit() for ch in e) or e.isupper())
+
 
 # "what did the data show?", "how did its first patients do?": the readout is asked for, not
 # the financing that paid for the trial

@@ -263,3 +263,10 @@ def test_a_misspelt_possessive_name_is_corrected():
 def test_lately_asks_for_the_newest():
     assert understand("What's been going on at Ulvanta lately?", now=NOW,
                       lexicon=LEX).wants_recent
+
+
+def test_codes_are_the_products_and_trials_not_the_company():
+    lexicon = Lexicon(contains=lambda t: t.lower() in {"ravelston", "aptus-3"})
+    pq = understand("What were the results of Ravelston's APTUS-3 trial?", now=NOW,
+                    lexicon=lexicon)
+    assert set(pq.entities) == {"Ravelston", "APTUS-3"} and pq.codes == ("APTUS-3",)
