@@ -109,7 +109,9 @@ INTENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"eligib\w*|who can join)\b", re.I),
         re.compile(r"\b(recruit\w*|enrol(?:l)?(?:ing|s)?|"
                    r"enrol(?:l)?ment (?:is )?(?:open|reopen)\w*|to be eligible|who can join|"
-                   r"(?:sites?|trial|study) (?:opens?|reopens?|will open)|inclusion criteria)\b",
+                   r"(?:sites?|trial|study) (?:opens?|reopens?|will open)|inclusion criteria|"
+                   # "has opened CARMEN (NCT07456789), a phase 1/2 trial"
+                   r"(?:has |have )?(?:opened|launched) [^.]{0,40}\b(?:trial|study))\b",
                    re.I)),
     "durability": (
         re.compile(r"\b(how long\b[^?.]{0,60}\blasts?|durab\w*|lasting|wears? off|"
@@ -124,7 +126,8 @@ INTENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"fail|(?:put|placed) on (?:a )?(?:clinical |partial )?hold)\b", re.I),
         # "placed on clinical hold", not "lifted its hold"
         re.compile(r"\b(fail\w*|(?:placed|put|imposed)\b(?: \S+){0,6} on (?:a )?(?:clinical |"
-                   r"partial )?hold|halted|paused|stopped|suspended|missed|discontinu\w*|"
+                   r"partial )?hold|(?:placed|put|imposed|issued) (?:a |an )?(?:full |partial )?"
+                   r"clinical hold|halted|paused|stopped|suspended|missed|discontinu\w*|"
                    r"setbacks?|terminat\w*|rejected|withdr[ae]w\w*|deaths?|died)\b", re.I)),
     "cost": (
         re.compile(r"\b(costs?|price[ds]?|pricing|afford\w*|insurance|insurers?|coverage|"

@@ -219,3 +219,16 @@ def test_what_happened_this_week_is_a_digest_of_the_week(sample_library):
     assert answer.found and answer.kind == "period"
     assert all(s.published and s.published >= SAMPLE_NOW - timedelta(days=8)
                for s in answer.sources)
+
+
+def test_an_answer_about_the_hold_or_an_opened_trial_gets_no_notice_denying_it(sample_library):
+    # "has placed a clinical hold on Stellan Bio's trial" is a setback; "has opened CARMEN,
+    # a phase 1/2 trial" is recruitment: no notice that the news reports neither
+    held = answer_question(sample_library, "Why was it put on hold?", now=SAMPLE_NOW,
+                           history=[("Tell me about Stellan Bio's clinical hold", "")])
+    assert held.found and not [n for n in held.notices if "setback" in n], held.notices
+    opened = answer_question(sample_library,
+                             "Which trials are recruiting people with myasthenia gravis?",
+                             now=SAMPLE_NOW)
+    assert opened.found and not [n for n in opened.notices if "recruitment" in n], (
+        opened.notices)
