@@ -20,7 +20,7 @@ from newsbot.models import SECTION_KEYS, ArticleRecord, Source, Statement
 from newsbot.query import ParsedQuery, intent_headline
 from newsbot.retrieval import Hit, Matcher, aliases, article_sentences, mentions, opening
 from newsbot.safety import is_unsafe
-from newsbot.sections import classify, is_caveat
+from newsbot.sections import classify, is_caveat, without_dates
 from newsbot.sentences import jaccard, shingles, stem, words
 from newsbot.topics import disease_pattern, is_generic, specific_therapies, therapy_pattern
 
@@ -37,7 +37,7 @@ WEIGHTS = {"story": 1.0, "overlap": 0.8, "central": 0.2, "figures": 0.45, "lengt
            "lead": 0.1, "outlet": -0.25, "background": -0.35, "caveat": 0.4, "contrast": 0.6,
            "intent": 0.3}
 OUTLETS = 3  # an answer reads this many of a story's reports (a digest story all)
-SPARE = 1  # once each section's room is spent, leftovers may pass it by this many
+SPARE = 2  # once each section's room is spent, leftovers may pass it by this many
 HAPPENING_EXTRA = 2  # results are what most questions ask: two more of them
 FULL_FIGURES, FULL_LENGTH = 3, 250  # more figures or characters than this earn no more
 # a figure, not the digits of a code (CD19, VLC-310, NCT07110233, SLEDAI-2K)
@@ -279,6 +279,21 @@ def _twins(a: Candidate, b: Candidate) -> bool:
     return len(fa & fb) >= 2 and bool(telling) and (fa <= fb or fb <= fa)
 
 
+def _telling(text: str) -> set[str]:
+    """The figures of a sentence that say something: not a dose count, a phase, a year or
+    a day of the month."""
+    return {f for f in _FIGURE.findall(without_dates(text))
+            if not f.isdigit() or 12 < int(f) < 1900}
+
+
+def _told(cand: Candidate, kept: list[Candidate]) -> bool:
+    """Every figure the sentence tells (two or more) is already in the story's statements:
+    "Thirty-one patients (65%) … 38 (79%) …" after "31 of 48 (65%)" and "38 of 48 (79%)"."""
+    figures = _telling(cand.text)
+    told = set().union(*(_telling(k.text) for k in kept)) if kept else set()
+    return len(figures) >= 2 and figures <= told
+
+
 def _fuller(a: Candidate, b: Candidate) -> bool:
     """`a` carries every figure of `b` and more."""
     fa, fb = set(_FIGURE.findall(a.text)), set(_FIGURE.findall(b.text))
@@ -301,18 +316,18 @@ def plan_for(pq: ParsedQuery, per_section: int) -> Plan:
     if pq.kind == "story":  # one story of the digest, told by its outlets
         return Plan(stories=1, first_story=3 * per_section, per_story=0, total=3 * per_section)
     if pq.kind in ("specific", "status") and pq.entities:
-        shape = (2, 11, 2, 12)  # mostly the story of the product asked about
+        shape = (2, 13, 2, 14)  # mostly the story of the product asked about
     elif pq.kind == "comparison":
-        shape = (4, 6, 4, 12)  # each side heard
+        shape = (4, 8, 4, 14)  # each side heard
     elif pq.kind == "period":
-        shape = (6, 4, 3, 12)  # a digest of the period
+        shape = (6, 6, 3, 14)  # a digest of the period
     elif pq.kind == "status":
-        shape = (3, 7, 3, 10)
+        shape = (3, 9, 3, 12)
     else:
-        shape = (4, 7, 3, 12)  # an overview: several stories
+        shape = (4, 9, 3, 14)  # an overview: several stories
     scale = max(1.0, per_section / 3)
     stories, first, per_story, total = (max(1, round(n * scale)) for n in shape)
-    return Plan(stories, first, per_story, min(total, 4 * per_section))
+    return Plan(stories, first, per_story, min(total, 4 * per_section + HAPPENING_EXTRA))
 
 
 def _about(group: list[Hit], needs: list[list[Matcher]]) -> bool:
@@ -398,6 +413,10 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
     # in a comparison each side's story speaks as the first one does
     sides = len(pq.entities) - 1 if pq.kind == "comparison" else 0
     explains = bool(_ASKS_WHAT_IS.search(pq.question))
+    # money talk answers a question about money or about a company (a name, not only codes
+    # and trials), not one after a product's news or its results
+    names_company = len(pq.codes) < len(pq.entities)
+    money_off_topic = "money" not in pq.intents and (not names_company or pq.asks_results)
     for story_rank, group in enumerate(stories):
         story = group[0].article.story_id or group[0].article.id
         about = bool(tests) and _about(group, tests)
@@ -424,11 +443,7 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
             if pq.advice and _ANECDOTE.search(sentence) or _PERSONAL_STORY.search(
                     sentence) and not _ASKS_EXPERIENCE.search(pq.question):
                 continue
-            # money talk answers a question about money or about a company (a name, not only
-            # codes and trials), not one after a product's news or its results
-            names_company = len(pq.codes) < len(pq.entities)
-            if "money" not in pq.intents and (not names_company or pq.asks_results) and (
-                    _FINANCE.search(sentence)):
+            if money_off_topic and _FINANCE.search(sentence):
                 continue
             # "The company plans…" is clear only where the answer is about that company
             if _definite(sentence) and not (
@@ -476,6 +491,20 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
                     plan.total)
     single = len(stories) == 1 or bool(pq.entities and pq.kind in ("specific", "status"))
     candidates = sorted(_candidates(pq, stories, number, single), key=lambda c: -c.score)
+    kept = _select(pq, plan, candidates, per_section)
+    # a statement (not a report's lead) whose figures the story's other statements all tell
+    # again says nothing of its own: its room goes to the next
+    told = [c for c in kept if c.position > 1
+            and _told(c, [k for k in kept if k is not c and k.story == c.story])]
+    if told:
+        dropped = min(told, key=lambda c: c.score)
+        kept = _select(pq, plan, [c for c in candidates if c is not dropped], per_section)
+    return _arrange(pq, kept)
+
+
+def _select(pq: ParsedQuery, plan: Plan, candidates: list[Candidate],
+            per_section: int) -> list[Candidate]:
+    """The statements an answer keeps, best first within the plan's budgets and rooms."""
     kept: list[Candidate] = []
     per_story: Counter[str] = Counter()
     per_sec: Counter[str] = Counter()
@@ -484,9 +513,13 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
     spare = 0  # extra room in every section once the sections' own room is spent
     fill = False  # once all else is spent, a story may pass its budget (a thin first story)
 
+    # results are what most questions ask, side effects or cost what some do: that section
+    # has more room
+    asked = ("beyond_the_headlines" if {"safety", "cost"} & set(pq.intents)
+             else "whats_happening")
+
     def room(cand: Candidate) -> int:
-        return per_section + spare + (HAPPENING_EXTRA if cand.section == "whats_happening"
-                                      else 0)
+        return per_section + spare + (HAPPENING_EXTRA if cand.section == asked else 0)
 
     def take(cand: Candidate) -> bool:
         if is_unsafe(cand.text):
@@ -502,6 +535,8 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
                 per_sec[twin.section] -= 1
                 per_sec[cand.section] += 1
                 kept[kept.index(twin)] = cand
+            return False
+        if _told(cand, [k for k in kept if k.story == cand.story]):
             return False
         budget = plan.first_story if story_rank[cand.story] == 0 else plan.per_story
         if (per_story[cand.story] >= budget and not fill) or per_sec[cand.section] >= room(cand):
@@ -537,6 +572,11 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
     for cand in candidates:
         if cand not in kept:
             take(cand)
+    return kept
+
+
+def _arrange(pq: ParsedQuery, kept: list[Candidate]) -> dict[str, list[Statement]]:
+    """The kept statements in their sections, in reading order."""
     # an overview's or a period's section opens with one statement from each story (the first
     # lines, all a chat shows before "Show more", then span the stories); an answer about one
     # product tells its story first

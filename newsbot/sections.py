@@ -27,6 +27,15 @@ _BEYOND = re.compile(
     r"criticism|critics|concerns?|worr\w*|questions remain)\b)",
     re.I,
 )
+# Harms found in patients: the figures of a sentence naming them are safety figures, so it
+# belongs with the risks however many percentages it carries.
+_HARM = re.compile(
+    r"\b(side[- ]effects?|adverse (?:events?|reactions?|effects?)|cytokine release|CRS|ICANS|"
+    r"grade [1-5](?:[–-][1-5])?|serious (?:infections?|events?)|infections?|neutropeni\w*|"
+    r"lymphopeni\w*|(?<!thrombo)cytopeni\w*|reactivation|zoster|"
+    r"shingles|pneumonia|sepsis|injection[- ]site|infusion[- ]related|headaches?|nausea|"
+    r"fatigue|fevers?|chills|rash\w*|(?:ALT|AST|liver[- ]enzyme) (?:flares?|elevations?|rises?)|"
+    r"hypogammaglob\w*|discontinued (?:because|due)|tolerated|tolerability)\b", re.I)
 # What the evidence cannot show yet (a small or uncontrolled study, an endpoint missed, an
 # effect that faded, who was left out): the caveat a reader must not miss beside a result.
 _CAVEAT = re.compile(
@@ -104,6 +113,11 @@ def reports_done(sentence: str) -> bool:
     return any(not _FUTURE_BEFORE.search(sentence[:m.start()]) for m in _DONE.finditer(sentence))
 
 
+def without_dates(sentence: str) -> str:
+    """The sentence with its calendar dates taken out ("14 October 2026" is not a figure)."""
+    return _DATE.sub(" ", sentence)
+
+
 def is_plan(sentence: str, published: datetime | None) -> bool:
     """The sentence speaks of something still to come (a plan, a date after the report's)."""
     return bool(_NEXT.search(sentence)) or (published is not None and _after(sentence, published))
@@ -139,6 +153,16 @@ def _after(sentence: str, published: datetime) -> bool:
 SECTION_ORDER = ("whats_happening", "why_it_matters", "whats_next", "beyond_the_headlines")
 
 
+def _harms(sentence: str) -> int:
+    """How many harms the sentence names when they are what its figures count ("CRS occurred
+    in 9 of 46"), not an aside after a result ("a 63% response, with grade 3 CRS in one")."""
+    harm = _HARM.search(sentence)
+    result = _RESULT.search(sentence)
+    if harm is None or result is not None and result.start() < harm.start():
+        return 0
+    return len(_HARM.findall(sentence))
+
+
 @lru_cache(maxsize=8192)
 def classify(sentence: str, published: datetime | None = None, position: int = 99) -> str:
     """The section for one sentence; `position` is its index in the article (the lead of a
@@ -153,7 +177,12 @@ def classify(sentence: str, published: datetime | None = None, position: int = 9
         scores["whats_next"] += 1.5
     if _EVENT.search(sentence):
         scores["why_it_matters"] = max(0.0, scores["why_it_matters"] - 0.8)
-    happening = 0.6 * len(_RESULT.findall(sentence))
+    results = 0.6 * len(_RESULT.findall(sentence))
+    harms = _harms(sentence)
+    if harms:
+        scores["beyond_the_headlines"] += 1.1 * harms + results
+        results = 0.0
+    happening = results
     happening += 0.4 if _REPORTED.search(sentence) else 0.0
     happening += 2.5 if position <= 1 else 0.0
     best = max(scores, key=lambda k: (scores[k], SECTION_ORDER.index(k)))

@@ -190,8 +190,9 @@ class RetrievalSettings(_Group):
 class AnswerSettings(_Group):
     max_question_chars: int = Field(1000, description="Longer questions are refused.")
     section_sentences: int = Field(
-        3, description="Most statements per answer section (What's happening, where the "
-        "results go, two more).")
+        3, description="Statements per answer section (What's happening, or Beyond the "
+        "headlines for a safety or cost question, two more; leftovers may pass it by two); an "
+        "answer has at most four times this, plus two.")
 
 
 class LLMSettings(_Group):

@@ -137,3 +137,63 @@ def test_a_telling_with_every_figure_of_another_is_its_twin_within_a_story() -> 
     # small counts shared are no proof of one fact
     assert not _twins(candidate("Of 5 treated, 2 relapsed."),
                       candidate("Dose 2 went to 5 volunteers in March."))
+
+
+def _said(question: str, bodies: dict[str, str]) -> list[str]:
+    """The statements of an answer over one story told by the given outlets' reports."""
+    from dataclasses import replace
+
+    from newsbot.extractive import summarise
+    from newsbot.models import Source
+    from newsbot.query import Lexicon, understand
+    from newsbot.retrieval import Hit
+    from tests.test_retrieval_rules import NOW, article
+
+    lex = Lexicon(contains=lambda t: t.lower() in {"orx-5", "orvane", "lupus"},
+                  names=lambda: ("Orvane",))
+    pq = understand(question, now=NOW, lexicon=lex)
+    reports = [replace(article(title, body, f"r{i}"), story_id="s1")
+               for i, (title, body) in enumerate(bodies.items())]
+    hits = [Hit(a, 2.0 - i / 10, 0.6, (), True, True, True) for i, a in enumerate(reports)]
+    sources = [Source(i + 1, a.id, a.guid, "", a.title, "Test", NOW)
+               for i, a in enumerate(reports)]
+    return [s.text for group in summarise(pq, hits, sources, 3).values() for s in group]
+
+
+def test_a_statement_whose_figures_the_others_all_tell_is_left_out() -> None:
+    said = _said("What did ORX-5 show in lupus?", {
+        "Orvane's ORX-5 clears lupus in most patients": (
+            "Orvane Bio said ORX-5 put 31 of 48 patients (65%) with lupus into remission at "
+            "week 52. The company will meet regulators in 2027. Dr. Ada Vance, who led the "
+            "study, called the results striking. By week 52, the 65% responding included 38 "
+            "(79%) who had come off steroids. Proteinuria fell from 3.1 g/g to 0.4 g/g, and 38 "
+            "of 48 patients (79%) no longer needed steroids."),
+    })
+    assert any("31 of 48" in s for s in said) and any("3.1 g/g" in s for s in said), said
+    # "the 65% responding included 38 (79%)" says nothing the other two do not
+    assert not any(s.startswith("By week 52") for s in said), said
+
+
+def test_a_day_of_the_month_is_not_a_figure_a_statement_repeats() -> None:
+    from newsbot.extractive import _telling
+
+    assert _telling("On 14 October 2026 the Agency approved 300 mg of ORX-5.") == {"300"}
+    assert _telling("Response was 65% versus 32% at week 24 in phase 2.") == {"65%", "32%",
+                                                                              "24"}
+
+
+def test_a_safety_question_has_room_for_every_harm_reported() -> None:
+    harms = ("Cytokine release syndrome occurred in nine patients, all of it mild. "
+             "Two patients had serious infections, both pneumonias. "
+             "One patient had ICANS that resolved within two days. "
+             "Several patients developed hypogammaglobulinemia needing immunoglobulin. "
+             "There were no treatment-related deaths in the trial. ")
+    said = _said("What side effects did ORX-5 have in lupus?", {
+        "Orvane's ORX-5 in lupus: safety data": (
+            "Orvane Bio said ORX-5 put 31 of 48 patients (65%) with lupus into remission. "
+            "The results were presented at a medical meeting in Boston. " + harms
+            + "Orvane plans a phase 3 trial in 2027."),
+    })
+    reported = [s for s in said if any(w in s for w in ("Cytokine", "infections", "ICANS",
+                                                         "hypogamma", "deaths"))]
+    assert len(reported) == 5, said

@@ -180,3 +180,24 @@ def test_what_was_done_is_told_from_what_is_to_be_done() -> None:
     assert reports_done("At week 24, 30 of 46 patients responded.")
     assert not reports_done("Patients will be dosed from 2027.")
     assert not reports_done("Valcourt said it is reviewing site selection for VESPER-3.")
+
+
+@pytest.mark.parametrize(("sentence", "section"), [
+    # the figures count harms: risks, however many percentages the sentence carries
+    ("Headache (18% vs 9%) and nausea (12% vs 8%) were the most common adverse events.",
+     "beyond_the_headlines"),
+    ("Injection-site reactions occurred in 44% of patients on drug, and fatigue in 11%.",
+     "beyond_the_headlines"),
+    ("One patient had a grade 3 ALT flare at week 2, which resolved with steroids.",
+     "beyond_the_headlines"),
+    ("One participant had cytomegalovirus reactivation treated with valganciclovir.",
+     "beyond_the_headlines"),
+    # a harm named after the result is an aside to it
+    ("ORX-5 led to a response in 24 of 38 patients (63%), with grade 3 CRS in one patient.",
+     "whats_happening"),
+    # immune thrombocytopenia is a disease, not a harm of the drug
+    ("At week 24, 61% of people with immune thrombocytopenia had a platelet response.",
+     "whats_happening"),
+])
+def test_harms_and_their_figures_are_risks(sentence: str, section: str) -> None:
+    assert classify(sentence, WHEN, position=5) == section
