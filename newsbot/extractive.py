@@ -45,7 +45,8 @@ _FIGURE = re.compile(r"(?<![\w.,-])\d+(?:[.,]\d+)?%?(?![\w-])")
 _PRONOUN_START = re.compile(
     r"^(this|these|that|those|it|its|they|their|them|he|she|his|her|such|both|also|but|and|"
     r"or|however|meanwhile|still|yet|so|which|another|other|others|the other|in addition|"
-    r"additionally|similarly|likewise|instead|here|(?:\w+ )?(?:of|among|for) (?:them|these|those)|"
+    r"additionally|similarly|likewise|instead|here|then(?!-)|"
+    r"(?:\w+ )?(?:of|among|for) (?:them|these|those)|"
     r"(?:first|second|third|fourth|fifth)(?:ly)?(?=,)|finally|lastly|"
     r"there(?! (?:is|are|was|were|has|have|had|will|would|could|may|might)\b))\b", re.I)
 # "But the trial was small." says the fact without the sentence it answers
@@ -103,6 +104,7 @@ _LABEL_SECTION = {"why it matters": "why_it_matters", "what's next": "whats_next
                   "beyond the headlines": "beyond_the_headlines",
                   "what this means for you": "why_it_matters",
                   "what it means": "why_it_matters"}
+_PRODUCT = re.compile(r"(?<!-)\b[A-Z][A-Za-z]{1,6}-?\d{1,4}[A-Za-z]?\b")  # LMR-19, LUMEN-2
 _CODE = re.compile(r"(?<!-)\b(?:[A-Z][A-Za-z]{0,6}-?\d{1,4}[A-Za-z]?|[A-Z]{3,}(?:-\d{1,3})?)\b")
 # Textbook background ("CAR-T is a treatment that reprograms…", "The main known side effect
 # is…") names nobody, counts nothing and reports nothing done: true of every story, news of
@@ -121,10 +123,11 @@ _ASKS_WHAT_IS = re.compile(r"\b(what (?:is|are|'s)|what does|how does|how do|how
 _CONTRAST = re.compile(r"\b(compar\w*|than|unlike|whereas|versus|vs\.?|differ\w*|"
                        r"head-to-head|cross-trial|rather than|instead of|without|no need|"
                        r"advantage|edge over)\b", re.I)
-_COMPANY = re.compile(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?) (?:Bio|Biosciences|Therapeutics|Pharma|"
-                      r"Pharmaceuticals|Biopharma|Biologics|Biotech|Medicines|Cell Therapies|"
-                      r"Cell Sciences|Immunology|Immunotherapeutics|Biotherapeutics|Genomics|"
-                      r"Health)\b")
+# (not "The Northern Medicines Agency", a regulator)
+_COMPANY = re.compile(r"\b(?!The )([A-Z][a-z]+(?: [A-Z][a-z]+)?) (?:Bio|Biosciences|"
+                      r"Therapeutics|Pharma|Pharmaceuticals|Biopharma|Biologics|Biotech|"
+                      r"Medicines|Cell Therapies|Cell Sciences|Immunology|Immunotherapeutics|"
+                      r"Biotherapeutics|Genomics|Health)\b(?! Agency)")
 # "The company expects…", "It is given every six months": who is meant is named just before
 _COMPANY_START = re.compile(r"^The (?:company|firm|biotech|drugmaker|developer)\b")
 _IT_START = re.compile(r"^It(?= (?:is|was|has|had|will|would|also|requires?d?|needs|works|"
@@ -139,6 +142,13 @@ _EXPLETIVE = re.compile(r"^It (?:is|was|will be|would be|has been|remains|may be
 _SUBJECT = re.compile(r"^((?:[A-Z][\w'’-]*\d[\w-]*|[A-Z][a-z]+(?:[A-Z][a-z]+)?|[A-Z]{3,}[\w-]*)"
                       r"(?: \([^)]{2,40}\))?)(?= (?:is|was|has|had|will|works|targets|uses|"
                       r"blocks|binds|received|showed|met|became|won)\b)")
+# What a trial or a report found ("Side effects were mostly headache…"): whose finding it is
+# must be clear where the answer tells several stories
+_FINDING = re.compile(r"\b(patients?|participants?|side effects?|adverse|dos(?:ed|es?|ing)|"
+                      r"respon(?:se|ses|ded|ders?)|remissions?|infusions?|cohorts?|placebo|"
+                      r"endpoints?|enrol(?:l?ed|ment)|treated)\b", re.I)
+# an international non-proprietary name names its product (ortefcimab, obecabtagene autoleucel)
+_DRUG_NAME = re.compile(r"\b[a-z]{3,}(?:mab|cel|cept|nib|tide|stat)\b", re.I)
 
 
 @dataclass
@@ -153,6 +163,7 @@ class Candidate:
     citations: set[int] = field(default_factory=set)
     shingles: set[str] = field(default_factory=set)
     features: dict[str, float] = field(default_factory=dict)  # the terms of its score
+    subject: str | None = None  # what its story is about: a product or trial code, a company
 
 
 def strip_label(sentence: str) -> tuple[str, str | None]:
@@ -227,6 +238,36 @@ def _main_company(article: ArticleRecord) -> str | None:
     """The company a report is about: the first one its headline or opening names."""
     match = _COMPANY.search(f"{article.title}. {article.text[:600]}")
     return match.group(0) if match else None
+
+
+def _story_subject(article: ArticleRecord) -> str | None:
+    """What a report is about, as it names it: the first product or trial code of its
+    headline (else of its opening), else the company its headline names."""
+    for text in (article.title, _DATELINE.sub("", article.text[:600])):
+        codes = [m for m in _PRODUCT.findall(text) if not is_generic(m)]
+        if codes:
+            return codes[0]
+    company = _COMPANY.search(article.title)
+    return company.group(0) if company and company.group(1).split()[0] != "The" else None
+
+
+def _names_nothing(sentence: str) -> bool:
+    """No product, trial, company or other proper name in the sentence (its first word aside)."""
+    return not (names_in(sentence) or _DRUG_NAME.search(sentence) or any(
+        len(w) > 1 and not is_generic(w.removesuffix("'s")) for w in _PROPER.findall(sentence)))
+
+
+def attribute(kept: list[Candidate]) -> None:
+    """In an answer telling several stories, a finding that names nobody ("Side effects were
+    mostly headache…") would read as the neighbouring statement's: its story's subject is
+    named before it, in brackets."""
+    if len({c.story for c in kept}) < 2:
+        return
+    for cand in kept:
+        subject = cand.subject
+        if subject and _FINDING.search(cand.text) and _names_nothing(cand.text) and not mentions(
+                cand.text, subject.split()[0]):
+            cand.text = f"[{subject}] {cand.text}"
 
 
 def names_in(sentence: str) -> set[str]:
@@ -427,6 +468,7 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
                  for position, raw in enumerate(article_sentences(hit.article))]
         vectors = [_weights(raw, idf) for *_, raw in texts]
         companies = {h.article.id: _main_company(h.article) for h in outlets}
+        subject = _story_subject(group[0].article)
         centroid: Counter[str] = Counter()
         for vector in vectors:
             centroid.update(vector)
@@ -473,7 +515,7 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
             score = sum(WEIGHTS[name] * value for name, value in features.items())
             n = number[article.id]
             out.append(Candidate(sentence, n, story, story_rank, position, score, section,
-                                 {n}, shingles(sentence, 2), features))
+                                 {n}, shingles(sentence, 2), features, subject))
     return out
 
 
@@ -499,6 +541,8 @@ def summarise(pq: ParsedQuery, hits: list[Hit], sources: list[Source],
     if told:
         dropped = min(told, key=lambda c: c.score)
         kept = _select(pq, plan, [c for c in candidates if c is not dropped], per_section)
+    if not pq.entities or pq.kind == "comparison":  # else all its stories are the product's
+        attribute(kept)
     return _arrange(pq, kept)
 
 

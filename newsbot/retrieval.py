@@ -278,16 +278,21 @@ def _outside_asides(tests: list[Matcher]) -> list[Matcher]:
     return [lambda sentence, m=m: m(_ASIDE.sub("", sentence)) for m in tests]
 
 
+ROUNDUP = 3  # a sentence naming this many diseases is a list, news of none of them
+
+
 def _about_asked(subject: list[Matcher], pq: ParsedQuery) -> list[Matcher]:
     """The subject's mentions, less those in a sentence about another disease only ("a rival
-    developing a T-cell engager for RA", next to a sentence on myositis)."""
+    developing a T-cell engager for RA", next to a sentence on myositis) or listing many
+    ("a registry for people with lupus, myasthenia gravis, MS, … who received CAR-T, T-cell
+    engagers or Tregs")."""
     asked = set(pq.named_diseases)
 
     def test(sentence: str) -> bool:
         if not any(m(sentence) for m in subject):
             return False
         named = set(detect_diseases(sentence)) - {"autoimmune_general"}
-        return not named or bool(named & asked)
+        return not named or bool(named & asked) and len(named) < ROUNDUP
     return [test]
 
 

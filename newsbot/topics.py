@@ -119,6 +119,12 @@ GENERIC_TERM = re.compile(
     r"CD19xCD3|BCMAxCD3|B-?cells?|T-?cells?|Tregs?|MRI|HSCT|"
     r"SLE|LN|MS|MG|gMG|RA|SSc|T1D|IBD|UC|NMOSD|CIDP|ITP|ANCA|COVID-?19|"
     r"ORR|CRR|PFS|OS|AE|SAE|QALY|BLA|NDA|MAA|CHMP|PRIME|RMAT|"
+    # lab tests, scores, care settings and trade shorthand: what a report measures
+    # or where, never whom it is about ("LDL cholesterol rose in 14%", "a subtherapeutic INR")
+    r"LDL|HDL|ALT|AST|INR|CRP|ESR|e?GFR|UPCR|UACR|ANA|dsDNA|TSH|TPO(?:-?RAs?)?|"
+    r"IVIG|PLEX|DVT|ICU|UVB|ECG|EKG|EEG|CMV|EBV|HIV|HBV|HCV|aPL|GvHD|TCR|LNP|"
+    r"EDSS|MG-?ADL|QMG|mRSS|CRISS(?:-?25)?|SLEDAI(?:-?2K)?|BILAG|DORIS|LLDAS|SRI(?:-?4)?|DAS28|"
+    r"HAQ|MoCA|ACR(?:20|50|70)|IQR|BMI|KOL|COGS|CMC|CDMO|"
     r"FDA|EMA|NMA|NoMA|NICE|ICER|MHRA|NIH|NHS|CDC|WHO|US|UK|EU|USA|"
     r"Europe|European|America|American|Americas|Asia|Asian|Africa|African|Canada|Australia|"
     r"Japan|China|India|Germany|France|Spain|Italy|Britain|England|Switzerland|Netherlands|"

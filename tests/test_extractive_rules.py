@@ -25,6 +25,9 @@ def test_a_statement_leaning_on_the_one_before_is_not_quoted() -> None:
     assert _self_contained("Of them, 13 (11%) were older than 65.") is None
     assert _self_contained("Most of these patients relapsed within a year.") is None
     assert _self_contained("Of the 12 patients, 10 were in remission.") is not None
+    # "Then there is equity: …" continues a list the answer does not quote
+    assert _self_contained("Then there is equity: few centres can give the infusion.") is None
+    assert _self_contained("Then-commissioner Ruiz signed the approval.") is not None
 
 
 def test_the_fuller_telling_of_the_same_figures_is_preferred() -> None:
@@ -197,3 +200,51 @@ def test_a_safety_question_has_room_for_every_harm_reported() -> None:
     reported = [s for s in said if any(w in s for w in ("Cytokine", "infections", "ICANS",
                                                          "hypogamma", "deaths"))]
     assert len(reported) == 5, said
+
+
+def test_a_finding_that_names_nobody_is_told_as_its_storys() -> None:
+    from dataclasses import replace
+
+    from newsbot.extractive import _story_subject, attribute
+    from tests.test_retrieval_rules import article
+
+    # an answer telling two stories: "Side effects were mostly…" under the approval of one
+    # drug would read as that drug's, but it is the other story's trial
+    approval = Candidate("The Agency approved kelvorimab for myasthenia gravis.", 1, "s1", 0,
+                         0, 2.0, "whats_happening", subject=None)
+    finding = Candidate("Side effects were mostly headache and fever after an infusion.", 2,
+                        "s2", 1, 3, 1.0, "beyond_the_headlines", subject="VRN-12")
+    named = Candidate("In the VRN-12 study, 9 of 14 patients responded.", 2, "s2", 1, 2, 1.0,
+                      "whats_happening", subject="VRN-12")
+    attribute([approval, finding, named])
+    assert finding.text == "[VRN-12] Side effects were mostly headache and fever after an infusion."
+    assert named.text == "In the VRN-12 study, 9 of 14 patients responded."
+    assert approval.text == "The Agency approved kelvorimab for myasthenia gravis."
+    # one story only: nothing to tell apart
+    alone = replace(finding, text="Side effects were mostly headache.", story="s1")
+    attribute([approval, alone])
+    assert alone.text == "Side effects were mostly headache."
+    # what a report is about: its headline's code, else its opening's, else the company its
+    # headline names; never a dateline's capitals or a regulator
+    assert _story_subject(article("Virena's VRN-12 calms myasthenia", "…")) == "VRN-12"
+    assert _story_subject(article("Hold on Virena Bio's lupus trial",
+                                  "SAN DIEGO, Nov. 3 — The FDA has paused it.")) == "Virena Bio"
+    assert _story_subject(article("Committee backs kelvorimab",
+                                  "The European Medicines Agency's committee backed it.")) is None
+
+
+def test_a_lab_test_or_a_regulator_is_not_another_product() -> None:
+    from newsbot.extractive import _about_other, names_in
+
+    # what a report measures ("LDL", "INR", "ALT") or where ("ICU") names no other product,
+    # so a product's answer keeps its side effects
+    for sentence in ("Low albumin was seen in 11% and LDL cholesterol rose in 14%.",
+                     "One patient had a deep vein thrombosis while on warfarin with a low INR.",
+                     "Grade 2 ALT elevation occurred in 2 patients, all resolving.",
+                     "Median ICU stay was similar (12 vs 13 days).",
+                     "The Northern Medicines Agency suspension remains in place.",
+                     "ACR50 at week 24 was reached by 46% versus 14%."):
+        assert not names_in(sentence), sentence
+        assert not _about_other(sentence, ("ULV-7",), {"ULV-7"}), sentence
+    # a rival's product or company still is
+    assert _about_other("Kestrel Bio's KST-4 raised LDL in 9%.", ("ULV-7",), {"ULV-7"})

@@ -239,3 +239,18 @@ def test_the_antigen_a_therapy_is_asked_to_aim_at_must_be_the_article_s() -> Non
     assert _missing(pq, [hit]) == "CD19 CAR-T in Psoriasis / psoriatic arthritis"
     # a question naming a product does not hold it to an antigen
     assert understand("Is ORX-5 a CD19 CAR-T?", now=NOW, lexicon=LEX).targets == ()
+
+
+def test_a_list_of_diseases_and_therapies_is_not_news_of_one_pair() -> None:
+    # a registry for everyone treated with any of three therapies in any of five diseases
+    # does not report T-cell engagers in MS: the question is a near miss
+    text = ("An alliance of patient groups for lupus, myasthenia gravis, multiple sclerosis, "
+            "systemic sclerosis and myositis will open a registry for people who received "
+            "CAR-T, T-cell engagers or engineered Tregs. Enrolment starts in January.")
+    pq = understand("Any news on T-cell engagers for MS?", now=NOW, lexicon=LEX)
+    assert pq.therapies and pq.named_diseases
+    assert not _constraints(article("A registry for cell therapy patients", text), pq)[1]
+    # a sentence on that pair alone is news of it
+    told = text.replace("lupus, myasthenia gravis, ", "").replace(
+        ", systemic sclerosis and myositis", "")
+    assert _constraints(article("A registry for cell therapy patients", told), pq)[1]
