@@ -49,8 +49,9 @@ _PRONOUN_START = re.compile(
     r"(?:\w+ )?(?:of|among|for) (?:them|these|those)|"
     r"(?:first|second|third|fourth|fifth)(?:ly)?(?=,)|finally|lastly|"
     r"there(?! (?:is|are|was|were|has|have|had|will|would|could|may|might)\b))\b", re.I)
-# "But the trial was small." says the fact without the sentence it answers
-_CONJUNCTION = re.compile(r"^(?:but|and|yet|still),? (?=\S)", re.I)
+# "But the trial was small." says the fact without the sentence it answers; so does "No. All
+# nine people tested negative." without a newsletter's question ("Was the virus there?")
+_CONJUNCTION = re.compile(r"^(?:(?:but|and|yet|still),?|(?:yes|no)[.,!]) (?=\S)", re.I)
 # "When their B cells returned…": a pronoun in the opening clause points at a sentence that
 # is not quoted.
 _PRONOUN_CLAUSE = re.compile(r"^(when|after|before|because|if|once|while|since|although|as|"
@@ -117,17 +118,21 @@ _REPORTED_DONE = re.compile(r"\b(was|were|had|did|has been|have been|said|says|t
                             r"halted|started|began|signed|raised|filed|plans?|expects?|will)\b",
                             re.I)
 _PROPER = re.compile(r"(?<=[\w,;:)] )[A-Z][\w'’-]*")
-_ASKS_WHAT_IS = re.compile(r"\b(what (?:is|are|'s)|what does|how does|how do|how is|explain|"
+# (not "What's new / happened / the latest …?": that asks for news)
+_ASKS_WHAT_IS = re.compile(r"\b(what(?: is| are|'s|’s)(?! (?:new|newest|happened|happening|been|"
+                           r"going|next|latest|up|changed|the (?:latest|status|news|update|"
+                           r"outlook))\b)|what does|how does|how do|how is|explain|"
                            r"mean(?:s|ing)?)\b", re.I)
 # What a comparison turns on: the sentence that sets one side against the other.
 _CONTRAST = re.compile(r"\b(compar\w*|than|unlike|whereas|versus|vs\.?|differ\w*|"
                        r"head-to-head|cross-trial|rather than|instead of|without|no need|"
                        r"advantage|edge over)\b", re.I)
-# (not "The Northern Medicines Agency", a regulator)
+# (not a regulator: "The Northern Medicines Agency", "the European Medicines Oversight Board")
 _COMPANY = re.compile(r"\b(?!The )([A-Z][a-z]+(?: [A-Z][a-z]+)?) (?:Bio|Biosciences|"
                       r"Therapeutics|Pharma|Pharmaceuticals|Biopharma|Biologics|Biotech|"
                       r"Medicines|Cell Therapies|Cell Sciences|Immunology|Immunotherapeutics|"
-                      r"Biotherapeutics|Genomics|Health)\b(?! Agency)")
+                      r"Biotherapeutics|Genomics|Health)\b(?! (?:Agency|Authority|Board|"
+                      r"Oversight|Evaluation|Regulatory|Committee|Council|Service|Products))")
 # "The company expects…", "It is given every six months": who is meant is named just before
 _COMPANY_START = re.compile(r"^The (?:company|firm|biotech|drugmaker|developer)\b")
 _IT_START = re.compile(r"^It(?= (?:is|was|has|had|will|would|also|requires?d?|needs|works|"
@@ -164,6 +169,7 @@ class Candidate:
     shingles: set[str] = field(default_factory=set)
     features: dict[str, float] = field(default_factory=dict)  # the terms of its score
     subject: str | None = None  # what its story is about: a product or trial code, a company
+    own: frozenset[str] = frozenset()  # the names its story's reports open with
 
 
 def strip_label(sentence: str) -> tuple[str, str | None]:
@@ -264,10 +270,15 @@ def attribute(kept: list[Candidate]) -> None:
     if len({c.story for c in kept}) < 2:
         return
     for cand in kept:
-        subject = cand.subject
-        if subject and _FINDING.search(cand.text) and _names_nothing(cand.text) and not mentions(
-                cand.text, subject.split()[0]):
-            cand.text = f"[{subject}] {cand.text}"
+        if cand.subject and _unnamed_finding(cand.text, {cand.subject, *cand.own}):
+            cand.text = f"[{cand.subject}] {cand.text}"
+
+
+def _unnamed_finding(text: str, own: set[str]) -> bool:
+    """A finding that names nobody, its story's own names included ("Veridane is…"); not a
+    quotation (whose words are its speaker's, not its story's)."""
+    return (text[:1] not in "\"“" and bool(_FINDING.search(text)) and _names_nothing(text)
+            and not any(mentions(text, name.split()[0]) for name in own))
 
 
 def names_in(sentence: str) -> set[str]:
@@ -400,9 +411,10 @@ def _stories(hits: list[Hit], pq: ParsedQuery, plan: Plan) -> list[list[Hit]]:
     the question names (the product, the disease, the therapy) when there are such."""
     meet = {h.article.story_id for h in hits if h.meets(pq) and h.article.story_id}
     # another outlet's report of a story that meets the question stays with it, though it
-    # calls the drug by its brand and never says "FcRn blocker"
-    pool = [h for h in hits if h.meets(pq) or h.article.story_id in meet and h.has_disease
-            and (h.has_entity or not pq.entities)] or hits
+    # calls the drug by its brand and never says "FcRn blocker", or a patients' desk never
+    # says "alopecia areata" but "bald patches"
+    pool = [h for h in hits if h.meets(pq) or h.article.story_id in meet and (
+        h.has_disease or h.has_therapy) and (h.has_entity or not pq.entities)] or hits
     groups: dict[str, list[Hit]] = {}
     for hit in pool:
         groups.setdefault(hit.article.story_id or hit.article.id, []).append(hit)
@@ -455,8 +467,10 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
     sides = len(pq.entities) - 1 if pq.kind == "comparison" else 0
     explains = bool(_ASKS_WHAT_IS.search(pq.question))
     # money talk answers a question about money or about a company (a name, not only codes
-    # and trials), not one after a product's news or its results
-    names_company = len(pq.codes) < len(pq.entities)
+    # and trials, and not only as an owner: "Is Tarrowmere's TRW-202 trial still on hold?"),
+    # not one after a product's news or its results
+    names_company = any(e not in pq.codes and not re.search(
+        rf"\b{re.escape(e)}['’]s\b", pq.question, re.I) for e in pq.entities)
     money_off_topic = "money" not in pq.intents and (not names_company or pq.asks_results)
     for story_rank, group in enumerate(stories):
         story = group[0].article.story_id or group[0].article.id
@@ -485,7 +499,10 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
             if pq.advice and _ANECDOTE.search(sentence) or _PERSONAL_STORY.search(
                     sentence) and not _ASKS_EXPERIENCE.search(pq.question):
                 continue
-            if money_off_topic and _FINANCE.search(sentence):
+            # (in a comparison, a sentence setting the two apart is kept though it speaks of
+            # investors: "…a far higher bar than SRI-4 — and investors will want to see…")
+            if money_off_topic and _FINANCE.search(sentence) and not (
+                    pq.kind == "comparison" and _CONTRAST.search(sentence)):
                 continue
             # "The company plans…" is clear only where the answer is about that company
             if _definite(sentence) and not (
@@ -515,7 +532,8 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
             score = sum(WEIGHTS[name] * value for name, value in features.items())
             n = number[article.id]
             out.append(Candidate(sentence, n, story, story_rank, position, score, section,
-                                 {n}, shingles(sentence, 2), features, subject))
+                                 {n}, shingles(sentence, 2), features, subject,
+                                 frozenset(own)))
     return out
 
 

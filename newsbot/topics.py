@@ -37,9 +37,12 @@ DISEASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "pemphigus": ("Pemphigus", (r"pemphig",)),
     "itp": ("Immune thrombocytopenia", (r"\bITP\b", r"immune thrombocytop")),
     "autoimmune_hepatitis": ("Autoimmune hepatitis", (r"autoimmune hepatitis", r"\bAIH\b")),
-    "thyroid": ("Autoimmune thyroid disease", (
+    # two diseases, not one: an overactive thyroid (Graves', and the eye disease it brings)
+    # and a failing one (Hashimoto's); "autoimmune thyroid disease" is either
+    "thyroid": ("Graves' disease / thyroid eye disease", (
         r"graves'? disease", r"graves'", r"graves'? (?:orbitopathy|ophthalmopathy)",
-        r"thyroid eye disease", r"\bTED\b", r"hashimoto", r"autoimmune thyroid")),
+        r"thyroid eye disease", r"\bTED\b", r"autoimmune thyroid")),
+    "hashimoto": ("Hashimoto's thyroiditis", (r"hashimoto", r"autoimmune thyroid")),
     # psoriatic arthritis is psoriasis's: a question about ankylosing spondylitis is not
     # answered by a psoriatic-arthritis trial
     "spondyloarthritis": ("Spondyloarthritis", (r"ankylosing spondylitis", r"spondyloarthritis",
@@ -50,8 +53,9 @@ DISEASES: dict[str, tuple[str, tuple[str, ...]]] = {
         r"limbic encephalitis")),
     # two diseases, not one: a vitiligo question is not answered by an alopecia trial
     "vitiligo": ("Vitiligo", (r"vitiligo",)),
-    "alopecia_areata": ("Alopecia areata", (r"alopecia areata",
-                                             r"alopecia(?! (?:from|after|due to|caused by))")),
+    "alopecia_areata": ("Alopecia areata", (
+        r"alopecia areata", r"alopecia(?! (?:from|after|due to|caused by))",
+        r"(?<!no )\bhair loss\b(?! (?:from|after|due to|caused by|is a side))")),
     "transplant": ("Transplant tolerance", (
         r"(?:kidney|liver|organ|islet|renal|heart|lung)[- ]transplant", r"transplant recipients?",
         r"transplant (?:rejection|tolerance)", r"graft rejection")),

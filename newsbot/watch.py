@@ -35,6 +35,7 @@ from newsbot.topics import (
     THERAPIES,
     detect_diseases,
     disease_pattern,
+    display_disease,
     mention_pattern,
     therapy_pattern,
 )
@@ -79,7 +80,7 @@ class WatchQuery:
     def facets(self) -> list[str]:
         """What it will match, one label a facet: 'CAR-T (car_t)', 'myasthenia gravis'."""
         out = [f"{THERAPIES[t][0]} ({t})" for t in self.therapies]
-        out += [DISEASES[d][0] for d in self.diseases]
+        out += [display_disease(d) for d in self.diseases]
         out += list(self.names)
         out += [f"event: {e}" for e in self.events]
         out += [f"news of: {i}" for i in self.intents]

@@ -60,10 +60,10 @@ def assert_margins(result: dict, *, ndcg: tuple[float, float], facts: tuple[floa
 def test_dev_split_figures_beat_the_baselines(eval_library: Library, minilm) -> None:
     result = answer_quality.evaluate(eval_library, load_items(), load_questions("dev"), minilm)
     ours, rrf = result["retrieval"]["newsbot"], result["retrieval"]["plain RRF"]
-    # measured on dev (bench/RESULTS.md, eighth pass 2026-12-03, int8): nDCG@5 0.93 vs 0.65,
-    # recall@5 0.95 vs 0.71, key facts 80 % vs 32 %, 12/12 near-misses, 0/48 refused, 81 % in
-    # their section, 17 of 42 answers naming another product, most repeated statement 3
-    assert_margins(result, ndcg=(0.90, 0.2), facts=(0.78, 0.45), missed=1, section=0.79)
+    # measured here (tenth pass 2026-12-04, the store of all slices): nDCG@5 0.927 vs 0.639,
+    # recall@5 0.95 vs 0.70, key facts 81.4 % vs 34.8 %, 12/12 near-misses, 0/48 refused,
+    # 81.6 % in their section, 17 of 42 answers naming another product, most repeated 3
+    assert_margins(result, ndcg=(0.90, 0.25), facts=(0.80, 0.44), missed=1, section=0.80)
     assert ours["recall@5"] >= 0.93 and ours["recall@5"] >= rrf["recall@5"] + 0.2
     off, named = result["off_target_answers"]
     assert off <= 17
@@ -82,9 +82,9 @@ def test_heldout_split_keeps_its_margins(tmp_path: Path, minilm) -> None:
                                          load_questions("heldout"), minilm)
     finally:
         library.close()
-    # measured (bench/RESULTS.md, eighth pass, int8): nDCG@5 0.848 vs 0.750, key facts
-    # 57.9 % vs 42.1 %, 18/20 near-misses, 0/44 refused, 79 % in their section
-    assert_margins(result, ndcg=(0.83, 0.08), facts=(0.56, 0.13), missed=3, section=0.76)
+    # measured here (tenth pass 2026-12-04): nDCG@5 0.846 vs 0.740, key facts 62.2 % vs
+    # 38.3 %, 18/20 near-misses, 0/44 refused, 81.6 % in their section
+    assert_margins(result, ndcg=(0.83, 0.09), facts=(0.60, 0.20), missed=2, section=0.79)
 
 
 def test_imperatives_and_codes_are_answered(eval_library: Library) -> None:
@@ -369,6 +369,18 @@ def test_a_products_answer_carries_no_share_moves(eval_library: Library) -> None
     answer = ask(eval_library, "What's the latest on ZORA-PMS?")
     assert answer.found
     assert not [t for _, t in statements(answer) if _FINANCE.search(t)]
+
+
+def test_a_company_named_as_its_products_owner_hears_no_share_moves(
+        eval_library: Library) -> None:
+    from newsbot.extractive import _FINANCE
+
+    # "Kaldera's KAL-204" asks about the drug; "Kaldera" alone about the company
+    owner = ask(eval_library, "What's next for Kaldera's KAL-204?")
+    assert owner.found
+    assert not [t for _, t in statements(owner) if _FINANCE.search(t)]
+    company = ask(eval_library, "What's next for Kaldera?")
+    assert [t for _, t in statements(company) if _FINANCE.search(t)]
 
 
 def test_a_long_follow_up_naming_nothing_keeps_the_subject(eval_library: Library) -> None:

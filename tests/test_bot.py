@@ -114,6 +114,24 @@ async def test_ask_advice_pointer_and_disease_option(fake: FakeDiscord,
     assert "⚠️ I can't give personal medical advice" in text
 
 
+async def test_the_disease_option_suggests_as_one_types_and_refuses_an_unknown_one(
+        fake: FakeDiscord, bot_library: Library) -> None:
+    async with running(fake, bot_library):
+        auto = await fake.send_autocomplete("ask", {"question": "news?", "disease": "thyro"},
+                                            focused="disease")
+        offered = [c["value"] for c in await auto.wait_choices()]
+        latest = await fake.send_autocomplete("latest", {"disease": "lup"}, focused="disease")
+        lupus = [c["value"] for c in await latest.wait_choices()]
+        typed = await fake.send_interaction("ask", {"question": "Any news?", "disease": "MS"})
+        answered = all_text(await typed.wait_answer(timeout=10))
+        unknown = await ephemeral_text(fake, "ask", {"question": "Any news?",
+                                                     "disease": "Zorblatt's"})
+    assert offered == ["thyroid", "hashimoto"]
+    assert "lupus" in lupus
+    assert "multiple sclerosis" in answered.lower()
+    assert "I don't follow a disease called “Zorblatt's”" in unknown
+
+
 async def test_too_long_question_is_refused_privately(fake: FakeDiscord,
                                                       bot_library: Library) -> None:
     async with running(fake, bot_library):

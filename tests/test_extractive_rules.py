@@ -28,6 +28,11 @@ def test_a_statement_leaning_on_the_one_before_is_not_quoted() -> None:
     # "Then there is equity: …" continues a list the answer does not quote
     assert _self_contained("Then there is equity: few centres can give the infusion.") is None
     assert _self_contained("Then-commissioner Ruiz signed the approval.") is not None
+    # a newsletter's answer to its own question stands without the question's "No."
+    assert _self_contained("No. All nine people treated have tested negative.") == (
+        "All nine people treated have tested negative.")
+    assert _self_contained("No patient had a serious infection.") == (
+        "No patient had a serious infection.")
 
 
 def test_the_fuller_telling_of_the_same_figures_is_preferred() -> None:
@@ -113,6 +118,18 @@ def test_another_outlets_report_of_a_story_that_meets_the_question_is_told_with_
             Hit(other, 1.0, 0.6, (), True, True, False)]
     told = [h.article.id for g in _stories(hits, pq, plan_for(pq, 3)) for h in g]
     assert told == ["a1", "a2"]
+    # a patients' desk telling the same trial says "bald patches", never "alopecia areata"
+    pq = understand("Is there a shot that retrains the immune system for hair loss?", now=NOW,
+                    lexicon=lex)
+    assert pq.named_diseases and pq.therapies
+    trial = replace(article("Tolerogenic vaccine regrows hair in alopecia areata", "…", "b1"),
+                    story_id="s3")
+    desk = replace(article("Could three injections bring hair back?", "…", "b2"),
+                   story_id="s3")
+    hits = [Hit(trial, 2.0, 0.6, (), False, True, True), Hit(desk, 1.5, 0.6, (), False, False,
+                                                              True)]
+    told = [h.article.id for g in _stories(hits, pq, plan_for(pq, 3)) for h in g]
+    assert told == ["b1", "b2"]
 
 
 def test_the_reference_opening_a_sentence_is_named_from_the_report() -> None:
@@ -216,10 +233,17 @@ def test_a_finding_that_names_nobody_is_told_as_its_storys() -> None:
                         "s2", 1, 3, 1.0, "beyond_the_headlines", subject="VRN-12")
     named = Candidate("In the VRN-12 study, 9 of 14 patients responded.", 2, "s2", 1, 2, 1.0,
                       "whats_happening", subject="VRN-12")
-    attribute([approval, finding, named])
+    company = Candidate("Virena is enrolling 40 more patients.", 2, "s2", 1, 4, 1.0,
+                        "whats_next", subject="VRN-12", own=frozenset({"Virena", "VRN-12"}))
+    attribute([approval, finding, named, company])
+    assert company.text == "Virena is enrolling 40 more patients."  # its company names it
     assert finding.text == "[VRN-12] Side effects were mostly headache and fever after an infusion."
     assert named.text == "In the VRN-12 study, 9 of 14 patients responded."
     assert approval.text == "The Agency approved kelvorimab for myasthenia gravis."
+    # a quotation's words are its speaker's, not its story's subject's
+    quoted = replace(finding, text="\u201cPatients responded better than we hoped.\u201d")
+    attribute([approval, quoted])
+    assert quoted.text.startswith("\u201cPatients")
     # one story only: nothing to tell apart
     alone = replace(finding, text="Side effects were mostly headache.", story="s1")
     attribute([approval, alone])
@@ -243,6 +267,7 @@ def test_a_lab_test_or_a_regulator_is_not_another_product() -> None:
                      "Grade 2 ALT elevation occurred in 2 patients, all resolving.",
                      "Median ICU stay was similar (12 vs 13 days).",
                      "The Northern Medicines Agency suspension remains in place.",
+                     "In Europe, the European Medicines Oversight Board's halt remains.",
                      "ACR50 at week 24 was reached by 46% versus 14%."):
         assert not names_in(sentence), sentence
         assert not _about_other(sentence, ("ULV-7",), {"ULV-7"}), sentence

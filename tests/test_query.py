@@ -195,6 +195,10 @@ def test_a_setback_is_a_hold_placed_not_a_hold_lifted() -> None:
     ("What did the CAR-NK trial in axSpA show?", ("spondyloarthritis",)),
     ("Did it work in thyroid eye disease?", ("thyroid",)),
     ("Any TED news?", ("thyroid",)),
+    # an overactive thyroid and a failing one are two diseases
+    ("Did the thyroid treatment work for people with Graves'?", ("thyroid",)),
+    ("Is anything being developed for Hashimoto's?", ("hashimoto",)),
+    ("Is there a shot that retrains the immune system for hair loss?", ("alopecia_areata",)),
     ("Is anything being tested in AIH?", ("autoimmune_hepatitis",)),
     ("Any CAR-T for APS?", ("antiphospholipid",)),
     ("What about PsA?", ("psoriasis",)),
@@ -214,10 +218,19 @@ def test_ankylosing_spondylitis_is_not_psoriatic_arthritis() -> None:
     assert disease_pattern("psoriasis").search("psoriatic arthritis trial")
 
 
-def test_the_disease_choices_fit_discord_s_limit() -> None:
-    from bot.choices import DISEASE_CHOICES
+def test_the_disease_suggestions_fit_discord_s_limit() -> None:
+    from bot.choices import DISEASE_CHOICES, MAX_CHOICES, chosen_disease, disease_choices
+    from newsbot.errors import NewsbotError
 
-    assert len(DISEASE_CHOICES) <= 25  # Discord refuses a command with more choices
+    # more diseases than Discord's 25 fixed choices: the option is an autocomplete
+    assert len(DISEASE_CHOICES) > MAX_CHOICES == 25
+    assert len(disease_choices("")) == MAX_CHOICES
+    assert [c.value for c in disease_choices("sclerosis")] == [
+        "multiple_sclerosis", "systemic_sclerosis"]
+    assert chosen_disease("hashimoto") == "hashimoto" and chosen_disease("MS") == (
+        "multiple_sclerosis") and chosen_disease(None) is None
+    with pytest.raises(NewsbotError):
+        chosen_disease("Zorblatt")
 
 
 def test_alopecia_asked_plainly_is_alopecia_areata_but_not_a_side_effect() -> None:

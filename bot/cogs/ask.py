@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.answer_cards import answer_preview
 from bot.answer_view import Send, send_with_buttons
-from bot.choices import DISEASE_CHOICES
+from bot.choices import chosen_disease, disease_choices
 from bot.discord_text import strip_bot_mention
 from bot.embeds import embed_text
 from bot.errors import NONE, user_message
@@ -78,7 +78,6 @@ class AskCog(commands.Cog):
                            disease="Only news about this disease",
                            days="Only news from the last N days",
                            private="Only you see the question and the answer")
-    @app_commands.choices(disease=DISEASE_CHOICES)
     @app_commands.guild_only()
     @ask_cooldown()
     @answers_here()
@@ -87,6 +86,7 @@ class AskCog(commands.Cog):
                   days: app_commands.Range[int, 1, 3650] | None = None,
                   private: bool = False) -> None:
         check_question(question, self.bot.settings.answer.max_question_chars)  # before deferring
+        disease = chosen_disease(disease)
         settings = await self.bot.guild_settings(interaction.guild_id or 0)
         await interaction.response.defer(thinking=True, ephemeral=private)
         answer = await self.answer(question, disease=disease, days=days)
@@ -99,6 +99,11 @@ class AskCog(commands.Cog):
                                          interaction.channel_id)
         if settings.ask_threads and not private and isinstance(message, discord.WebhookMessage):
             await self._open_follow_up_thread(interaction, message, question)
+
+    @ask.autocomplete("disease")
+    async def ask_disease(self, interaction: discord.Interaction,
+                          current: str) -> list[app_commands.Choice[str]]:
+        return disease_choices(current)
 
     async def post_answer(self, send: Send, answer: Answer, guild_id: int | None,
                           channel_id: int | None) -> discord.Message | None:

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.choices import DISEASE_CHOICES
+from bot.choices import chosen_disease, disease_choices
 from bot.digest_post import StoryButton, post_details, post_digest
 from bot.embeds import build_messages
 from bot.errors import NONE
@@ -41,16 +41,21 @@ class InfoCog(commands.Cog):
 
     @app_commands.command(name="latest", description="The newest on-topic stories")
     @app_commands.describe(disease="Only stories about this disease", count="How many (1-10)")
-    @app_commands.choices(disease=DISEASE_CHOICES)
     @app_commands.guild_only()
     async def latest(self, interaction: discord.Interaction, disease: str | None = None,
                      count: app_commands.Range[int, 1, 10] = 5) -> None:
+        disease = chosen_disease(disease)
         await interaction.response.defer(thinking=True)
         articles = await self.bot.core(latest_articles, disease=disease, count=count,
                                        now=self.bot.clock())
         about = f" about {display_disease(disease)}" if disease else ""
         card = latest_card(articles, f"Latest stories{about}")
         await self._send(interaction, build_messages([card]))
+
+    @latest.autocomplete("disease")
+    async def latest_disease(self, interaction: discord.Interaction,
+                             current: str) -> list[app_commands.Choice[str]]:
+        return disease_choices(current)
 
     @app_commands.command(name="digest", description="The digest of the last 24 hours")
     @app_commands.describe(days="Cover the last N days instead (1-30)")
