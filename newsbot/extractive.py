@@ -254,7 +254,7 @@ def _story_subject(article: ArticleRecord) -> str | None:
         if codes:
             return codes[0]
     company = _COMPANY.search(article.title)
-    return company.group(0) if company and company.group(1).split()[0] != "The" else None
+    return company.group(0) if company else None
 
 
 def _names_nothing(sentence: str) -> bool:
