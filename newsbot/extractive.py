@@ -197,6 +197,29 @@ def _self_contained(sentence: str) -> str | None:
     return mark + body
 
 
+# A quotation split into its sentences: only the last says who spoke ('…," said Dr. Osei.')
+_SPEECH = r"(?:said|says|added|adds|noted|notes|explained|explains|warned|commented|told \w+)"
+_SPOKEN = re.compile(rf"\b{_SPEECH}\b|\baccording to\b", re.I)
+_SPEAKER = re.compile(rf"[”\"],? {_SPEECH} ((?:Dr\.? |Prof\.? )?[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*)"
+                      rf"{{0,3}})|[”\"],? ((?:Dr\.? |Prof\.? )?[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*)"
+                      rf"{{0,3}}) {_SPEECH}\b")
+
+
+def speaker(sentence: str, following: list[str]) -> str | None:
+    """Who spoke a quoted sentence that does not say so itself: the name the rest of its
+    quotation gives; None where it is not a quotation or says who spoke. "" where nobody is
+    named (it is not quoted then: a patient's or a doctor's words read as the news's)."""
+    if sentence[:1] not in "\"“" or _SPOKEN.search(sentence):
+        return None
+    for later in following:
+        match = _SPEAKER.search(later)
+        if match:
+            return match.group(1) or match.group(2)
+        if later[:1] not in "\"“":  # the quotation ended without a name
+            break
+    return ""
+
+
 def resolve(sentence: str, previous: str, company: str | None) -> str:
     """The sentence with its opening reference named, in brackets, where the text says whom
     it means: "The company expects…" in a report about one company, "It is given every six
@@ -496,6 +519,12 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
             if standalone is None:
                 continue
             sentence = standalone
+            who = speaker(sentence, [t[3] for t in texts[index + 1:index + 4]
+                                     if t[1] is hit])
+            if who == "":
+                continue
+            if who:
+                sentence = f"{sentence} [{who}]"
             if pq.advice and _ANECDOTE.search(sentence) or _PERSONAL_STORY.search(
                     sentence) and not _ASKS_EXPERIENCE.search(pq.question):
                 continue

@@ -273,3 +273,18 @@ def test_a_lab_test_or_a_regulator_is_not_another_product() -> None:
         assert not _about_other(sentence, ("ULV-7",), {"ULV-7"}), sentence
     # a rival's product or company still is
     assert _about_other("Kestrel Bio's KST-4 raised LDL in 9%.", ("ULV-7",), {"ULV-7"})
+
+
+def test_a_quoted_sentence_says_who_spoke_or_is_not_quoted() -> None:
+    from newsbot.extractive import speaker
+
+    # a quotation split into its sentences names its speaker only in the last
+    first = "\u201cSeeing them off medication is what we hoped for.\u201d"
+    assert speaker(first, ["\u201cIt is early,\u201d said Dr. Tobias Lindqvist, who led it."]) == (
+        "Dr. Tobias Lindqvist")
+    assert speaker(first, ['"It is early," Prof Ana Ruiz said.']) == "Prof Ana Ruiz"
+    # nobody named: a patient's or a doctor's words would read as the news's own
+    assert speaker('"I figured it could help the next kid."', ["The trial enrolled 24."]) == ""
+    # a quotation that says who spoke, or no quotation: nothing to add
+    assert speaker('"This is early," said Dr. Kim.', []) is None
+    assert speaker("The trial enrolled 24 adults.", []) is None
