@@ -55,8 +55,11 @@ _CONJUNCTION = re.compile(r"^(?:(?:but|and|yet|still),?|(?:yes|no)[.,!]) (?=\S)"
 # "When their B cells returned…": a pronoun in the opening clause points at a sentence that
 # is not quoted.
 _PRONOUN_CLAUSE = re.compile(r"^(when|after|before|because|if|once|while|since|although|as|"
-                             r"until|unless|like) (they|their|them|it|its|he|his|she|her)\b",
-                             re.I)
+                             r"until|unless|like) (they|their|them|it|its|he|his|she|her)\b|"
+                             # "Since March, it has held milk.": the subject after an opening
+                             # phrase of time or place
+                             r"^[^,;:]{2,30}, (?:it|they|he|she)\b(?! (?:is|was) (?:unclear|"
+                             r"too early|not known))", re.I)
 _DEFINITE_START = re.compile(
     r"^(the|a) (company|firm|biotech|drugmaker|developer|sponsor|drug|therapy|treatment|"
     r"product|candidate|trial|study|agency|regulator|group|team|researchers|investigators|"

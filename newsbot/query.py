@@ -200,10 +200,14 @@ _PERIOD = re.compile(r"\b(summar(?:is|iz)e|round[- ]?up|recap|digest|overview|wh
                      r"what(?:'s| has) happened|news|headlines|catch me up|brief me)\b", re.I)
 
 
+# (a question about one's own family is as personal: "My son was just diagnosed…", "My sister
+# has lupus. Can she get the new cell therapy?")
 ADVICE = re.compile(
     r"\b(should (i|my|we)|can i|could i|is it safe (for me|to)|do i need|my (medication|"
     r"meds|dose|doctor|treatment|symptoms)|stop (taking|my)|switch (to|from)|"
-    r"am i eligible|would i qualify)\b",
+    r"am i eligible|would i qualify|my (?:son|daughter|child|kid|baby|wife|husband|partner|"
+    r"mother|mom|mum|father|dad|sister|brother)(?:'s)?|can (?:she|he) (?:get|take|have|join|"
+    r"try|receive|qualify|stop|start))\b",
     re.I,
 )
 

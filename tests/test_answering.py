@@ -158,6 +158,22 @@ def test_medical_advice_question_gets_pointer(sample_library):
     assert answer.advice_pointer and "clinician" in answer.advice_pointer
 
 
+@pytest.mark.parametrize("question", [
+    "My son was just diagnosed with type 1 diabetes. Is there any treatment that stops his "
+    "immune system attacking?",
+    "My sister has lupus affecting her kidneys. Can she get the new cell therapy?",
+])
+def test_a_question_about_ones_family_is_personal(sample_library, question):
+    from newsbot.query import asks_for_advice
+
+    assert asks_for_advice(question)
+    answer = answer_question(sample_library, question, now=SAMPLE_NOW)
+    assert answer.advice_pointer and "clinician" in answer.advice_pointer
+    # a news question about others is not
+    assert not asks_for_advice("Can CAR-T help people with lupus affecting the kidneys?")
+    assert not asks_for_advice("What did the company say about his trial's results?")
+
+
 def test_follow_up_uses_history(sample_library):
     first = "What is new in CAR-T for lupus?"
     answer = answer_question(sample_library, "What about for MS?", history=[(first, "...")],

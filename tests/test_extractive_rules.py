@@ -25,6 +25,10 @@ def test_a_statement_leaning_on_the_one_before_is_not_quoted() -> None:
     assert _self_contained("Of them, 13 (11%) were older than 65.") is None
     assert _self_contained("Most of these patients relapsed within a year.") is None
     assert _self_contained("Of the 12 patients, 10 were in remission.") is not None
+    # the subject after an opening phrase is still the sentence before's
+    assert _self_contained("Since March, it has held milk.") is None
+    assert _self_contained("After two weeks, they went home.") is None
+    assert _self_contained("At week 24, 61% of patients responded.") is not None
     # "Then there is equity: …" continues a list the answer does not quote
     assert _self_contained("Then there is equity: few centres can give the infusion.") is None
     assert _self_contained("Then-commissioner Ruiz signed the approval.") is not None
