@@ -154,7 +154,7 @@ _SUBJECT = re.compile(r"^((?:[A-Z][\w'’-]*\d[\w-]*|[A-Z][a-z]+(?:[A-Z][a-z]+)?
 # must be clear where the answer tells several stories
 _FINDING = re.compile(r"\b(patients?|participants?|side effects?|adverse|dos(?:ed|es?|ing)|"
                       r"respon(?:se|ses|ded|ders?)|remissions?|infusions?|cohorts?|placebo|"
-                      r"endpoints?|enrol(?:l?ed|ment)|treated)\b", re.I)
+                      r"endpoints?|enrol(?:l?ed|ment)|treated|safety|grade [1-5])\b", re.I)
 # an international non-proprietary name names its product (ortefcimab, obecabtagene autoleucel)
 _DRUG_NAME = re.compile(r"\b[a-z]{3,}(?:mab|cel|cept|nib|tide|stat)\b", re.I)
 

@@ -239,7 +239,10 @@ def test_a_finding_that_names_nobody_is_told_as_its_storys() -> None:
                       "whats_happening", subject="VRN-12")
     company = Candidate("Virena is enrolling 40 more patients.", 2, "s2", 1, 4, 1.0,
                         "whats_next", subject="VRN-12", own=frozenset({"Virena", "VRN-12"}))
-    attribute([approval, finding, named, company])
+    safety = Candidate("Safety was favourable: grade 1 CRS in 3 of 15 and no ICANS.", 2, "s2",
+                       1, 5, 1.0, "beyond_the_headlines", subject="VRN-12")
+    attribute([approval, finding, named, company, safety])
+    assert safety.text.startswith("[VRN-12] Safety was favourable")
     assert company.text == "Virena is enrolling 40 more patients."  # its company names it
     assert finding.text == "[VRN-12] Side effects were mostly headache and fever after an infusion."
     assert named.text == "In the VRN-12 study, 9 of 14 patients responded."
