@@ -26,7 +26,7 @@ def chosen_disease(value: str | None) -> str | None:
     disease the bot does not know."""
     if not value:
         return None
-    key = value if value in DISEASES else disease_key(value)
+    key = disease_key(value)
     if key is None:
         raise NewsbotError(f"I don't follow a disease called “{value[:60]}”: pick one of "
                            "the suggestions.")

@@ -59,7 +59,9 @@ _PRONOUN_CLAUSE = re.compile(r"^(when|after|before|because|if|once|while|since|a
                              # "Since March, it has held milk.": the subject after an opening
                              # phrase of time or place
                              r"^[^,;:]{2,30}, (?:it|they|he|she)\b(?! (?:is|was) (?:unclear|"
-                             r"too early|not known))", re.I)
+                             r"too early|not known))|"
+                             # "Blocking it speeds the clearance…": what "it" is went before
+                             r"^\w+ing (?:it|them|this|these|those)\b", re.I)
 _DEFINITE_START = re.compile(
     r"^(the|a) (company|firm|biotech|drugmaker|developer|sponsor|drug|therapy|treatment|"
     r"product|candidate|trial|study|agency|regulator|group|team|researchers|investigators|"
@@ -108,7 +110,6 @@ _LABEL_SECTION = {"why it matters": "why_it_matters", "what's next": "whats_next
                   "beyond the headlines": "beyond_the_headlines",
                   "what this means for you": "why_it_matters",
                   "what it means": "why_it_matters"}
-_PRODUCT = re.compile(r"(?<!-)\b[A-Z][A-Za-z]{1,6}-?\d{1,4}[A-Za-z]?\b")  # LMR-19, LUMEN-2
 _CODE = re.compile(r"(?<!-)\b(?:[A-Z][A-Za-z]{0,6}-?\d{1,4}[A-Za-z]?|[A-Z]{3,}(?:-\d{1,3})?)\b")
 # Textbook background ("CAR-T is a treatment that reprograms…", "The main known side effect
 # is…") names nobody, counts nothing and reports nothing done: true of every story, news of
@@ -276,7 +277,9 @@ def _story_subject(article: ArticleRecord) -> str | None:
     """What a report is about, as it names it: the first product or trial code of its
     headline (else of its opening), else the company its headline names."""
     for text in (article.title, _DATELINE.sub("", article.text[:600])):
-        codes = [m for m in _PRODUCT.findall(text) if not is_generic(m)]
+        # a code with a number (LMR-19, LUMEN-2), not capitals alone ("SAN DIEGO")
+        codes = [m for m in _CODE.findall(text)
+                 if any(ch.isdigit() for ch in m) and not is_generic(m)]
         if codes:
             return codes[0]
     company = _COMPANY.search(article.title)
@@ -522,12 +525,13 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
             if standalone is None:
                 continue
             sentence = standalone
-            who = speaker(sentence, [t[3] for t in texts[index + 1:index + 4]
-                                     if t[1] is hit])
-            if who == "":
-                continue
-            if who:
-                sentence = f"{sentence} [{who}]"
+            if sentence[:1] in "\"“":
+                who = speaker(sentence, [t[3] for t in texts[index + 1:index + 4]
+                                         if t[1] is hit])
+                if who == "":
+                    continue
+                if who:
+                    sentence = f"{sentence} [{who}]"
             if pq.advice and _ANECDOTE.search(sentence) or _PERSONAL_STORY.search(
                     sentence) and not _ASKS_EXPERIENCE.search(pq.question):
                 continue

@@ -29,6 +29,8 @@ def test_a_statement_leaning_on_the_one_before_is_not_quoted() -> None:
     assert _self_contained("Since March, it has held milk.") is None
     assert _self_contained("After two weeks, they went home.") is None
     assert _self_contained("At week 24, 61% of patients responded.") is not None
+    assert _self_contained("Blocking it speeds the clearance of all IgG.") is None
+    assert _self_contained("Blocking FcRn speeds the clearance of all IgG.") is not None
     # "Then there is equity: …" continues a list the answer does not quote
     assert _self_contained("Then there is equity: few centres can give the infusion.") is None
     assert _self_contained("Then-commissioner Ruiz signed the approval.") is not None
