@@ -171,6 +171,7 @@ def _missing(pq: ParsedQuery, hits: list[Hit]) -> str | None:
 _INTENT_WORDS = {"cost": "cost, price or insurance coverage",
                  "regulatory": "an approval or other regulatory decision",
                  "money": "financing", "safety": "safety findings",
+                 "cause": "the reason",
                  "recruiting": "enrolment or recruitment",
                  "durability": "how long the effect lasts",
                  "setback": "a setback (a hold, a failure or a stop)"}
@@ -210,7 +211,7 @@ def _planned(pq: ParsedQuery, hits: list[Hit]) -> str | None:
 
 
 # kinds of news a trial report gives of its product without naming it each time
-_OWN_NEWS = {"safety", "durability", "recruiting", "cost"}
+_OWN_NEWS = {"safety", "durability", "recruiting", "cost", "cause"}
 
 
 def _unanswered_intents(pq: ParsedQuery, answer: Answer) -> list[str]:

@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 
 from newsbot.models import SECTION_KEYS, ArticleRecord, Source, Statement
 from newsbot.query import ParsedQuery, intent_headline
-from newsbot.retrieval import Hit, Matcher, aliases, article_sentences, mentions, opening
+from newsbot.retrieval import (
+    Hit,
+    Matcher,
+    aliases,
+    article_sentences,
+    asked_things,
+    defines,
+    mentions,
+    opening,
+)
 from newsbot.safety import is_unsafe
 from newsbot.sections import classify, is_caveat, without_dates
 from newsbot.sentences import jaccard, shingles, stem, words
@@ -81,6 +90,10 @@ _ASKS_EXPERIENCE = re.compile(r"\b(experiences?|what (?:is|was|'s) it like|stor(
 # would read as an example to follow.
 _ANECDOTE = re.compile(r"\b(she|he|her|his|my|i)\b|\b(takes? no|no longer takes?|stopped taking|"
                        r"came off|\d+-year-old)\b", re.I)
+# a patient a report introduces by name and age ("Raymond Delacroix, 44, …"): what that
+# person takes or did is one person's story, as a pronoun's is
+_PERSON = re.compile(r"(?<!Dr\. )(?<!Dr )(?<!Prof\. )\b([A-Z][a-z]+(?: [A-Z][a-z'’-]+)?)"
+                     r"(?:, (?:a |an )?\d{1,2}(?:,|-year-old\b)| \(\d{1,2}\))")
 _BOILERPLATE = re.compile(r"\b(?:does|do|did)(?: not|n't) (?:provide|give|offer|constitute) "
                           r"(?:medical |personal )?advice|\bnot (?:intended as )?medical advice|"
                           r"\ball rights reserved\b|\bthis (?:article|story) (?:was|has been) "
@@ -92,6 +105,9 @@ _CALL_TO_ACTION = re.compile(r"^(what you can do|how to help|sign (?:up|our|the)
 # patient's question only when it asks about money or names the company.
 _FINANCE = re.compile(r"\b(proceeds|shares (?:rose|fell|jumped|slumped|climbed|dropped|gained|"
                       r"lost|were up|were down|closed)|stock (?:rose|fell)|price target|"
+                      r"(?:stock|shares)\W{1,3}[+−-] ?\d|market cap\b|"
+                      r"shares of [A-Z]\S*(?: [A-Z]\S*)? "
+                      r"(?:rose|fell|jumped|slumped|climbed|dropped|gained|lost|surged|sank)|"
                       r"investors?|financing|funding round|series [a-d]\b|IPO|market "
                       r"capitali[sz]ation|valuation|earnings|guidance|cash runway|runway into|"
                       r"in cash|cash to last|headcount|employees|layoffs?|job cuts|"
@@ -122,11 +138,6 @@ _REPORTED_DONE = re.compile(r"\b(was|were|had|did|has been|have been|said|says|t
                             r"halted|started|began|signed|raised|filed|plans?|expects?|will)\b",
                             re.I)
 _PROPER = re.compile(r"(?<=[\w,;:)] )[A-Z][\w'’-]*")
-# (not "What's new / happened / the latest …?": that asks for news)
-_ASKS_WHAT_IS = re.compile(r"\b(what(?: is| are|'s|’s)(?! (?:new|newest|happened|happening|been|"
-                           r"going|next|latest|up|changed|the (?:latest|status|news|update|"
-                           r"outlook))\b)|what does|how does|how do|how is|explain|"
-                           r"mean(?:s|ing)?)\b", re.I)
 # What a comparison turns on: the sentence that sets one side against the other.
 _CONTRAST = re.compile(r"\b(compar\w*|than|unlike|whereas|versus|vs\.?|differ\w*|"
                        r"head-to-head|cross-trial|rather than|instead of|without|no need|"
@@ -137,6 +148,9 @@ _COMPANY = re.compile(r"\b(?!The )([A-Z][a-z]+(?: [A-Z][a-z]+)?) (?:Bio|Bioscien
                       r"Medicines|Cell Therapies|Cell Sciences|Immunology|Immunotherapeutics|"
                       r"Biotherapeutics|Genomics|Health)\b(?! (?:Agency|Authority|Board|"
                       r"Oversight|Evaluation|Regulatory|Committee|Council|Service|Products))")
+# where something stands now: "still some years away", "has not yet", "remains on hold"
+_STANDING = re.compile(r"\b(still|not yet|yet to|remains?|remained|so far|to date|no longer|"
+                       r"currently|as of now)\b", re.I)
 # "The company expects…", "It is given every six months": who is meant is named just before
 _COMPANY_START = re.compile(r"^The (?:company|firm|biotech|drugmaker|developer)\b")
 _IT_START = re.compile(r"^It(?= (?:is|was|has|had|will|would|also|requires?d?|needs|works|"
@@ -224,19 +238,32 @@ def speaker(sentence: str, following: list[str]) -> str | None:
     return ""
 
 
-def resolve(sentence: str, previous: str, company: str | None) -> str:
+def resolve(sentence: str, previous: str, company: str | None,
+            proper: frozenset[str] = frozenset()) -> str:
     """The sentence with its opening reference named, in brackets, where the text says whom
     it means: "The company expects…" in a report about one company, "It is given every six
-    months" after a sentence whose subject is the product. Otherwise as it is."""
+    months" after a sentence whose subject is the product. Otherwise as it is. `proper`: the
+    words its report capitalises mid-sentence (a brand, "Pellova", not "Researchers")."""
     if company and _COMPANY_START.match(sentence):
         return _COMPANY_START.sub(f"[{company}]", sentence, count=1)
     if _IT_START.match(sentence) and not _EXPLETIVE.search(sentence):
         subject = _SUBJECT.match(previous)
+        name = subject.group(1) if subject else ""
         # a product, not the company ("Valdrin has…" then "It had been paused": the trial)
-        if subject and not is_generic(subject.group(1)) and names_in(subject.group(1)) and not (
-                company and subject.group(1).split()[0] in company):
-            return f"[{subject.group(1)}]" + sentence[2:]
+        if name and not is_generic(name) and (names_in(name) or name in proper) and not (
+                company and name.split()[0] in company):
+            return f"[{name}]" + sentence[2:]
     return sentence
+
+
+def _people(text: str) -> re.Pattern[str]:
+    """What finds the patients a report introduces by name and age, by either name."""
+    names = {part for match in _PERSON.finditer(text) for part in (match.group(1),
+                                                                   match.group(1).split()[-1])}
+    names = {n for n in names if not is_generic(n)}
+    if not names:
+        return re.compile(r"(?!)")
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b")
 
 
 def _definite(sentence: str) -> bool:
@@ -494,7 +521,8 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
     tests = _subject(pq, all_hits) if pq.entities else []
     # in a comparison each side's story speaks as the first one does
     sides = len(pq.entities) - 1 if pq.kind == "comparison" else 0
-    explains = bool(_ASKS_WHAT_IS.search(pq.question))
+    explains = pq.asks_what_is
+    things = asked_things(pq) if pq.asks_definition else []
     # money talk answers a question about money or about a company (a name, not only codes
     # and trials, and not only as an owner: "Is Tarrowmere's TRW-202 trial still on hold?"),
     # not one after a product's news or its results
@@ -511,6 +539,8 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
                  for position, raw in enumerate(article_sentences(hit.article))]
         vectors = [_weights(raw, idf) for *_, raw in texts]
         companies = {h.article.id: _main_company(h.article) for h in outlets}
+        propers = {h.article.id: frozenset(_PROPER.findall(h.article.text)) for h in outlets}
+        people = {h.article.id: _people(h.article.text) for h in outlets}
         subject = _story_subject(group[0].article)
         centroid: Counter[str] = Counter()
         for vector in vectors:
@@ -520,7 +550,8 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
             article = hit.article
             sentence, label = strip_label(_DATELINE.sub("", raw))
             if position:
-                sentence = resolve(sentence, texts[index - 1][3], companies.get(article.id))
+                sentence = resolve(sentence, texts[index - 1][3], companies.get(article.id),
+                                   propers[article.id])
             standalone = _self_contained(sentence) if well_formed(sentence) else None
             if standalone is None:
                 continue
@@ -532,7 +563,8 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
                     continue
                 if who:
                     sentence = f"{sentence} [{who}]"
-            if pq.advice and _ANECDOTE.search(sentence) or _PERSONAL_STORY.search(
+            if pq.advice and (_ANECDOTE.search(sentence) or people[article.id].search(
+                    sentence)) or _PERSONAL_STORY.search(
                     sentence) and not _ASKS_EXPERIENCE.search(pq.question):
                 continue
             # (in a comparison, a sentence setting the two apart is kept though it speaks of
@@ -549,6 +581,15 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
                     else set()):
                 continue
             section = label or classify(sentence, article.published, position)
+            on_point = any(intent_headline(i).search(sentence) for i in pq.intents)
+            if things and defines(sentence, things):
+                # "What is an inverse vaccine?": what it is, first, as the news of the answer
+                on_point, section = True, "whats_happening"
+            if (pq.kind == "status" and section == "whats_next" and _STANDING.search(sentence)
+                    and (on_point or not pq.intents)):
+                # "Has any CAR-T been approved yet?": where it stands ("approval is still
+                # some years away") answers it, though it speaks of what is to come
+                section = "whats_happening"
             features = {
                 "story": 1 / (1 + max(0, story_rank - sides)),
                 "overlap": sum(idf.get(w, 1.0) for w in q_words & set(vector)) / norm,
@@ -561,7 +602,7 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
                 "caveat": float(is_caveat(sentence)),
                 "contrast": float(pq.kind == "comparison" and bool(_CONTRAST.search(sentence))),
                 # the kind of news asked for ("side effects?")
-                "intent": float(any(intent_headline(i).search(sentence) for i in pq.intents)),
+                "intent": float(on_point),
             }
             if features["background"] and section == "whats_happening":
                 continue  # a textbook line is context, never the news of what is happening
@@ -685,7 +726,7 @@ def _arrange(pq: ParsedQuery, kept: list[Candidate]) -> dict[str, list[Statement
 
     def order(c: Candidate) -> tuple[bool, bool, int, bool, int, int]:
         # "side effects?": within each section the statements about them come first
-        on_point = any(intent_headline(i).search(c.text) for i in pq.intents)
+        on_point = bool(c.features.get("intent"))
         later = span and best_of_story[(c.story, c.section)] is not c
         # a story's lead, as any of its outlets told it, comes before the detail; a fact
         # several outlets report is placed with the first of them, whichever telling is quoted

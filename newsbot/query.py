@@ -129,6 +129,13 @@ INTENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"partial )?hold|(?:placed|put|imposed|issued) (?:a |an )?(?:full |partial )?"
                    r"clinical hold|halted|paused|stopped|suspended|missed|discontinu\w*|"
                    r"setbacks?|terminat\w*|rejected|withdr[ae]w\w*|deaths?|died)\b", re.I)),
+    # "why was it stopped?": the reason, not the news that followed
+    "cause": (
+        re.compile(r"\b(why\b(?! (?:it|this|that) matters?)|what (?:caused|led to|triggered|"
+                   r"prompted)|(?:the )?reasons? (?:for|behind|why))", re.I),
+        re.compile(r"\b(because|due to|caused|triggered|prompted|owing to|reasons?|linked to|"
+                   r"attributed to|led to|in response to|after (?:a|an|the|one|two|\w+ "
+                   r"patients?)\b)", re.I)),
     "cost": (
         re.compile(r"\b(costs?|price[ds]?|pricing|afford\w*|insurance|insurers?|coverage|"
                    r"reimburs\w*|pay(?:ers?)?)\b", re.I),
@@ -261,6 +268,16 @@ class ParsedQuery:
         return bool(_RESULTS.search(self.question))
 
     @property
+    def asks_what_is(self) -> bool:
+        """"What is a T-cell engager?", "How does CAR-T work?": an explanation is asked for."""
+        return bool(_WHAT_IS.search(self.question))
+
+    @property
+    def asks_definition(self) -> bool:
+        """What the thing is, not how it compares ("how does X compare with Y?")."""
+        return self.asks_what_is and not _COMPARE.search(self.question)
+
+    @property
     def named_diseases(self) -> tuple[str, ...]:
         return tuple(d for d in self.diseases if d != "autoimmune_general")
 
@@ -271,6 +288,11 @@ class ParsedQuery:
         return tuple(e for e in self.entities if any(ch.isdigit() for ch in e) or e.isupper())
 
 
+# "What is a T-cell engager?" (not "What's new / happened / the latest …?": news)
+_WHAT_IS = re.compile(r"\b(what(?: is| are|'s|’s)(?! (?:new|newest|happened|happening|been|"
+                      r"going|next|latest|up|changed|the (?:latest|status|news|update|"
+                      r"outlook))\b)|what does|how does|how do|how is|explain|"
+                      r"mean(?:s|ing)?)\b", re.I)
 # "what did the data show?", "how did its first patients do?": the readout is asked for, not
 # the financing that paid for the trial
 _RESULTS = re.compile(r"\b(results?|data|show(?:ed|n|s)?|readouts?|findings?|efficacy|effective|"

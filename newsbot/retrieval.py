@@ -53,6 +53,7 @@ TITLE_BONUS = 1.25       # the product asked about is in the headline
 BOTH_SIDES = 1.3         # a comparison's article that speaks of both sides
 INTENT_BONUS = 1.6       # the headline carries the kind of news asked for ("approved")
 RESULTS_NEWS = 1.3       # a readout's headline, for a field's question after results
+EXPLAINER = 1.25         # an opening that says what the therapy is, for "what is it?"
 # a headline that reports a readout: "meets goal", "clears lupus nephritis in most patients"
 _READOUT = re.compile(r"\b(results?|data|met|meets|miss(?:ed|es)|show(?:s|ed)|topline|read-?outs?|"
                       r"respon(?:se|ses|ders?)|remissions?|improv\w*|reduc\w*|clears?|"
@@ -189,6 +190,33 @@ def opening(article: ArticleRecord) -> tuple[str, ...]:
     return (article.title, *sentences[:max(4, len(sentences) // 3)])
 
 
+# "CAR-T therapy was developed to…", "QB-301, a so-called inverse vaccine designed to…",
+# "Tolerogenic vaccines aim to teach…": what the thing is or does
+_DEFINING = re.compile(r"\b(?:is|are|was|were) (?:an?|the|what|one|known as|called)\b|"
+                       r"\b(?:aims?|works?|designed|developed|meant|built) (?:to|by)\b|"
+                       r"\baims? for\b|\bso-called\b|, (?:an?|the) (?:kind|type|class|form) of\b|"
+                       r"\b(?:means|refers to)\b", re.I)
+SUBJECT_CHARS, PREDICATE_CHARS = 40, 80  # the thing opens the sentence; what it is follows
+
+
+def asked_things(pq: ParsedQuery) -> list[re.Pattern[str]]:
+    """What the question asks about: the products it names, else the kinds of therapy."""
+    if pq.entities:
+        return [p for e in pq.entities if (p := mention_pattern(e)) is not None]
+    return [therapy_pattern(t) for t in specific_therapies(pq.therapies)]
+
+
+def defines(sentence: str, things: list[re.Pattern[str]]) -> bool:
+    """The sentence opens with one of `things` and says what it is or how it works ("CAR-T
+    therapy was developed to…"), not "…the cancers CAR-T was developed for"."""
+    for thing in things:
+        match = thing.search(sentence, 0, SUBJECT_CHARS + 30)
+        if match and match.start() <= SUBJECT_CHARS and _DEFINING.search(
+                sentence, match.end(), match.end() + PREDICATE_CHARS):
+            return True
+    return False
+
+
 _PRODUCT_CODE = re.compile(r"\b[A-Z]{1,6}-?\d{1,4}[A-Z]?\b")
 
 
@@ -275,10 +303,17 @@ _ASIDE = re.compile(r"\bother\b[^.;:]{0,60}?\b(?:diseases?|conditions?|disorders
 
 
 def _outside_asides(tests: list[Matcher]) -> list[Matcher]:
-    return [lambda sentence, m=m: m(_ASIDE.sub("", sentence)) for m in tests]
+    """The disease named as news of the subject: not as an example of where else it might
+    go, nor in a list of many ("trials in lupus, myasthenia gravis, MS and scleroderma")."""
+    return [lambda sentence, m=m: m(_ASIDE.sub("", sentence)) and not _roundup(sentence)
+            for m in tests]
 
 
 ROUNDUP = 3  # a sentence naming this many diseases is a list, news of none of them
+
+
+def _roundup(sentence: str) -> bool:
+    return len(set(detect_diseases(sentence)) - {"autoimmune_general"}) >= ROUNDUP
 
 
 def _about_asked(subject: list[Matcher], pq: ParsedQuery) -> list[Matcher]:
@@ -408,6 +443,7 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
     chunks = library.store.articles.chunks(chunk_ids)
     hits: list[Hit] = []
     linked = aliases(list(articles.values()), pq.entities) if pq.entities else ()
+    explained = asked_things(pq) if pq.asks_definition and not pq.entities else []
     for aid, score in fused.items():
         article = articles.get(aid)
         if article is None or not article.on_topic or article.duplicate_of:
@@ -447,6 +483,8 @@ def rank(library: Library, pq: ParsedQuery, *, now: datetime | None = None,
         if has_disease and _headline_elsewhere(article.title, pq):
             factor *= OTHER_DISEASE  # names the disease, but its news is another disease's
         factor *= 1.0 if has_therapy else MISSING_THERAPY
+        if explained and any(defines(s, explained) for s in opening(article)):
+            factor *= EXPLAINER  # "what is CAR-T?": the explainer, not the latest readout
         if has_therapy and not pq.entities and _therapy_in_passing(article, pq):
             factor *= PASSING_THERAPY  # "in vivo CAR-T?": not the ex vivo story naming a rival
         factor *= 1.0 if has_event else MISSING_THERAPY

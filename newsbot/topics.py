@@ -102,7 +102,22 @@ THERAPIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "fcrn": ("FcRn blocker", (r"\bFcRn\b", r"efgartigimod", r"rozanolixizumab", r"nipocalimab")),
     "stem_cell": ("Stem-cell transplant", (r"stem[- ]cell transplant", r"\bHSCT\b",
                                            r"immune reset")),
+    # a family asked for by its common name ("MS cell therapy"): any of its members, but
+    # not a vaccine's "regulatory T cells" nor an "off-the-shelf" antibody (see FAMILIES)
+    "cell_therapy": ("Cell therapy", (r"\bcell(?:ular)?[- ]therap(?:y|ies)\b",
+                                      r"\bcell[- ]based (?:therap|treatment)",
+                                      r"\bengineered (?:immune |T[- ]?)?cells\b",
+                                      r"\bCAR[- ]?(?:T|NK|Tregs?)\b", r"\bCAAR[- ]?T\b",
+                                      r"chimeric (?:auto)?antibody receptor",
+                                      r"chimeric antigen receptor",
+                                      r"\bTregs? (?:cell )?therap",
+                                      r"regulatory T[- ]cell therap")),
 }
+# A kind of therapy named by its family: a question or an article naming a member is tagged
+# with the member alone ("CAR-T cell therapy" is CAR-T); a watch for the family is told of
+# its members' news.
+FAMILIES = {"cell_therapy": ("car_t", "in_vivo_car_t", "car_nk", "treg", "car_treg", "caar_t",
+                             "allogeneic")}
 
 ONCOLOGY = (
     r"lymphoma", r"leuka?emia", r"myeloma", r"\btumou?rs?\b", r"\bcancers?\b", r"oncolog",
@@ -169,7 +184,12 @@ def detect_diseases(text: str) -> tuple[str, ...]:
 
 
 def detect_therapies(text: str) -> tuple[str, ...]:
-    return tuple(k for k, rx in _THERAPY_RE.items() if rx.search(text))
+    return narrowest(tuple(k for k, rx in _THERAPY_RE.items() if rx.search(text)))
+
+
+def narrowest(therapies: tuple[str, ...]) -> tuple[str, ...]:
+    """The therapies less a family one of whose members is there too."""
+    return tuple(t for t in therapies if not set(FAMILIES.get(t, ())) & set(therapies))
 
 
 # A therapy named more specifically stands for itself: "CAR-Treg" is not any Treg mention.
@@ -235,9 +255,9 @@ def classify(title: str, text: str, threshold: float) -> TopicDecision:
     disease_hits = {k: count_matches(rx, body) for k, rx in _DISEASE_RE.items()}
     therapy_hits = {k: count_matches(rx, body) for k, rx in _THERAPY_RE.items()}
     diseases = tuple(k for k, n in disease_hits.items() if n)
-    therapies = tuple(k for k, n in therapy_hits.items() if n)
+    therapies = narrowest(tuple(k for k, n in therapy_hits.items() if n))
     n_disease = sum(disease_hits.values())
-    n_therapy = sum(therapy_hits.values())
+    n_therapy = sum(n for k, n in therapy_hits.items() if k not in FAMILIES)
     n_onc = count_matches(_ONCOLOGY_RE, body)
     n_science = count_matches(_SCIENCE_RE, body)
 

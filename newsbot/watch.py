@@ -31,6 +31,7 @@ from newsbot.query import (
 )
 from newsbot.topics import (
     DISEASES,
+    FAMILIES,
     ONCOLOGY,
     THERAPIES,
     detect_diseases,
@@ -47,7 +48,7 @@ _BROAD_DISEASES = frozenset({"autoimmune_general"})
 # target, not another therapy, so they never count as the story's main therapy.
 _TARGET_THERAPIES = frozenset({"b_cell_depletion"})
 # Therapies a broader one includes: a watch for CAR-T is told of in vivo CAR-T too.
-_NARROWER = {"car_t": ("in_vivo_car_t", "car_treg")}
+_NARROWER = {"car_t": ("in_vivo_car_t", "car_treg"), **FAMILIES}
 MAIN_SHARE = 0.67   # a facet is a main one at this share of the item's most mentioned one
 NAME_RECURS = 3    # a name mentioned this often is a subject even outside the leads
 WORDS_SHARE = 1.0  # free words: the share of them the item's leads must contain
@@ -128,7 +129,9 @@ def parse_watch(topic: str, lexicon: Lexicon | None = None) -> WatchQuery:
     # name the store has not seen yet (understand reads events only for stored names)
     events = tuple(dict.fromkeys((*pq.events, *(k for k, rx in EVENTS.items()
                                                 if names and rx.search(topic)))))
-    query = WatchQuery(topic, diseases, therapies, names, events, pq.intents, words)
+    # a kind of news to be told of ("safety news of X"); "why" asks of one story, not of news
+    wanted = tuple(i for i in pq.intents if i != "cause")
+    query = WatchQuery(topic, diseases, therapies, names, events, wanted, words)
     if not query.matchable:
         raise WatchTopicError(f"“{topic}” names no disease, therapy, product or word to "
                               "match; try e.g. “lupus CAR-T” or a product code.")
@@ -159,8 +162,9 @@ def _main(counts: Counter[str], key: str) -> bool:
 
 
 def _therapy_counts(text: str) -> Counter[str]:
+    # a family ("cell therapy") is there when one of its members is a main therapy
     return Counter({k: _mentions(text, therapy_pattern(k)) for k in THERAPIES
-                    if k not in _TARGET_THERAPIES})
+                    if k not in _TARGET_THERAPIES and k not in FAMILIES})
 
 
 def _disease_counts(text: str) -> Counter[str]:

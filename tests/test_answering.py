@@ -248,3 +248,10 @@ def test_an_answer_about_the_hold_or_an_opened_trial_gets_no_notice_denying_it(s
                              now=SAMPLE_NOW)
     assert opened.found and not [n for n in opened.notices if "recruitment" in n], (
         opened.notices)
+
+
+def test_a_question_asking_what_a_therapy_is_hears_the_explainer_first(sample_library):
+    answer = answer_question(sample_library, "What is CAR-T?", now=SAMPLE_NOW)
+    assert answer.found and "explainers" in answer.sources[0].url, answer.sources[0]
+    first = answer.sections["whats_happening"][0].text
+    assert first.startswith("CAR-T therapy was developed to treat blood cancers"), first

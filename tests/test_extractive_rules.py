@@ -167,6 +167,11 @@ def test_a_telling_with_every_figure_of_another_is_its_twin_within_a_story() -> 
 
 def _said(question: str, bodies: dict[str, str]) -> list[str]:
     """The statements of an answer over one story told by the given outlets' reports."""
+    return [s.text for group in _answer(question, bodies).values() for s in group]
+
+
+def _answer(question: str, bodies: dict[str, str]) -> dict:
+    """The sections of an answer over one story told by the given outlets' reports."""
     from dataclasses import replace
 
     from newsbot.extractive import summarise
@@ -183,7 +188,7 @@ def _said(question: str, bodies: dict[str, str]) -> list[str]:
     hits = [Hit(a, 2.0 - i / 10, 0.6, (), True, True, True) for i, a in enumerate(reports)]
     sources = [Source(i + 1, a.id, a.guid, "", a.title, "Test", NOW)
                for i, a in enumerate(reports)]
-    return [s.text for group in summarise(pq, hits, sources, 3).values() for s in group]
+    return summarise(pq, hits, sources, 3)
 
 
 def test_a_statement_whose_figures_the_others_all_tell_is_left_out() -> None:
@@ -297,3 +302,76 @@ def test_a_quoted_sentence_says_who_spoke_or_is_not_quoted() -> None:
     # a quotation that says who spoke, or no quotation: nothing to add
     assert speaker('"This is early," said Dr. Kim.', []) is None
     assert speaker("The trial enrolled 24 adults.", []) is None
+
+
+def test_it_after_a_sentence_opened_by_a_brand_is_the_brand() -> None:
+    # "Pellova" is capitalised mid-sentence in its report: a name, not a sentence's first word
+    assert resolve("It is the first FcRn blocker authorised for this use.",
+                   "Pellova is given once weekly.", None, frozenset({"Pellova"})) == (
+        "[Pellova] is the first FcRn blocker authorised for this use.")
+    assert resolve("It is the first study of its kind.", "Researchers were pleased.",
+                   None, frozenset({"Pellova"})) == "It is the first study of its kind."
+
+
+def test_share_moves_in_trade_shorthand_are_money_talk() -> None:
+    from newsbot.extractive import _FINANCE
+
+    for sentence in ("Stock: +22% to $14.05; still ~40% below pre-hold levels.",
+                     "Street: Stock +31% to $27.40; market cap ~$2.1B.",
+                     "Shares of Tarrowmere rose 22% to $14.05 in morning trading."):
+        assert _FINANCE.search(sentence), sentence
+    assert not _FINANCE.search("Shares of the dose were split across 12 patients.")
+
+
+def test_a_patient_named_by_the_report_is_one_persons_story_under_a_personal_question() -> None:
+    bodies = {"ORX-5 frees lupus patients from steroids": (
+        "Raymond Delacroix, 44, received ORX-5 in March in the Orvane trial. ORX-5 put 9 of "
+        "12 patients with lupus into remission at one year. Delacroix has been off steroids "
+        "since April and is back at work. The company will start a phase 2 trial in 2027.")}
+    said = _said("My son has lupus. Could he get ORX-5?", bodies)
+    assert any("9 of 12" in s for s in said), said
+    assert not any("Delacroix" in s for s in said), said
+    # asked as news, the report's own telling is quoted
+    assert any("off steroids" in s for s in _said("What did ORX-5 show in lupus?", bodies))
+
+
+def test_where_it_stands_leads_an_answer_asking_whether_it_is_approved_yet() -> None:
+    sections = _answer("Has ORX-5 been approved yet?", {"ORX-5 clears lupus in most patients": (
+        "Orvane Bio said ORX-5 put 31 of 48 patients with lupus into remission at week 52. "
+        "Dr. Ada Vance, who led the study, called the results striking. A phase 3 trial will "
+        "start in 2027, so approval is still some years away.")})
+    assert sections["whats_happening"][0].text.endswith("approval is still some years away."), (
+        sections)
+
+
+def test_why_asks_for_the_reason() -> None:
+    from newsbot.query import intent_headline, intents
+
+    assert "cause" in intents("Why was Galvanta's GLV-220 trial put on clinical hold?")
+    assert "cause" not in intents("Summarise why it matters for lupus")
+    assert intent_headline("cause").search("The hold followed a liver injury after a patient "
+                                           "developed grade 4 toxicity.")
+    assert not intent_headline("cause").search("After 12 weeks, 40% responded.")
+
+
+def test_what_it_is_leads_an_answer_asking_what_it_is() -> None:
+    from newsbot.query import understand
+    from newsbot.retrieval import asked_things, defines
+
+    assert understand("How does an inverse vaccine work?").asks_definition
+    assert not understand("How does Orvane's vaccine compare with JAK pills?").asks_definition
+    things = asked_things(understand("What is CAR-T?"))
+    assert defines("CAR-T therapy was developed to treat blood cancers: T cells are "
+                   "collected, engineered and infused back.", things)
+    # named late, or named without saying what it is
+    assert not defines("The report noted that lupus is far more common than the blood "
+                       "cancers CAR-T was developed for.", things)
+    assert not defines("CAR-T put 9 of 12 patients into remission.", things)
+    sections = _answer("What is ORX-5?", {"ORX-5 clears lupus in most patients": (
+        "Orvane Bio said ORX-5 put 31 of 48 patients with lupus into remission at week 52. "
+        "The company will start a phase 3 trial in 2027. Dr. Ada Vance, who led the study, "
+        "called the results striking. ORX-5 is a one-time infusion of the patient's own "
+        "T cells, engineered to remove the B cells that drive lupus.")})
+    assert sections["whats_happening"][0].text.startswith("ORX-5 is a one-time infusion"), (
+        sections)
+

@@ -254,3 +254,37 @@ def test_a_list_of_diseases_and_therapies_is_not_news_of_one_pair() -> None:
     told = text.replace("lupus, myasthenia gravis, ", "").replace(
         ", systemic sclerosis and myositis", "")
     assert _constraints(article("A registry for cell therapy patients", told), pq)[1]
+
+
+def test_cell_therapy_is_asked_as_the_kinds_of_cell_therapy() -> None:
+    pq = understand("What's the latest on MS cell therapy?", now=NOW, lexicon=LEX)
+    assert pq.therapies == ("cell_therapy",) and pq.named_diseases == ("multiple_sclerosis",)
+    # a kind named is that kind alone
+    assert understand("CAR-T cell therapy for lupus", now=NOW, lexicon=LEX).therapies == (
+        "car_t",)
+    assert understand("regulatory T-cell therapy in Crohn's", now=NOW,
+                      lexicon=LEX).therapies == ("treg",)
+    car_t = article("First MS patients receive CD19 CAR-T",
+                    "Three people with progressive multiple sclerosis received CAR-T cells.")
+    antibody = article("Anti-CD20 antibody approved for children with MS",
+                       "The FDA expanded the label of an anti-CD20 antibody in multiple "
+                       "sclerosis to children.")
+    # a vaccine that works through the body's own regulatory T cells is no cell therapy
+    vaccine = article("Inverse vaccine for MS enters first trial",
+                      "The vaccine for multiple sclerosis is designed to expand regulatory "
+                      "T cells that calm the attack on myelin.")
+    assert _constraints(car_t, pq)[2]
+    assert not _constraints(antibody, pq)[2] and not _constraints(vaccine, pq)[2]
+
+
+def test_a_disease_in_a_list_beside_the_therapy_is_not_its_news_there() -> None:
+    # a lupus CAR-T fertility piece names myasthenia gravis only among other diseases
+    text = ("Young women weighing CAR-T for lupus ask about fertility. Trials in lupus, "
+            "myasthenia gravis, multiple sclerosis and systemic sclerosis rarely pay for egg "
+            "freezing. Preservation costs $10,000 to $20,000.")
+    pq = understand("Can CAR-T cure myasthenia gravis?", now=NOW, lexicon=LEX)
+    assert not _constraints(article("Fertility and CAR-T", text), pq)[1]
+    told = text.replace("lupus, myasthenia gravis, multiple sclerosis and systemic sclerosis",
+                        "myasthenia gravis")
+    assert _constraints(article("Fertility and CAR-T", told), pq)[1]
+

@@ -159,3 +159,15 @@ def test_matching_holds_on_the_stories_as_stored() -> None:
     assert len(stored) > 60  # the on-topic stories of all four slices
     figures = watch_matching.score(predicted, dev)
     assert figures["precision"] >= 0.94 and figures["recall"] >= 0.87
+
+
+def test_a_watch_for_cell_therapy_is_told_of_each_kind() -> None:
+    query = parse_watch("cell therapy in lupus")
+    assert query.therapies == ("cell_therapy",)
+    assert matches(query, _text("CAR-T clears lupus in 12 patients",
+                                "A CD19 CAR-T therapy put 12 people with lupus into remission."))
+    assert not matches(query, _text("Anti-CD20 antibody trial in lupus",
+                                    "An anti-CD20 antibody was tested in 40 people with lupus."))
+    # a "why" topic is no kind of news to wait for
+    assert not parse_watch("why CAR-T in lupus").intents
+
