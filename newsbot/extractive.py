@@ -46,10 +46,13 @@ WEIGHTS = {"story": 1.0, "overlap": 0.8, "central": 0.2, "figures": 0.45, "lengt
            "lead": 0.1, "outlet": -0.25, "background": -0.35, "caveat": 0.4, "contrast": 0.6,
            "intent": 0.3}
 OUTLETS = 3  # an answer reads this many of a story's reports (a digest story all)
+PLAN_WORDS = 0.15  # two plans of one trial in one year share this much wording to be one
 SPARE = 2  # once each section's room is spent, leftovers may pass it by this many
 HAPPENING_EXTRA = 2  # results are what most questions ask: two more of them
 FULL_FIGURES, FULL_LENGTH = 3, 250  # more figures or characters than this earn no more
 # a figure, not the digits of a code (CD19, VLC-310, NCT07110233, SLEDAI-2K)
+_YEAR = re.compile(r"\b20\d\d\b")
+_WHOLE_CODE = re.compile(r"\b[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*\b")
 _FIGURE = re.compile(r"(?<![\w.,-])\d+(?:[.,]\d+)?%?(?![\w-])")
 _PRONOUN_START = re.compile(
     r"^(this|these|that|those|it|its|they|their|them|he|she|his|her|such|both|also|but|and|"
@@ -382,9 +385,29 @@ def _twins(a: Candidate, b: Candidate) -> bool:
     # (within one story, where the fuller telling takes the other's place)
     if a.story != b.story:
         return False
+    if a.section == b.section == "whats_next" and _one_plan(a.text, b.text):
+        return True
     fa, fb = set(_FIGURE.findall(a.text)), set(_FIGURE.findall(b.text))
     telling = {f for f in fa & fb if not f.isdigit() or int(f) > 12}
     return len(fa & fb) >= 2 and bool(telling) and (fa <= fb or fb <= fa)
+
+
+def _one_plan(a: str, b: str) -> bool:
+    """Two outlets' tellings of one plan: "…plans a larger study, TIDEWATER-LN2, starting in
+    spring 2027" and "…plans to start a 60-patient pivotal study, TIDEWATER-LN2, in the
+    second quarter of 2027": the same trial or product, the same year, much the same words."""
+    if not (_codes(a) & _codes(b)) or not (set(_YEAR.findall(a)) & set(_YEAR.findall(b))):
+        return False
+    wa = {stem(w) for w in words(a) if len(w) > 3}
+    wb = {stem(w) for w in words(b) if len(w) > 3}
+    return jaccard(wa, wb) >= PLAN_WORDS
+
+
+def _codes(text: str) -> set[str]:
+    """Whole product and trial codes ("TIDEWATER-LN2", not its "TIDEWATER" nor a "CAR-T")."""
+    return {c for c in _WHOLE_CODE.findall(text)
+            if (any(ch.isdigit() for ch in c) or c.replace("-", "").isupper()) and len(c) > 2
+            and not is_generic(c)}
 
 
 def _telling(text: str) -> set[str]:
@@ -528,7 +551,9 @@ def _candidates(pq: ParsedQuery, stories: list[list[Hit]], number: dict[str, int
     # not one after a product's news or its results
     names_company = any(e not in pq.codes and not re.search(
         rf"\b{re.escape(e)}['’]s\b", pq.question, re.I) for e in pq.entities)
-    money_off_topic = "money" not in pq.intents and (not names_company or pq.asks_results)
+    # (nor one asking why something happened: the share fall after a hold is not its cause)
+    money_off_topic = "money" not in pq.intents and (
+        not names_company or pq.asks_results or "cause" in pq.intents)
     for story_rank, group in enumerate(stories):
         story = group[0].article.story_id or group[0].article.id
         about = bool(tests) and _about(group, tests)

@@ -134,6 +134,7 @@ INTENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\b(why\b(?! (?:it|this|that) matters?)|what (?:caused|led to|triggered|"
                    r"prompted)|(?:the )?reasons? (?:for|behind|why))", re.I),
         re.compile(r"\b(because|due to|caused|triggered|prompted|owing to|reasons?|linked to|"
+                   r"follow(?:s|ed)\b(?!-)|following (?:a|an|the)\b|in the wake of|"
                    r"attributed to|led to|in response to|after (?:a|an|the|one|two|\w+ "
                    r"patients?)\b)", re.I)),
     "cost": (
@@ -633,6 +634,8 @@ def understand(question: str, *, now: datetime | None = None,
     )
 
 
+# "why is it still on hold?" asks where it stands; "why was it put on hold?" how it began
+_STANDING = re.compile(r"\b(still|now|anymore|any more|yet|currently)\b", re.I)
 # "why was it put on hold in the first place?": how it began, not where it stands now
 _ORIGIN = re.compile(r"\b(in the first place|originally|to begin with|how did it start)\b", re.I)
 
@@ -641,8 +644,9 @@ def _kind(question: str, entities: list[str], windowed: bool) -> str:
     if len(entities) >= 2 and _COMPARE.search(question) or (
             _COMPARE.search(question) and " and " in question.lower()):
         return "comparison"
-    if _STATUS.search(question) and not _ORIGIN.search(question):
-        return "status"
+    if _STATUS.search(question) and not _ORIGIN.search(question) and not (
+            INTENTS["cause"][0].search(question) and not _STANDING.search(question)):
+        return "status"  # (not "why was it put on hold?", which asks how it began)
     if entities:
         return "specific"
     if windowed or _PERIOD.search(question) and re.search(r"\b(week|month|today|latest)\b",

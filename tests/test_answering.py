@@ -255,3 +255,12 @@ def test_a_question_asking_what_a_therapy_is_hears_the_explainer_first(sample_li
     assert answer.found and "explainers" in answer.sources[0].url, answer.sources[0]
     first = answer.sections["whats_happening"][0].text
     assert first.startswith("CAR-T therapy was developed to treat blood cancers"), first
+
+
+def test_why_a_trial_was_held_hears_the_reason_and_no_notice_denying_one(sample_library):
+    answer = answer_question(sample_library, "Why was the Stellan trial put on hold?",
+                             now=SAMPLE_NOW)
+    assert answer.found and not answer.notices, answer.notices
+    said = [s.text for s in answer.sections["whats_happening"]]
+    # the reason comes before the count of patients treated
+    assert any(s.startswith("The hold follows a grade 4") for s in said[:2]), said

@@ -375,3 +375,29 @@ def test_what_it_is_leads_an_answer_asking_what_it_is() -> None:
     assert sections["whats_happening"][0].text.startswith("ORX-5 is a one-time infusion"), (
         sections)
 
+
+def test_two_outlets_tellings_of_one_plan_are_twins() -> None:
+    def plan(text: str) -> Candidate:
+        return Candidate(text, 1, "s1", 0, 5, 1.0, "whats_next")
+
+    wire = plan("Tovessa said it plans to start a 60-patient pivotal study, TIDEWATER-LN2, in "
+                "the second quarter of 2027, pending agreement with the U.S. Food and Drug "
+                "Administration on its design.")
+    desk = plan("[Tovessa Bio] plans a larger study, called TIDEWATER-LN2, starting in spring "
+                "2027, and it will probably be several years before it could be approved.")
+    assert _twins(wire, desk)
+    # the same trial's other plan, or another year's, is news of its own
+    assert not _twins(wire, plan("TIDEWATER-LN2 will report its first data in 2029."))
+    assert not _twins(wire, plan("Tovessa also expects to present longer follow-up of the "
+                                 "current patients, from the TIDEWATER-LN study, in 2027."))
+
+
+def test_why_a_company_paused_its_trial_is_not_told_with_its_cash() -> None:
+    bodies = {"Orvane pauses ORX-5 lupus trial": (
+        "Orvane Bio paused its ORX-5 lupus trial on Monday. The pause follows a grade 4 liver "
+        "injury in one patient. Orvane had $212 million in cash at the end of March. The "
+        "company expects to answer the agency's questions within 60 days.")}
+    said = _said("Why did Orvane pause the ORX-5 trial?", bodies)
+    assert any("liver injury" in s for s in said), said
+    assert not any("in cash" in s for s in said), said
+

@@ -88,6 +88,9 @@ def test_typos_are_corrected_to_domain_words():
     ("What happened in lupus this week?", "period"),
     ("Summarize the past week's news", "period"),
     ("Tell me about VX-19", "specific"),
+    # why it was held asks how it began; why it still is, where it stands
+    ("Why was the VANTAGE-2 trial put on hold?", "specific"),
+    ("Why is the VANTAGE-2 trial still on hold?", "status"),
     ("What is new in CAR-T for lupus?", "overview"),
 ])
 def test_kinds(question, kind):
