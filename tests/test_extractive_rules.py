@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from newsbot.extractive import Candidate, _fuller, _self_contained, _twins, background, resolve
 from newsbot.sentences import stem
 from newsbot.topics import detect_therapies
@@ -323,18 +325,6 @@ def test_share_moves_in_trade_shorthand_are_money_talk() -> None:
     assert not _FINANCE.search("Shares of the dose were split across 12 patients.")
 
 
-def test_a_patient_named_by_the_report_is_one_persons_story_under_a_personal_question() -> None:
-    bodies = {"ORX-5 frees lupus patients from steroids": (
-        "Raymond Delacroix, 44, received ORX-5 in March in the Orvane trial. ORX-5 put 9 of "
-        "12 patients with lupus into remission at one year. Delacroix has been off steroids "
-        "since April and is back at work. The company will start a phase 2 trial in 2027.")}
-    said = _said("My son has lupus. Could he get ORX-5?", bodies)
-    assert any("9 of 12" in s for s in said), said
-    assert not any("Delacroix" in s for s in said), said
-    # asked as news, the report's own telling is quoted
-    assert any("off steroids" in s for s in _said("What did ORX-5 show in lupus?", bodies))
-
-
 def test_where_it_stands_leads_an_answer_asking_whether_it_is_approved_yet() -> None:
     sections = _answer("Has ORX-5 been approved yet?", {"ORX-5 clears lupus in most patients": (
         "Orvane Bio said ORX-5 put 31 of 48 patients with lupus into remission at week 52. "
@@ -392,12 +382,26 @@ def test_two_outlets_tellings_of_one_plan_are_twins() -> None:
                                  "current patients, from the TIDEWATER-LN study, in 2027."))
 
 
-def test_why_a_company_paused_its_trial_is_not_told_with_its_cash() -> None:
-    bodies = {"Orvane pauses ORX-5 lupus trial": (
-        "Orvane Bio paused its ORX-5 lupus trial on Monday. The pause follows a grade 4 liver "
-        "injury in one patient. Orvane had $212 million in cash at the end of March. The "
-        "company expects to answer the agency's questions within 60 days.")}
-    said = _said("Why did Orvane pause the ORX-5 trial?", bodies)
-    assert any("liver injury" in s for s in said), said
-    assert not any("in cash" in s for s in said), said
+_DELACROIX = ("Raymond Delacroix, 44, received ORX-5 in March in the Orvane trial. ORX-5 put 9 "
+              "of 12 patients with lupus into remission at one year. Delacroix has been off "
+              "steroids since April and is back at work. The company will start a phase 2 "
+              "trial in 2027.")
+_PAUSE = ("Orvane Bio paused its ORX-5 lupus trial on Monday. The pause follows a grade 4 liver "
+          "injury in one patient. Orvane had $212 million in cash at the end of March. The "
+          "company expects to answer the agency's questions within 60 days.")
+
+
+@pytest.mark.parametrize(("question", "body", "kept", "left_out"), [
+    # a patient named with an age is one person's story under a personal question…
+    ("My son has lupus. Could he get ORX-5?", _DELACROIX, "9 of 12", "Delacroix"),
+    # …and the report's own telling when the news is asked for
+    ("What did ORX-5 show in lupus?", _DELACROIX, "off steroids", None),
+    # why a company paused its trial is not told with its cash
+    ("Why did Orvane pause the ORX-5 trial?", _PAUSE, "liver injury", "in cash"),
+], ids=["personal", "news", "why"])
+def test_what_an_answer_keeps_and_leaves_out(question: str, body: str, kept: str,
+                                             left_out: str | None) -> None:
+    said = _said(question, {"ORX-5 news": body})
+    assert any(kept in s for s in said), said
+    assert left_out is None or not any(left_out in s for s in said), said
 
