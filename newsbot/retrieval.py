@@ -312,8 +312,13 @@ def _outside_asides(tests: list[Matcher]) -> list[Matcher]:
 ROUNDUP = 3  # a sentence naming this many diseases is a list, news of none of them
 
 
+@lru_cache(maxsize=50_000)  # every question reads the same stored sentences again
+def _diseases_named(sentence: str) -> frozenset[str]:
+    return frozenset(detect_diseases(sentence)) - {"autoimmune_general"}
+
+
 def _roundup(sentence: str) -> bool:
-    return len(set(detect_diseases(sentence)) - {"autoimmune_general"}) >= ROUNDUP
+    return len(_diseases_named(sentence)) >= ROUNDUP
 
 
 def _about_asked(subject: list[Matcher], pq: ParsedQuery) -> list[Matcher]:
@@ -326,7 +331,7 @@ def _about_asked(subject: list[Matcher], pq: ParsedQuery) -> list[Matcher]:
     def test(sentence: str) -> bool:
         if not any(m(sentence) for m in subject):
             return False
-        named = set(detect_diseases(sentence)) - {"autoimmune_general"}
+        named = _diseases_named(sentence)
         return not named or bool(named & asked) and len(named) < ROUNDUP
     return [test]
 
