@@ -127,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if getattr(args, "now", None):
         settings = settings.replace(now=args.now)
-    logs.configure(settings.log_level, verbose=args.verbose,
-                   long_running=args.command in LONG_RUNNING)
+    # `start` without a token is the demo console: a newcomer's terminal, not a bot's log
+    long_running = args.command in LONG_RUNNING and not (
+        args.command == "start" and settings.discord.token is None)
+    logs.configure(settings.log_level, verbose=args.verbose, long_running=long_running)
     try:
         code = int(_dispatch(args, settings) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit

@@ -275,8 +275,10 @@ class ParsedQuery:
 
     @property
     def asks_definition(self) -> bool:
-        """What the thing is, not how it compares ("how does X compare with Y?")."""
-        return self.asks_what_is and not _COMPARE.search(self.question)
+        """What the thing is ("What is a CAAR-T?", "How does an inverse vaccine work?"), not
+        one side of it ("What are the side effects of CAR-T?"), what someone is doing with
+        it, or how it compares ("how does X compare with Y?")."""
+        return bool(_DEFINITION.search(self.question)) and not _COMPARE.search(self.question)
 
     @property
     def named_diseases(self) -> tuple[str, ...]:
@@ -294,6 +296,12 @@ _WHAT_IS = re.compile(r"\b(what(?: is| are|'s|’s)(?! (?:new|newest|happened|ha
                       r"going|next|latest|up|changed|the (?:latest|status|news|update|"
                       r"outlook))\b)|what does|how does|how do|how is|explain|"
                       r"mean(?:s|ing)?)\b", re.I)
+_DEFINITION = re.compile(
+    r"^\W*(?:so,? |and |but )?what(?:'s|’s| is| are) "
+    r"(?!(?:(?:an?|the) )?\w+(?:[- ]\w+)? (?:of|for|in|on|with|from|about|at|to)\b)"
+    r"(?![^?]*\b\w{3,}ing\b)"
+    r"[^?]{1,60}\??\s*$|\bhow (?:does|do) [^?]{1,100}\bwork\b|\bwhat does [^?]{1,60}\bmean\b|"
+    r"\bexplain\b", re.I)
 # "what did the data show?", "how did its first patients do?": the readout is asked for, not
 # the financing that paid for the trial
 _RESULTS = re.compile(r"\b(results?|data|show(?:ed|n|s)?|readouts?|findings?|efficacy|effective|"

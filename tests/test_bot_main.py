@@ -55,6 +55,24 @@ def test_start_without_network_is_one_line_of_advice(tmp_path: Path) -> None:
     assert elapsed < 30
 
 
+def test_start_without_a_token_is_a_console_without_log_lines(tmp_path: Path) -> None:
+    """`make run` on a newcomer's machine: the console over the sample feeds, and no INFO
+    line of the bot's (an offline registry is not news to someone trying the demo)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("NEWSBOT_") and k != "DISCORD_TOKEN"}
+    env.update({
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(HOOKS), env.get("PYTHONPATH")])),
+        "NEWSBOT_TEST_EMBEDDER": "hashing", "NEWSBOT_DATA_DIR": str(tmp_path / "data"),
+        "NEWSBOT_REGISTRY__BASE_URL": refusing_url().replace("/api/v10", "/api/v2"),
+    })
+    done = subprocess.run([str(Path(sys.executable).parent / "newsbot"), "start"], env=env,
+                          cwd=tmp_path, input="quit\n", capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "local console" in done.stderr, done.stderr
+    assert " INFO " not in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
 def test_without_a_token_it_says_how_to_get_one(tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     assert run_bot(make_settings(tmp_path)) == 2

@@ -350,6 +350,10 @@ def test_what_it_is_leads_an_answer_asking_what_it_is() -> None:
 
     assert understand("How does an inverse vaccine work?").asks_definition
     assert not understand("How does Orvane's vaccine compare with JAK pills?").asks_definition
+    # one side of it, or what someone does with it, is not what it is
+    for question in ("What are the side effects of CAR-T for lupus?",
+                     "What is Orvane doing with CAR-Tregs?", "What's new in MS?"):
+        assert not understand(question).asks_definition, question
     things = asked_things(understand("What is CAR-T?"))
     assert defines("CAR-T therapy was developed to treat blood cancers: T cells are "
                    "collected, engineered and infused back.", things)
