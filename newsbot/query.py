@@ -100,7 +100,8 @@ INTENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"halt\w*|paused?|warnings?|malignan\w*|CRS|ICANS|liver|adverse)\b", re.I)),
     "money": (
         re.compile(r"\b(financ\w*|funding|fund(?:ed|s)?|raised?|raising|invest\w*|IPO|"
-                   r"offering|deals?|acqui\w*|buyout|partnership|licensing)\b", re.I),
+                   r"offering|deals?|acqui\w*|buyout|partnership|licensing|shares|stocks?|"
+                   r"share price|market cap\w*)\b", re.I),
         re.compile(r"\b(financ\w*|funding|raises?|raised|IPO|offering|deal|acqui\w*|buys?|"
                    r"partner\w*|licen[cs]\w*|investors?|\$\d|million|billion)\b", re.I)),
     "recruiting": (
@@ -643,7 +644,7 @@ def understand(question: str, *, now: datetime | None = None,
 
 
 # "why is it still on hold?" asks where it stands; "why was it put on hold?" how it began
-_STANDING = re.compile(r"\b(still|now|anymore|any more|yet|currently)\b", re.I)
+_NOW_ASKED = re.compile(r"\b(still|now|anymore|any more|yet|currently)\b", re.I)
 # "why was it put on hold in the first place?": how it began, not where it stands now
 _ORIGIN = re.compile(r"\b(in the first place|originally|to begin with|how did it start)\b", re.I)
 
@@ -653,7 +654,7 @@ def _kind(question: str, entities: list[str], windowed: bool) -> str:
             _COMPARE.search(question) and " and " in question.lower()):
         return "comparison"
     if _STATUS.search(question) and not _ORIGIN.search(question) and not (
-            INTENTS["cause"][0].search(question) and not _STANDING.search(question)):
+            INTENTS["cause"][0].search(question) and not _NOW_ASKED.search(question)):
         return "status"  # (not "why was it put on hold?", which asks how it began)
     if entities:
         return "specific"

@@ -402,7 +402,10 @@ _PAUSE = ("Orvane Bio paused its ORX-5 lupus trial on Monday. The pause follows 
     ("What did ORX-5 show in lupus?", _DELACROIX, "off steroids", None),
     # why a company paused its trial is not told with its cash
     ("Why did Orvane pause the ORX-5 trial?", _PAUSE, "liver injury", "in cash"),
-], ids=["personal", "news", "why"])
+    # …but a question about the shares hears of them
+    ("Why did Orvane's shares fall?", _PAUSE + " Orvane shares fell 31% on Monday.",
+     "shares fell 31%", None),
+], ids=["personal", "news", "why", "shares"])
 def test_what_an_answer_keeps_and_leaves_out(question: str, body: str, kept: str,
                                              left_out: str | None) -> None:
     said = _said(question, {"ORX-5 news": body})
